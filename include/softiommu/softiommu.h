@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * softiommu: the Linux IOMMU stack in user space.  Include this header to
+ * get the whole public API; each module also has a header of its own.
+ */
+#ifndef SOFTIOMMU_SOFTIOMMU_H
+#define SOFTIOMMU_SOFTIOMMU_H
+
+#include <softiommu/base.h>
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Mutexes with lock-order checking.  Internal header.
+ *
+ * Every lock has a name and a rank (enum siommu_lock_rank, the global lock
+ * order of docs/architecture.md).  A thread may take a lock only if its rank
+ * is greater than the rank of every lock it already holds.  In a testing
+ * build each thread keeps a stack of the locks it holds and taking one out of
+ * order aborts, naming both locks; elsewhere the checks compile to nothing.
+ *
+ * To add a lock: give it a rank in enum siommu_lock_rank, at the place of the
+ * order where it is taken, and add it to the table in docs/architecture.md.
+ */
+#ifndef SIOMMU_BASE_LOCK_H
+#define SIOMMU_BASE_LOCK_H
+
+#include <pthread.h>
+#include "siommu_config.h"
+
+enum siommu_lock_rank {
+	SIOMMU_RANK_NONE = 0,
+	/* ... module locks go here, outermost first ... */
+	SIOMMU_RANK_CTX_CFG = 800,	/* ctx: log/trace sink replacement (leaf) */
+	SIOMMU_RANK_TEST_OUTER = 900,	/* used by the lock-order tests only */
+	SIOMMU_RANK_TEST_INNER = 901,
+	SIOMMU_RANK_STATS = 1000,	/* base/stats.c registry: a leaf */
+};
+
+struct siommu_mutex {
+	pthread_mutex_t m;
+#if SIOMMU_TESTING_BUILD
+	const char *name;
+	enum siommu_lock_rank rank;
+#endif
+};
+
+#if SIOMMU_TESTING_BUILD
+#define SIOMMU_MUTEX_INITIALIZER(n, r) \
+	{ .m = PTHREAD_MUTEX_INITIALIZER, .name = (n), .rank = (r) }
+void siommu_lockdep_acquire(struct siommu_mutex *l);
+void siommu_lockdep_release(struct siommu_mutex *l);
+bool siommu_lockdep_held(const struct siommu_mutex *l);
+#else
+#define SIOMMU_MUTEX_INITIALIZER(n, r) { .m = PTHREAD_MUTEX_INITIALIZER }
+static inline void siommu_lockdep_acquire(struct siommu_mutex *l) { (void)l; }
+static inline void siommu_lockdep_release(struct siommu_mutex *l) { (void)l; }
+#endif
+
+static inline void siommu_mutex_init(struct siommu_mutex *l, const char *name,
+				     enum siommu_lock_rank rank)
+{
+	pthread_mutex_init(&l->m, NULL);
+#if SIOMMU_TESTING_BUILD
+	l->name = name;
+	l->rank = rank;
+#else
+	(void)name;
+	(void)rank;
+#endif
+}
+
+static inline void siommu_mutex_destroy(struct siommu_mutex *l)
+{
+	pthread_mutex_destroy(&l->m);
+}
+
+static inline void siommu_mutex_lock(struct siommu_mutex *l)
+{
+	siommu_lockdep_acquire(l);	/* checks the order before blocking */
+	pthread_mutex_lock(&l->m);
+}
+
+static inline void siommu_mutex_unlock(struct siommu_mutex *l)
+{
+	siommu_lockdep_release(l);
+	pthread_mutex_unlock(&l->m);
+}
+
+/* siommu_assert_held(): the calling thread holds @l (testing builds). */
+#if SIOMMU_TESTING_BUILD
+#define siommu_assert_held(l)	SIOMMU_CHECK(siommu_lockdep_held(l))
+#else
+#define siommu_assert_held(l)	do { (void)(l); } while (0)
+#endif
+
+#endif

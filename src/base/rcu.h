@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * RCU glue over liburcu.  Internal header; the public face is
+ * siommu_read_lock() and friends in softiommu/base.h.
+ *
+ * Flavor: urcu-memb, with registration done lazily by the library.  Why, and
+ * the figures behind it, are in docs/architecture.md ("RCU").  In short:
+ * memb's read-side section is the cheapest that needs no cooperation from
+ * the caller's threads beyond registration, its grace periods block on a
+ * futex instead of polling, and the registration it needs is cheap to check
+ * on every entry: the check reads the same thread-local reader structure the
+ * read lock then writes.
+ *
+ * Registration rule: every path into liburcu that needs a registered thread
+ * (read lock, call_rcu, rcu_barrier) goes through siommu_rcu_ensure_thread()
+ * first.  A thread the application registered itself is used as is; one the
+ * library registered is unregistered by a thread-exit destructor.
+ *
+ * ThreadSanitizer cannot see liburcu's grace periods (they are made of
+ * membarrier() and volatile accesses inside an uninstrumented library), so
+ * in a TSan build the glue tells it what RCU guarantees: every read_unlock
+ * releases, and every grace period's end (synchronize, a call_rcu callback)
+ * acquires, one token.  That gives TSan the happens-before edge from the end
+ * of each read-side section to the frees that follow the grace period, and
+ * nothing else.
+ */
+#ifndef SIOMMU_BASE_RCU_H
+#define SIOMMU_BASE_RCU_H
+
+#include <urcu/urcu-memb.h>
+
+#include "base/compiler.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define SIOMMU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SIOMMU_TSAN 1
+#endif
+#endif
+
+#ifdef SIOMMU_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+extern char siommu_rcu_tsan_token;
+#define siommu_tsan_acquire(p)	__tsan_acquire(p)
+#define siommu_tsan_release(p)	__tsan_release(p)
+#else
+#define siommu_tsan_acquire(p)	do { (void)(p); } while (0)
+#define siommu_tsan_release(p)	do { (void)(p); } while (0)
+#endif
+
+void siommu_rcu_register_slow(void);
+
+/* Make sure the calling thread is registered with urcu-memb. */
+static inline void siommu_rcu_ensure_thread(void)
+{
+	if (siommu_unlikely(!URCU_TLS(urcu_memb_reader).registered))
+		siommu_rcu_register_slow();
+}
+
+/* Context: any thread; lock-free.  Sections nest. */
+static inline void siommu_rcu_read_lock(void)
+{
+	siommu_rcu_ensure_thread();
+	urcu_memb_read_lock();
+}
+
+/* Context: inside a section this thread entered. */
+static inline void siommu_rcu_read_unlock(void)
+{
+#ifdef SIOMMU_TSAN
+	siommu_tsan_release(&siommu_rcu_tsan_token);
+#endif
+	urcu_memb_read_unlock();
+}
+
+static inline bool siommu_rcu_read_ongoing(void)
+{
+	return URCU_TLS(urcu_memb_reader).registered && urcu_memb_read_ongoing();
+}
+
+/*
+ * Wait for a grace period.  Context: outside any read-side section (checked
+ * in testing builds); never while holding a lock a reader takes.
+ */
+void siommu_rcu_synchronize(void);
+
+/* A deferred free.  Embed it in the object; @func runs after a grace period. */
+struct siommu_rcu_head {
+	struct rcu_head urcu;
+	void (*func)(struct siommu_rcu_head *head);
+};
+
+/* Context: any thread, inside or outside a read-side section. */
+void siommu_call_rcu(struct siommu_rcu_head *head,
+		     void (*func)(struct siommu_rcu_head *head));
+
+/* Wait for every callback queued so far to have run.  Context: outside read-side sections. */
+void siommu_rcu_barrier(void);
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The softiommu CLI: subcommand entry points and exit codes. */
+#ifndef SOFTIOMMU_TOOL_H
+#define SOFTIOMMU_TOOL_H
+
+#include <stdio.h>
+
+enum {
+	TOOL_EXIT_OK = 0,
+	TOOL_EXIT_FAIL = 1,	/* the work failed: bad input, a failed check */
+	TOOL_EXIT_USAGE = 2,	/* the command line was wrong */
+};
+
+int run_file(const char *path, FILE *out);
+void run_list_verbs(FILE *f);
+int demo_main(int argc, char **argv);
+
+#endif
