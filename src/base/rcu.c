@@ -12,7 +12,8 @@
 #include "base/rcu.h"
 
 #ifdef SIOMMU_TSAN
-char siommu_rcu_tsan_token;
+char siommu_rcu_tsan_token;		/* read_unlock releases, grace periods acquire */
+char siommu_rcu_barrier_tsan_token;	/* callbacks release, rcu_barrier acquires */
 #endif
 
 /*
@@ -68,6 +69,9 @@ static void rcu_trampoline(struct rcu_head *h)
 	siommu_tsan_acquire(head);
 #endif
 	head->func(head);
+#ifdef SIOMMU_TSAN
+	siommu_tsan_release(&siommu_rcu_barrier_tsan_token);
+#endif
 }
 
 void siommu_call_rcu(struct siommu_rcu_head *head,
@@ -86,6 +90,7 @@ void siommu_rcu_barrier(void)
 	urcu_memb_barrier();
 #ifdef SIOMMU_TSAN
 	siommu_tsan_acquire(&siommu_rcu_tsan_token);
+	siommu_tsan_acquire(&siommu_rcu_barrier_tsan_token);
 #endif
 }
 

@@ -43,6 +43,7 @@
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
 extern char siommu_rcu_tsan_token;
+extern char siommu_rcu_barrier_tsan_token;
 #define siommu_tsan_acquire(p)	__tsan_acquire(p)
 #define siommu_tsan_release(p)	__tsan_release(p)
 #else
@@ -59,20 +60,33 @@ static inline void siommu_rcu_ensure_thread(void)
 		siommu_rcu_register_slow();
 }
 
+#ifdef SIOMMU_TSAN
+/* rcu_tsan.c: liburcu's out-of-line reader functions (see there). */
+void siommu_rcu_read_lock_tsan(void);
+void siommu_rcu_read_unlock_tsan(void);
+#endif
+
 /* Context: any thread; lock-free.  Sections nest. */
 static inline void siommu_rcu_read_lock(void)
 {
 	siommu_rcu_ensure_thread();
+#ifdef SIOMMU_TSAN
+	siommu_rcu_read_lock_tsan();
+#else
 	urcu_memb_read_lock();
+#endif
 }
 
 /* Context: inside a section this thread entered. */
 static inline void siommu_rcu_read_unlock(void)
 {
 #ifdef SIOMMU_TSAN
+	/* Pairs with the acquire after every grace period (rcu.c). */
 	siommu_tsan_release(&siommu_rcu_tsan_token);
-#endif
+	siommu_rcu_read_unlock_tsan();
+#else
 	urcu_memb_read_unlock();
+#endif
 }
 
 static inline bool siommu_rcu_read_ongoing(void)

@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A thin wrapper over meson + ninja (as QEMU has).  The real build is in
+# meson.build; this file only sets up, configures and calls it.
+#
+#   make          build everything; the CLI lands at build/softiommu
+#   make demo     build and run the demo
+#   make check    build plain, ASan+UBSan and TSan variants and run every test
+#   make bench    run the benchmarks (JSON: make bench BENCH_ARGS=--json)
+#   make asan | tsan   build and test one sanitizer variant only
+
+NINJA ?= ninja
+MESON ?= meson
+BENCH_ARGS ?=
+
+.PHONY: all setup demo check bench asan tsan clean
+
+all: build/build.ninja
+	$(NINJA) -C build
+
+setup:
+	@scripts/setup
+
+build/build.ninja: | setup
+	$(MESON) setup build --buildtype=debugoptimized
+
+build-asan/build.ninja: | setup
+	$(MESON) setup build-asan --buildtype=debugoptimized -Dtesting=true \
+		-Db_sanitize=address,undefined -Db_lundef=false
+
+build-tsan/build.ninja: | setup
+	$(MESON) setup build-tsan --buildtype=debugoptimized -Dtesting=true \
+		-Db_sanitize=thread -Db_lundef=false
+
+demo: all
+	./build/softiommu demo
+
+check: all build-asan/build.ninja build-tsan/build.ninja
+	$(NINJA) -C build-asan
+	$(NINJA) -C build-tsan
+	scripts/check
+
+bench: all
+	./build/softiommu bench $(BENCH_ARGS)
+
+asan: build-asan/build.ninja
+	$(NINJA) -C build-asan
+	$(MESON) test -C build-asan --num-processes 2 --print-errorlogs
+
+tsan: build-tsan/build.ninja
+	$(NINJA) -C build-tsan
+	$(MESON) test -C build-tsan --num-processes 2 --print-errorlogs --timeout-multiplier 3
+
+clean:
+	rm -rf build build-asan build-tsan

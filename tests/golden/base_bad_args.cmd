@@ -1,0 +1,1 @@
+error name=EBUSY colour=blue

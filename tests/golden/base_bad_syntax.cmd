@@ -1,0 +1,2 @@
+echo msg="this line is fine"
+echo msg="unterminated

@@ -1,0 +1,2 @@
+error name=EBUSY
+expect code=22
