@@ -90,8 +90,20 @@ static uint64_t loop_public(struct bench_thread *t)
 
 struct gp_arg {
 	bool bp;
+	double hold_ns;		/* time each read-side section lasts */
 	volatile bool stop;
 };
+
+static void spin_ns(double ns)
+{
+	double end;
+
+	if (ns <= 0)
+		return;
+	end = bench_now_ns() + ns;
+	while (bench_now_ns() < end)
+		;
+}
 
 static void *gp_reader(void *p)
 {
@@ -100,9 +112,11 @@ static void *gp_reader(void *p)
 	while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
 		if (a->bp) {
 			urcu_bp_read_lock();
+			spin_ns(a->hold_ns);
 			urcu_bp_read_unlock();
 		} else {
 			siommu_rcu_read_lock();
+			spin_ns(a->hold_ns);
 			siommu_rcu_read_unlock();
 		}
 	}
@@ -111,9 +125,9 @@ static void *gp_reader(void *p)
 	return NULL;
 }
 
-static double measure_gp(struct bench_run *br, bool bp)
+static double measure_gp(struct bench_run *br, bool bp, double hold_ns)
 {
-	struct gp_arg a = { .bp = bp };
+	struct gp_arg a = { .bp = bp, .hold_ns = hold_ns };
 	double start, deadline;
 	uint64_t n = 0;
 	pthread_t tid;
@@ -186,10 +200,16 @@ static int run_base(struct bench_run *br)
 	v = bench_threads(1, s, loop_public, NULL);
 	bench_report(br, "rcu_read_public_api", ns_per_op(v, 1), "ns/op", "rcu_read_memb_lazy");
 
-	v = measure_gp(br, true);
+	v = measure_gp(br, true, 0);
 	bench_report(br, "synchronize_bp_1reader", v, "us/op", NULL);
-	v = measure_gp(br, false);
+	v = measure_gp(br, false, 0);
 	bench_report(br, "synchronize_memb_1reader", v, "us/op", "synchronize_bp_1reader");
+	/* readers that stay in their sections a while: bp polls, memb sleeps on a futex */
+	v = measure_gp(br, true, 20000);
+	bench_report(br, "synchronize_bp_reader_20us_sections", v, "us/op", NULL);
+	v = measure_gp(br, false, 20000);
+	bench_report(br, "synchronize_memb_reader_20us_sections", v, "us/op",
+		     "synchronize_bp_reader_20us_sections");
 
 	if (siommu_stats_create(1, &st))
 		return -ENOMEM;
