@@ -7,6 +7,7 @@
 #   make check    build plain, ASan+UBSan and TSan variants and run every test
 #   make bench    run the benchmarks (JSON: make bench BENCH_ARGS=--json)
 #   make asan | tsan   build and test one sanitizer variant only
+#   make fuzz     fuzz every parser with libFuzzer (FUZZ_SECONDS each)
 
 NINJA ?= ninja
 MESON ?= meson
@@ -51,4 +52,15 @@ tsan: build-tsan/build.ninja
 	$(MESON) test -C build-tsan --num-processes 2 --print-errorlogs --timeout-multiplier 3
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
+
+# Fuzzing with libFuzzer (clang): every target for FUZZ_SECONDS each, starting
+# from its seed corpus (copied, so the tree is not modified).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: | setup
+	test -f build-fuzz/build.ninja || CC=clang $(MESON) setup build-fuzz \
+		--buildtype=debugoptimized -Dfuzzing=true -Dtesting=true \
+		-Db_sanitize=address,undefined -Db_lundef=false
+	$(NINJA) -C build-fuzz
+	scripts/fuzz build-fuzz $(FUZZ_SECONDS)

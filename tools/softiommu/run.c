@@ -662,15 +662,12 @@ static char *read_all(FILE *f, size_t *len)
 
 int run_file(const char *path, FILE *out)
 {
-	struct run_ctx rc = { .out = out };
-	struct run_line *lines = NULL;
-	unsigned int nlines = 0, cap = 0, i, lineno = 0;
-	char *text, *p;
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	size_t len;
+	char *text;
 	FILE *f;
-	int ret = TOOL_EXIT_FAIL;
+	int ret;
 
-	rc.file = strcmp(path, "-") ? path : "<stdin>";
 	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	if (!f) {
 		fprintf(stderr, "softiommu run: cannot open %s: %s\n", path, strerror(errno));
@@ -683,9 +680,21 @@ int run_file(const char *path, FILE *out)
 		fprintf(stderr, "softiommu run: cannot read %s: %s\n", path, strerror(errno));
 		return TOOL_EXIT_FAIL;
 	}
+	ret = run_text(name, text, len, out);
+	free(text);
+	return ret;
+}
+
+int run_text(const char *name, char *text, size_t len, FILE *out)
+{
+	struct run_ctx rc = { .out = out, .file = name };
+	struct run_line *lines = NULL;
+	unsigned int nlines = 0, cap = 0, i, lineno = 0;
+	char *p;
+	int ret = TOOL_EXIT_FAIL;
+
 	if (memchr(text, '\0', len)) {
 		fprintf(stderr, "%s: contains a NUL byte: not a command file\n", rc.file);
-		free(text);
 		return TOOL_EXIT_FAIL;
 	}
 
@@ -842,6 +851,5 @@ out:
 	for (i = 0; i < nlines; i++)
 		free(lines[i].cmd.args);
 	free(lines);
-	free(text);
 	return ret;
 }

@@ -11,7 +11,11 @@ enum {
 	TOOL_EXIT_USAGE = 2,	/* the command line was wrong */
 };
 
+#include <stddef.h>
+
 int run_file(const char *path, FILE *out);
+/* Run @len bytes of @text (NUL-terminated, modified in place), named @name in messages. */
+int run_text(const char *name, char *text, size_t len, FILE *out);
 void run_list_verbs(FILE *f);
 int demo_main(int argc, char **argv);
 
