@@ -26,6 +26,9 @@ enum siommu_yield_point {
 	SIOMMU_YIELD_RCU_READ = 0,	/* inside a read-side section (tests) */
 	SIOMMU_YIELD_PUBLISH,		/* between preparing and publishing an object */
 	SIOMMU_YIELD_RECLAIM,		/* between unpublishing and the grace period */
+	SIOMMU_YIELD_IOTLB_LOOKUP,	/* iotlb: between matching an entry's tag and reading its data */
+	SIOMMU_YIELD_IOTLB_INSERT,	/* iotlb: before insert takes the set lock */
+	SIOMMU_YIELD_IOTLB_INV,		/* iotlb: between the generation bump and the scan */
 	SIOMMU_YIELD_NR_POINTS
 };
 
