@@ -20,6 +20,7 @@
 enum siommu_lock_rank {
 	SIOMMU_RANK_NONE = 0,
 	/* ... module locks go here, outermost first ... */
+	SIOMMU_RANK_PT_POOL = 700,	/* pgtable: pt->pool_lock, table-page pool (leaf) */
 	SIOMMU_RANK_CTX_CFG = 800,	/* ctx: log/trace sink replacement (leaf) */
 	SIOMMU_RANK_TEST_OUTER = 900,	/* used by the lock-order tests only */
 	SIOMMU_RANK_TEST_INNER = 901,
