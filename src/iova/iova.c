@@ -1,0 +1,967 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * IOVA allocator: the API, per-thread magazine caches and the depot.
+ *
+ * Terms.  A space is one domain's IOVA aperture, counted in granules (pfns).
+ * Its tree (iova_tree.c) holds a node for every allocated, cached or
+ * reserved range; free space is the gaps between them.  A size class is a
+ * power of two of granules, 2^0 .. 2^SIOMMU_IOVA_CACHE_MAX_LG2; allocations of
+ * up to SIOMMU_IOVA_CACHE_MAX granules are rounded up to their class, larger
+ * ones are not and are never cached.
+ *
+ * Caches.  The design is Bonwick's magazines, as Linux's IOVA allocator uses
+ * them per CPU; here they are per thread, since a library does not own CPUs.
+ * Each (thread, space) pair has an iova_pcache with, per class, a "loaded"
+ * and a "previous" magazine (arrays of up to 127 freed ranges).  Free pushes
+ * into loaded, alloc pops from it; when loaded is full (free) or empty
+ * (alloc), it is swapped with previous if that helps, and only when both are
+ * full or empty does the thread go to the space's depot, which keeps up to 32
+ * full magazines per class under depot_lock (and a few spare empty ones).  A
+ * full depot sends a full magazine's ranges back to the tree.  A thread finds
+ * its iova_pcache through a small direct-mapped thread-local table keyed by
+ * the space's id (ids are never reused, so a stale entry can never match).
+ *
+ * Cached ranges stay in the tree (as Linux does): a cached range is used
+ * space as far as the tree is concerned, and its node simply changes owner.
+ *
+ * Double free, with no lock on the free path.  Every allocation node has an
+ * atomic key, (first granule << 2) | state.  Free finds the node through the
+ * lock-free index (iova_tree.c) and claims it with one compare-and-swap from
+ * IN_USE to CACHED; only the winner goes on to cache it or give it back to
+ * the tree.  So a second free of the same range (from any thread, even at the
+ * same time) finds CACHED, a recycled key or no node at all, and fails with
+ * -ENOENT having changed nothing, whether the first free's range is in a
+ * magazine, in the depot or back in the tree.  Alloc from a magazine stores
+ * IN_USE (release): the thread owns the cached node, no one else may change
+ * its state.  This costs one atomic read-modify-write per free and none per
+ * alloc; it is what Linux gives up (its rcache does not detect double frees).
+ *
+ * Flushing every thread's caches without a lock on the fast path.  The
+ * owner uses its magazines only inside an RCU read-side section in which it
+ * read its pcache's flush flag as 0; with the flag set it bypasses the cache
+ * and goes to the tree.  A flusher (flush_all()) sets the flag on every
+ * pcache of the space, waits for a grace period (after which every section
+ * that did not see the flag has ended, and every later one sees it), empties
+ * the magazines into the tree, and clears the flag with a release store.
+ * The read-side section is what urcu-memb makes nearly free (no fence on the
+ * reader side); the grace period is paid only by flushes: on allocation
+ * failure (then the allocation is retried once, as Linux does), on
+ * siommu_iova_flush_caches(), and by reserve when cached ranges overlap.  A
+ * caller inside a read-side section cannot wait for a grace period; its
+ * failed allocation flushes only the depot and its own thread's cache.
+ *
+ * Threads.  A thread the library has never seen gets its pcache on its first
+ * call (if that allocation fails the call goes to the tree: nothing breaks).
+ * A pthread key's destructor gives an exiting thread's magazines back (full
+ * ones to the depot while it has room, the rest to the tree) and frees its
+ * pcaches, so nothing leaks.  Destroying a space frees the pcaches of every
+ * thread, live or not.
+ *
+ * Lock order (ranks in base/lock.h), outermost first:
+ *   space->flush_lock	serializes flushes; held across the grace period, so
+ *			no RCU reader may ever take it (none does).
+ *   iova_registry_lock	process-wide: links pcaches to spaces and threads.
+ *   space->depot_lock	the depot.
+ *   space->tree_lock	the tree, the node pool, the index's writers.
+ * A cache operation (inside a read-side section) takes depot_lock or
+ * tree_lock; it never takes flush_lock, and flush_all() holds no lock while
+ * it waits for the grace period except flush_lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "softiommu/iova.h"
+#include "base/alloc.h"
+#include "base/ctx.h"
+#include "base/debug.h"
+#include "base/lock.h"
+#include "base/rcu.h"
+#include "iova/iova_internal.h"
+
+static struct siommu_mutex iova_registry_lock =
+	SIOMMU_MUTEX_INITIALIZER("iova_registry", SIOMMU_RANK_IOVA_REGISTRY);
+static uint64_t iova_next_id = 1;	/* atomic; 0 marks an empty TLS slot */
+
+#define IOVA_TLS_SLOTS	8
+
+struct iova_tls_slot {
+	uint64_t id;
+	struct iova_pcache *pc;
+};
+
+static __thread struct iova_tls_slot iova_tls[IOVA_TLS_SLOTS]
+	__attribute__((tls_model("initial-exec")));
+/* This thread's pcaches, [iova_registry_lock]; iova_key's destructor frees them. */
+static __thread struct cds_list_head iova_thread_caches;
+static __thread bool iova_thread_ready;
+static pthread_key_t iova_key;
+static pthread_once_t iova_key_once = PTHREAD_ONCE_INIT;
+
+static inline bool space_caching(const struct siommu_iova_space *s)
+{
+	return !(s->flags & SIOMMU_IOVA_NO_CACHE);
+}
+
+static inline unsigned int ceil_lg2(uint64_t v)
+{
+	return v <= 1 ? 0 : 64 - __builtin_clzll(v - 1);
+}
+
+static inline void pc_count(struct iova_pcache *pc, enum iova_pcache_counter c)
+{
+	/* Only the owner writes: no read-modify-write needed. */
+	siommu_store_relaxed(&pc->cnt[c], siommu_load_relaxed(&pc->cnt[c]) + 1);
+}
+
+/* ---- magazines and the depot ---- */
+
+static struct iova_mag *mag_alloc(void)
+{
+	return siommu_malloc(sizeof(struct iova_mag));
+}
+
+/* Give every range of @m back to the tree.  Context: the caller owns @m. */
+static void mag_spill(struct siommu_iova_space *s, struct iova_mag *m)
+{
+	unsigned long i;
+
+	if (!m->n)
+		return;
+	siommu_mutex_lock(&s->tree_lock);
+	for (i = 0; i < m->n; i++)
+		iova_tree_remove_locked(s, m->e[i]);
+	siommu_mutex_unlock(&s->tree_lock);
+	m->n = 0;
+}
+
+/* Pop a node that ends at or below @limit_pfn, or NULL.  @m is not empty. */
+static inline struct iova_node *mag_pop(struct iova_mag *m, uint64_t limit_pfn)
+{
+	unsigned long top = m->n - 1, i;
+	struct iova_node *n = m->e[top];
+
+	if (siommu_likely(n->pfn_hi <= limit_pfn)) {
+		m->n = top;
+		return n;
+	}
+	for (i = top; i-- > 0;) {
+		n = m->e[i];
+		if (n->pfn_hi <= limit_pfn) {
+			m->e[i] = m->e[top];
+			m->n = top;
+			return n;
+		}
+	}
+	return NULL;
+}
+
+/* An empty magazine: a spare from the depot, or a new one; NULL if none. */
+static struct iova_mag *depot_get_empty(struct siommu_iova_space *s,
+					unsigned int cls)
+{
+	struct iova_depot *d = &s->depot[cls];
+	struct iova_mag *m = NULL;
+
+	siommu_mutex_lock(&s->depot_lock);
+	if (d->nr_empty)
+		m = d->empty[--d->nr_empty];
+	siommu_mutex_unlock(&s->depot_lock);
+	if (!m)
+		m = mag_alloc();
+	if (m)
+		m->n = 0;
+	return m;
+}
+
+/* Keep an empty magazine as a spare, or free it. */
+static void depot_put_empty(struct siommu_iova_space *s, unsigned int cls,
+			    struct iova_mag *m)
+{
+	struct iova_depot *d = &s->depot[cls];
+
+	SIOMMU_CHECK(!m->n);
+	siommu_mutex_lock(&s->depot_lock);
+	if (d->nr_empty < IOVA_DEPOT_EMPTY_MAX) {
+		d->empty[d->nr_empty++] = m;
+		m = NULL;
+	}
+	siommu_mutex_unlock(&s->depot_lock);
+	siommu_free(m);
+}
+
+/* Hand a full magazine to the depot.  Returns false if the depot is full. */
+static bool depot_put_full(struct siommu_iova_space *s, unsigned int cls,
+			   struct iova_mag *m)
+{
+	struct iova_depot *d = &s->depot[cls];
+	bool ok = false;
+
+	siommu_mutex_lock(&s->depot_lock);
+	if (d->nr_full < IOVA_DEPOT_MAX) {
+		d->full[d->nr_full++] = m;
+		s->depot_puts++;
+		ok = true;
+	}
+	siommu_mutex_unlock(&s->depot_lock);
+	return ok;
+}
+
+/*
+ * Take a full magazine from the depot, leaving @empty (may be NULL) as a
+ * spare.  Returns the full one, or NULL (then @empty is still the caller's).
+ */
+static struct iova_mag *depot_swap_for_full(struct siommu_iova_space *s,
+					    unsigned int cls,
+					    struct iova_mag *empty)
+{
+	struct iova_depot *d = &s->depot[cls];
+	struct iova_mag *full = NULL;
+
+	siommu_mutex_lock(&s->depot_lock);
+	if (d->nr_full) {
+		full = d->full[--d->nr_full];
+		s->depot_gets++;
+		if (empty && d->nr_empty < IOVA_DEPOT_EMPTY_MAX) {
+			d->empty[d->nr_empty++] = empty;
+			empty = NULL;
+		}
+	}
+	siommu_mutex_unlock(&s->depot_lock);
+	if (full)
+		siommu_free(empty);
+	return full;
+}
+
+/* Give every range in the depot back to the tree. */
+static void depot_drain(struct siommu_iova_space *s)
+{
+	struct iova_mag *m;
+	unsigned int cls;
+
+	siommu_mutex_lock(&s->depot_lock);
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+		struct iova_depot *d = &s->depot[cls];
+
+		while (d->nr_full) {
+			m = d->full[--d->nr_full];
+			mag_spill(s, m);	/* tree_lock nests inside depot_lock */
+			if (d->nr_empty < IOVA_DEPOT_EMPTY_MAX)
+				d->empty[d->nr_empty++] = m;
+			else
+				siommu_free(m);
+		}
+	}
+	siommu_mutex_unlock(&s->depot_lock);
+}
+
+static void depot_free(struct siommu_iova_space *s)
+{
+	unsigned int cls;
+
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+		struct iova_depot *d = &s->depot[cls];
+
+		while (d->nr_full)
+			siommu_free(d->full[--d->nr_full]);
+		while (d->nr_empty)
+			siommu_free(d->empty[--d->nr_empty]);
+	}
+}
+
+/* ---- per-thread caches ---- */
+
+static void iova_thread_exit(void *unused);
+
+static void iova_key_create(void)
+{
+	if (pthread_key_create(&iova_key, iova_thread_exit))
+		siommu_check_failed("pthread_key_create", __FILE__, __LINE__);
+}
+
+static struct iova_pcache *pcache_get_slow(struct siommu_iova_space *s)
+{
+	struct iova_tls_slot *slot = &iova_tls[s->id & (IOVA_TLS_SLOTS - 1)];
+	struct iova_pcache *pc, *found = NULL;
+
+	if (!iova_thread_ready) {
+		pthread_once(&iova_key_once, iova_key_create);
+		CDS_INIT_LIST_HEAD(&iova_thread_caches);
+		pthread_setspecific(iova_key, &iova_thread_ready);
+		iova_thread_ready = true;
+	}
+	siommu_mutex_lock(&iova_registry_lock);
+	cds_list_for_each_entry(pc, &iova_thread_caches, thread_node) {
+		if (pc->space == s) {
+			found = pc;
+			break;
+		}
+	}
+	if (!found) {
+		found = siommu_zalloc_aligned(SIOMMU_CACHELINE, sizeof(*found));
+		if (found) {
+			found->space = s;
+			cds_list_add(&found->space_node, &s->pcaches);
+			cds_list_add(&found->thread_node, &iova_thread_caches);
+		}
+	}
+	siommu_mutex_unlock(&iova_registry_lock);
+	if (found) {
+		slot->id = s->id;
+		slot->pc = found;
+	}
+	return found;
+}
+
+/* This thread's cache for @s, or NULL if it could not be allocated. */
+static inline struct iova_pcache *pcache_get(struct siommu_iova_space *s)
+{
+	struct iova_tls_slot *slot = &iova_tls[s->id & (IOVA_TLS_SLOTS - 1)];
+
+	if (siommu_likely(slot->id == s->id))
+		return slot->pc;
+	return pcache_get_slow(s);
+}
+
+/*
+ * Give back every range in @pc's magazines.  With @release, full magazines
+ * go to the depot while it has room and the magazines leave @pc.
+ * Context: the caller owns @pc's magazines (see the top comment).
+ */
+static void pcache_drain(struct siommu_iova_space *s, struct iova_pcache *pc,
+			 bool release)
+{
+	struct iova_mag *m;
+	unsigned int cls, i;
+
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+		for (i = 0; i < 2; i++) {
+			m = i ? pc->prev[cls] : pc->loaded[cls];
+			if (!m)
+				continue;
+			if (release && m->n == IOVA_MAG_SIZE &&
+			    depot_put_full(s, cls, m))
+				continue;
+			mag_spill(s, m);
+			if (release)
+				depot_put_empty(s, cls, m);
+		}
+		if (release)
+			pc->loaded[cls] = pc->prev[cls] = NULL;
+	}
+}
+
+static void pcache_free_mags(struct iova_pcache *pc)
+{
+	unsigned int cls;
+
+	for (cls = 0; cls < IOVA_NR_CLASSES; cls++) {
+		siommu_free(pc->loaded[cls]);
+		siommu_free(pc->prev[cls]);
+	}
+}
+
+/* Fold @pc's counters into its space and unlink it.  Caller holds the registry. */
+static void pcache_retire_locked(struct iova_pcache *pc)
+{
+	struct siommu_iova_space *s = pc->space;
+	unsigned int i;
+
+	siommu_assert_held(&iova_registry_lock);
+	for (i = 0; i < IOVA_PC_NR; i++)
+		s->retired[i] += siommu_load_relaxed(&pc->cnt[i]);
+	cds_list_del(&pc->space_node);
+	cds_list_del(&pc->thread_node);
+}
+
+static void iova_thread_exit(void *unused)
+{
+	struct iova_pcache *pc, *tmp;
+
+	siommu_mutex_lock(&iova_registry_lock);
+	cds_list_for_each_entry_safe(pc, tmp, &iova_thread_caches, thread_node) {
+		/*
+		 * The owner is exiting: no cache operation of it runs.  A
+		 * flusher touches this pcache only under the registry lock.
+		 */
+		pcache_drain(pc->space, pc, true);
+		pcache_retire_locked(pc);
+		siommu_free(pc);
+	}
+	siommu_mutex_unlock(&iova_registry_lock);
+	memset(iova_tls, 0, sizeof(iova_tls));
+	iova_thread_ready = false;
+}
+
+/* Inside a section that saw flush == 0: a node of class @cls, or NULL. */
+static struct iova_node *pcache_take(struct siommu_iova_space *s,
+				     struct iova_pcache *pc, unsigned int cls,
+				     uint64_t limit_pfn)
+{
+	struct iova_mag *m = pc->loaded[cls], *p, *full;
+
+	if (siommu_unlikely(!m || !m->n)) {
+		p = pc->prev[cls];
+		if (p && p->n) {
+			pc->prev[cls] = m;
+			pc->loaded[cls] = p;
+			m = p;
+		} else {
+			full = depot_swap_for_full(s, cls, m);
+			if (!full)
+				return NULL;
+			pc->loaded[cls] = full;
+			m = full;
+		}
+	}
+	return mag_pop(m, limit_pfn);
+}
+
+/* Inside a section that saw flush == 0: keep @n.  False if impossible. */
+static bool pcache_keep(struct siommu_iova_space *s, struct iova_pcache *pc,
+			struct iova_node *n)
+{
+	unsigned int cls = n->cls;
+	struct iova_mag *m = pc->loaded[cls], *p;
+
+	if (siommu_likely(m && m->n < IOVA_MAG_SIZE))
+		goto push;
+	p = pc->prev[cls];
+	if (p && p->n < IOVA_MAG_SIZE) {
+		pc->prev[cls] = m;
+		pc->loaded[cls] = p;
+		m = p;
+		goto push;
+	}
+	/* loaded is missing or full; so is prev. */
+	if (m && !p) {
+		p = depot_get_empty(s, cls);
+		if (!p)
+			return false;
+		pc->prev[cls] = m;	/* the full one waits in prev */
+		pc->loaded[cls] = p;
+		m = p;
+		goto push;
+	}
+	if (m) {
+		if (depot_put_full(s, cls, m)) {
+			pc->loaded[cls] = NULL;
+			m = depot_get_empty(s, cls);
+			if (!m)
+				return false;
+			pc->loaded[cls] = m;
+		} else {
+			mag_spill(s, m);	/* depot full: back to the tree */
+		}
+		goto push;
+	}
+	m = depot_get_empty(s, cls);
+	if (!m)
+		return false;
+	pc->loaded[cls] = m;
+push:
+	m->e[m->n++] = n;
+	return true;
+}
+
+static struct iova_node *pcache_alloc(struct siommu_iova_space *s,
+				      struct iova_pcache *pc, unsigned int cls,
+				      uint64_t limit_pfn)
+{
+	struct iova_node *n = NULL;
+
+	siommu_rcu_read_lock();
+	/* Pairs with the release store that ends flush_all(). */
+	if (siommu_likely(!siommu_load_acquire(&pc->flush))) {
+		siommu_debug_yield(SIOMMU_YIELD_IOVA_CACHE);
+		n = pcache_take(s, pc, cls, limit_pfn);
+		if (n) {
+			/* We own the cached node: a plain release store suffices. */
+			siommu_store_release(&n->key,
+					     iova_key(n->pfn_lo, IOVA_NODE_IN_USE));
+			pc_count(pc, IOVA_PC_HITS);
+		}
+	}
+	siommu_rcu_read_unlock();
+	return n;
+}
+
+static bool pcache_free(struct siommu_iova_space *s, struct iova_pcache *pc,
+			struct iova_node *n)
+{
+	bool kept = false;
+
+	siommu_rcu_read_lock();
+	if (siommu_likely(!siommu_load_acquire(&pc->flush))) {
+		siommu_debug_yield(SIOMMU_YIELD_IOVA_CACHE);
+		kept = pcache_keep(s, pc, n);
+		if (kept)
+			pc_count(pc, IOVA_PC_CACHE_FREES);
+	}
+	siommu_rcu_read_unlock();
+	return kept;
+}
+
+/* ---- flushing ---- */
+
+/*
+ * Empty every thread's cache and the depot into the tree.
+ * Context: outside a read-side section; takes flush_lock, then the others.
+ */
+static void flush_all(struct siommu_iova_space *s)
+{
+	struct iova_pcache *pc;
+
+	siommu_mutex_lock(&s->flush_lock);
+	siommu_mutex_lock(&iova_registry_lock);
+	cds_list_for_each_entry(pc, &s->pcaches, space_node)
+		siommu_store_relaxed(&pc->flush, 1);
+	siommu_mutex_unlock(&iova_registry_lock);
+
+	/*
+	 * After the grace period every cache operation that read flush == 0
+	 * has ended, and every later one reads 1 and bypasses its cache: the
+	 * magazines are ours until we clear the flag.
+	 */
+	siommu_rcu_synchronize();
+
+	siommu_mutex_lock(&iova_registry_lock);
+	cds_list_for_each_entry(pc, &s->pcaches, space_node) {
+		/* A pcache made after the first pass is its owner's: skip it. */
+		if (!siommu_load_relaxed(&pc->flush))
+			continue;
+		pcache_drain(s, pc, false);
+		/* Pairs with the acquire loads in pcache_alloc()/pcache_free(). */
+		siommu_store_release(&pc->flush, 0);
+	}
+	siommu_mutex_unlock(&iova_registry_lock);
+	depot_drain(s);
+	__atomic_fetch_add(&s->flushes, 1, __ATOMIC_RELAXED);
+	siommu_mutex_unlock(&s->flush_lock);
+}
+
+/* Inside a read-side section: only what needs no grace period. */
+static void flush_local(struct siommu_iova_space *s)
+{
+	struct iova_pcache *pc = pcache_get(s);
+
+	if (pc) {
+		siommu_rcu_read_lock();
+		if (!siommu_load_acquire(&pc->flush))
+			pcache_drain(s, pc, false);
+		siommu_rcu_read_unlock();
+	}
+	depot_drain(s);
+}
+
+static void flush_any(struct siommu_iova_space *s)
+{
+	if (siommu_rcu_read_ongoing())
+		flush_local(s);
+	else
+		flush_all(s);
+}
+
+/* ---- API ---- */
+
+SIOMMU_API int siommu_iova_space_create(struct siommu_ctx *ctx,
+					const struct siommu_iova_config *cfg,
+					struct siommu_iova_space **out)
+{
+	struct siommu_iova_space *s;
+	uint64_t mask;
+	int ret;
+
+	if (!ctx || !cfg || !out)
+		return -EINVAL;
+	if (cfg->granule_lg2 < 2 || cfg->granule_lg2 > 48)
+		return -EINVAL;
+	mask = (1ull << cfg->granule_lg2) - 1;
+	if ((cfg->start & mask) || (cfg->last & mask) != mask ||
+	    cfg->start > cfg->last || (cfg->flags & ~SIOMMU_IOVA_NO_CACHE))
+		return -EINVAL;
+
+	s = siommu_zalloc_aligned(SIOMMU_CACHELINE, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->ctx = ctx;
+	s->granule_lg2 = cfg->granule_lg2;
+	s->flags = cfg->flags;
+	s->start_pfn = cfg->start >> cfg->granule_lg2;
+	s->last_pfn = cfg->last >> cfg->granule_lg2;
+	ret = iova_tree_init(s);
+	if (ret)
+		goto err_free;
+	siommu_mutex_init(&s->tree_lock, "iova_tree", SIOMMU_RANK_IOVA_TREE);
+	siommu_mutex_init(&s->depot_lock, "iova_depot", SIOMMU_RANK_IOVA_DEPOT);
+	siommu_mutex_init(&s->flush_lock, "iova_flush", SIOMMU_RANK_IOVA_FLUSH);
+	CDS_INIT_LIST_HEAD(&s->pcaches);
+	s->id = __atomic_fetch_add(&iova_next_id, 1, __ATOMIC_RELAXED);
+	siommu_ctx_hold(ctx);
+	*out = s;
+	return 0;
+
+err_free:
+	iova_tree_fini(s);
+	siommu_free(s);
+	return ret;
+}
+
+SIOMMU_API int siommu_iova_space_destroy(struct siommu_iova_space *s)
+{
+	struct iova_pcache *pc, *tmp;
+	struct iova_node *n;
+	bool busy = false;
+
+	if (!s)
+		return 0;
+	siommu_mutex_lock(&iova_registry_lock);
+	siommu_mutex_lock(&s->tree_lock);
+	for (n = iova_tree_first_locked(s); n && !busy;
+	     n = iova_tree_next_locked(n))
+		busy = iova_node_state(n) == IOVA_NODE_IN_USE;
+	siommu_mutex_unlock(&s->tree_lock);
+	if (busy) {
+		siommu_mutex_unlock(&iova_registry_lock);
+		return -EBUSY;
+	}
+	/* Threads that used @s may live on: take their caches from them. */
+	cds_list_for_each_entry_safe(pc, tmp, &s->pcaches, space_node) {
+		pcache_retire_locked(pc);
+		pcache_free_mags(pc);
+		siommu_free(pc);
+	}
+	siommu_mutex_unlock(&iova_registry_lock);
+
+	depot_free(s);
+	iova_tree_fini(s);
+	siommu_mutex_destroy(&s->flush_lock);
+	siommu_mutex_destroy(&s->depot_lock);
+	siommu_mutex_destroy(&s->tree_lock);
+	siommu_ctx_unhold(s->ctx);
+	siommu_free(s);
+	return 0;
+}
+
+static int alloc_slow(struct siommu_iova_space *s,
+		      const struct iova_alloc_req *req, uint64_t *iova)
+{
+	struct iova_node *n;
+	bool flushed = false;
+	int err;
+
+	for (;;) {
+		siommu_mutex_lock(&s->tree_lock);
+		n = iova_tree_alloc_locked(s, req, &err);
+		if (n) {
+			*iova = n->pfn_lo << s->granule_lg2;
+			siommu_mutex_unlock(&s->tree_lock);
+			return 0;
+		}
+		if (err != -ENOSPC || flushed || !space_caching(s)) {
+			if (err == -ENOSPC)
+				s->failures++;
+			siommu_mutex_unlock(&s->tree_lock);
+			return err;
+		}
+		siommu_mutex_unlock(&s->tree_lock);
+		/* Cached ranges count as used: give them back and retry once. */
+		flush_any(s);
+		flushed = true;
+	}
+}
+
+SIOMMU_API int siommu_iova_alloc(struct siommu_iova_space *s, uint64_t size,
+				 uint64_t limit, uint64_t *iova)
+{
+	unsigned int g, lg2;
+	struct iova_alloc_req req;
+	struct iova_pcache *pc;
+	struct iova_node *n;
+	uint64_t pages;
+
+	if (siommu_unlikely(!s || !iova || !size))
+		return -EINVAL;
+	g = s->granule_lg2;
+	pages = (size >> g) + !!(size & ((1ull << g) - 1));
+	/* The last granule that lies entirely at or below @limit. */
+	if (limit == UINT64_MAX) {
+		req.limit_pfn = limit >> g;
+	} else {
+		req.limit_pfn = (limit + 1) >> g;
+		if (siommu_unlikely(!req.limit_pfn))
+			return -ERANGE;
+		req.limit_pfn--;
+	}
+	if (siommu_unlikely(req.limit_pfn < s->start_pfn))
+		return -ERANGE;
+	if (req.limit_pfn > s->last_pfn)
+		req.limit_pfn = s->last_pfn;
+	lg2 = ceil_lg2(pages);
+	if (pages <= SIOMMU_IOVA_CACHE_MAX) {
+		pages = 1ull << lg2;
+		req.cls = (uint8_t)lg2;
+	} else {
+		req.cls = IOVA_NO_CLASS;
+	}
+	if (siommu_unlikely(pages > s->last_pfn - s->start_pfn + 1))
+		return -ERANGE;
+
+	if (req.cls != IOVA_NO_CLASS && space_caching(s)) {
+		pc = pcache_get(s);
+		if (siommu_likely(pc)) {
+			n = pcache_alloc(s, pc, req.cls, req.limit_pfn);
+			if (siommu_likely(n)) {
+				*iova = n->pfn_lo << g;
+				return 0;
+			}
+		}
+	}
+	req.pages = pages;
+	req.align_lg2 = lg2;
+	req.need_order = (pages & (pages - 1)) ? (int)lg2 - 1 : (int)lg2;
+	return alloc_slow(s, &req, iova);
+}
+
+SIOMMU_API int siommu_iova_free(struct siommu_iova_space *s, uint64_t iova)
+{
+	struct iova_pcache *pc = NULL;
+	struct iova_node *n;
+	uint64_t pfn, expect;
+
+	if (siommu_unlikely(!s))
+		return -EINVAL;
+	if (siommu_unlikely(iova & ((1ull << s->granule_lg2) - 1)))
+		return -EINVAL;
+	pfn = iova >> s->granule_lg2;
+	if (siommu_unlikely(pfn < s->start_pfn || pfn > s->last_pfn))
+		return -ENOENT;
+	if (space_caching(s))
+		pc = pcache_get(s);
+	n = iova_index_lookup(s, pfn, pc);
+	if (siommu_unlikely(!n))
+		return -ENOENT;
+	/*
+	 * Claim the node: only one free of an allocation can win, and a stale
+	 * pointer to a recycled node has another key.  Acquire pairs with the
+	 * release store of IN_USE by the allocation.
+	 */
+	expect = iova_key(pfn, IOVA_NODE_IN_USE);
+	if (siommu_unlikely(!__atomic_compare_exchange_n(
+			&n->key, &expect, iova_key(pfn, IOVA_NODE_CACHED), false,
+			__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)))
+		return -ENOENT;
+	if (pc && n->cls != IOVA_NO_CLASS && siommu_likely(pcache_free(s, pc, n)))
+		return 0;
+	siommu_mutex_lock(&s->tree_lock);
+	iova_tree_remove_locked(s, n);
+	s->direct_frees++;
+	siommu_mutex_unlock(&s->tree_lock);
+	return 0;
+}
+
+SIOMMU_API int siommu_iova_find(struct siommu_iova_space *s, uint64_t addr,
+				struct siommu_iova_range *out)
+{
+	struct iova_node *n;
+	enum iova_node_state st;
+	uint64_t pfn;
+	int ret = -ENOENT;
+
+	if (!s || !out)
+		return -EINVAL;
+	pfn = addr >> s->granule_lg2;
+	if (pfn < s->start_pfn || pfn > s->last_pfn)
+		return -ENOENT;
+	siommu_mutex_lock(&s->tree_lock);
+	n = iova_tree_find_locked(s, pfn);
+	if (n) {
+		st = iova_node_state(n);
+		if (st == IOVA_NODE_IN_USE || st == IOVA_NODE_RESERVED) {
+			out->start = n->pfn_lo << s->granule_lg2;
+			out->last = ((n->pfn_hi + 1) << s->granule_lg2) - 1;
+			out->kind = st == IOVA_NODE_IN_USE ? SIOMMU_IOVA_ALLOCATED :
+							     SIOMMU_IOVA_RESERVED;
+			ret = 0;
+		}
+	}
+	siommu_mutex_unlock(&s->tree_lock);
+	return ret;
+}
+
+SIOMMU_API int siommu_iova_reserve(struct siommu_iova_space *s, uint64_t start,
+				   uint64_t last)
+{
+	unsigned int g, attempt;
+	uint64_t lo, hi;
+	int ret;
+
+	if (!s || start > last)
+		return -EINVAL;
+	g = s->granule_lg2;
+	lo = start >> g;
+	hi = last >> g;
+	if (hi < s->start_pfn || lo > s->last_pfn)
+		return 0;	/* outside the aperture: never allocated anyway */
+	if (lo < s->start_pfn)
+		lo = s->start_pfn;
+	if (hi > s->last_pfn)
+		hi = s->last_pfn;
+	for (attempt = 0;; attempt++) {
+		siommu_mutex_lock(&s->tree_lock);
+		ret = iova_tree_reserve_locked(s, lo, hi);
+		siommu_mutex_unlock(&s->tree_lock);
+		if (ret != -EAGAIN)
+			return ret;
+		/* Cached ranges overlap: they are free, give them back. */
+		if (attempt == 2)
+			return -EBUSY;
+		flush_any(s);
+	}
+}
+
+SIOMMU_API void siommu_iova_free_all(struct siommu_iova_space *s)
+{
+	struct iova_pcache *pc;
+	struct iova_node *n, *next;
+
+	if (!s)
+		return;
+	/* No alloc or free runs: every cache is ours without a grace period. */
+	siommu_mutex_lock(&iova_registry_lock);
+	cds_list_for_each_entry(pc, &s->pcaches, space_node)
+		pcache_drain(s, pc, false);
+	siommu_mutex_unlock(&iova_registry_lock);
+	depot_drain(s);
+
+	siommu_mutex_lock(&s->tree_lock);
+	for (n = iova_tree_first_locked(s); n; n = next) {
+		next = iova_tree_next_locked(n);
+		if (iova_node_state(n) == IOVA_NODE_IN_USE) {
+			siommu_store_release(&n->key,
+					     iova_key(n->pfn_lo, IOVA_NODE_CACHED));
+			iova_tree_remove_locked(s, n);
+			s->direct_frees++;
+		}
+	}
+	siommu_mutex_unlock(&s->tree_lock);
+}
+
+SIOMMU_API int siommu_iova_flush_caches(struct siommu_iova_space *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (siommu_rcu_read_ongoing())
+		return -EDEADLK;
+	if (space_caching(s))
+		flush_all(s);
+	return 0;
+}
+
+static enum siommu_iova_kind kind_of(enum iova_node_state st)
+{
+	switch (st) {
+	case IOVA_NODE_IN_USE:
+		return SIOMMU_IOVA_ALLOCATED;
+	case IOVA_NODE_CACHED:
+		return SIOMMU_IOVA_CACHED;
+	default:
+		return SIOMMU_IOVA_RESERVED;
+	}
+}
+
+SIOMMU_API int siommu_iova_snapshot(struct siommu_iova_space *s,
+				    struct siommu_iova_range *out, size_t max,
+				    size_t *nr)
+{
+	struct iova_node *n;
+	size_t i = 0;
+
+	if (!s || !nr || (max && !out))
+		return -EINVAL;
+	siommu_mutex_lock(&s->tree_lock);
+	for (n = iova_tree_first_locked(s); n; n = iova_tree_next_locked(n), i++) {
+		if (i >= max)
+			continue;
+		out[i].start = n->pfn_lo << s->granule_lg2;
+		out[i].last = ((n->pfn_hi + 1) << s->granule_lg2) - 1;
+		out[i].kind = kind_of(iova_node_state(n));
+	}
+	siommu_mutex_unlock(&s->tree_lock);
+	*nr = i;
+	return i > max ? -ENOSPC : 0;
+}
+
+SIOMMU_API int siommu_iova_get_stats(struct siommu_iova_space *s,
+				     struct siommu_iova_stats *out)
+{
+	uint64_t cnt[IOVA_PC_NR] = { 0 };
+	struct iova_pcache *pc;
+	struct iova_node *n;
+	unsigned int i;
+
+	if (!s || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	siommu_mutex_lock(&iova_registry_lock);
+	for (i = 0; i < IOVA_PC_NR; i++)
+		cnt[i] = s->retired[i];
+	cds_list_for_each_entry(pc, &s->pcaches, space_node) {
+		for (i = 0; i < IOVA_PC_NR; i++)
+			cnt[i] += siommu_load_relaxed(&pc->cnt[i]);
+		out->threads++;
+	}
+	siommu_mutex_lock(&s->depot_lock);
+	out->depot_gets = s->depot_gets;
+	out->depot_puts = s->depot_puts;
+	siommu_mutex_unlock(&s->depot_lock);
+	siommu_mutex_lock(&s->tree_lock);
+	out->tree_allocs = s->tree_allocs;
+	out->tree_frees = s->tree_frees;
+	out->failures = s->failures;
+	out->frees = s->direct_frees;
+	for (n = iova_tree_first_locked(s); n; n = iova_tree_next_locked(n)) {
+		switch (iova_node_state(n)) {
+		case IOVA_NODE_IN_USE:
+			out->allocated++;
+			break;
+		case IOVA_NODE_CACHED:
+			out->cached++;
+			break;
+		default:
+			out->reserved++;
+			break;
+		}
+	}
+	siommu_mutex_unlock(&s->tree_lock);
+	siommu_mutex_unlock(&iova_registry_lock);
+	out->flushes = __atomic_load_n(&s->flushes, __ATOMIC_RELAXED);
+	out->cache_hits = cnt[IOVA_PC_HITS];
+	out->cache_frees = cnt[IOVA_PC_CACHE_FREES];
+	out->allocs = out->tree_allocs + out->cache_hits;
+	out->frees += out->cache_frees;
+	return 0;
+}
+
+SIOMMU_API const char *siommu_iova_kind_name(enum siommu_iova_kind kind)
+{
+	switch (kind) {
+	case SIOMMU_IOVA_ALLOCATED:
+		return "allocated";
+	case SIOMMU_IOVA_CACHED:
+		return "cached";
+	case SIOMMU_IOVA_RESERVED:
+		return "reserved";
+	}
+	return NULL;
+}
+
+int siommu_iova_check(struct siommu_iova_space *s)
+{
+	int ret;
+
+	siommu_mutex_lock(&s->tree_lock);
+	ret = iova_tree_check_locked(s);
+	siommu_mutex_unlock(&s->tree_lock);
+	return ret;
+}
