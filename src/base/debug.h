@@ -30,6 +30,7 @@ enum siommu_yield_point {
 	SIOMMU_YIELD_IOTLB_INSERT,	/* iotlb: before insert takes the set lock */
 	SIOMMU_YIELD_IOTLB_INV,		/* iotlb: between the generation bump and the scan */
 	SIOMMU_YIELD_IOVA_CACHE,	/* iova: between a cache's flush check and its magazine access */
+	SIOMMU_YIELD_MEM_ACCESS,	/* mem: between an access's revoked check and its copy or callback */
 	SIOMMU_YIELD_PT_WALK,		/* pgtable: between the levels of a walk */
 	SIOMMU_YIELD_NR_POINTS
 };

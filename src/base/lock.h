@@ -24,6 +24,7 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_IOVA_REGISTRY = 401,	/* iova: the thread-cache registry (process-wide) */
 	SIOMMU_RANK_IOVA_DEPOT = 402,	/* iova: space->depot_lock */
 	SIOMMU_RANK_IOVA_TREE = 403,	/* iova: space->tree_lock */
+	SIOMMU_RANK_MEM = 500,		/* mem: mem->lock (regions array, notifiers, revoke state) */
 	SIOMMU_RANK_PT_POOL = 700,	/* pgtable: pt->pool_lock, table-page pool (leaf) */
 	SIOMMU_RANK_CTX_CFG = 800,	/* ctx: log/trace sink replacement (leaf) */
 	SIOMMU_RANK_TEST_OUTER = 900,	/* used by the lock-order tests only */
