@@ -430,10 +430,8 @@ void pt_inval_begin(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 	uint64_t r, n;
 
 	/*
-	 * Before the first entry is cleared.  A full barrier: pairs with the
-	 * fence in siommu_pt_seq_retry(), so a reader that saw an entry from
-	 * before our clear either sees this increment or read everything
-	 * before it.
+	 * Before the first entry is cleared; a full barrier, so no clear can
+	 * be seen before this increment.  See siommu_pt_seq_retry().
 	 */
 	for_each_shard(pt, iova, last, s, r, n)
 		__atomic_fetch_add(&s->in_progress, 1, __ATOMIC_SEQ_CST);
@@ -461,9 +459,16 @@ SIOMMU_API bool siommu_pt_seq_retry(struct siommu_pt *pt, uint64_t iova, uint64_
 {
 	struct pt_seq_shard *s = pt_shard(pt, iova);
 
-	/* Order the caller's walk before these loads; see pt_inval_begin(). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (siommu_load_acquire(&s->in_progress))
+	/*
+	 * The caller's walk read its entries with acquire loads, so this load
+	 * comes after them.  If it sees no unmap in progress, any unmap that
+	 * cleared an entry the walk read has either ended (its release
+	 * decrement, read here, makes its sequence increment visible below)
+	 * or not yet incremented in_progress, i.e. not yet cleared anything
+	 * (its increment is a full barrier before its first clear): either
+	 * way the answer was current when this load ran.
+	 */
+	if (__atomic_load_n(&s->in_progress, __ATOMIC_SEQ_CST))
 		return true;
 	return siommu_load_acquire(&s->seq) != seq;
 }
