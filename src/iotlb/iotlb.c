@@ -130,8 +130,8 @@ struct siommu_iotlb {
 	/* Read by every lookup: one cache line, written at most 3 times. */
 	struct iotlb_entry *entries;	/* immutable pointer; entries as above */
 	struct siommu_stats *stats;	/* immutable */
-	unsigned int set_shift;		/* immutable: 63 - log2(number of sets) */
-	unsigned int ways_lg2;		/* immutable */
+	uint64_t set_mask;		/* immutable: (nsets - 1) * set_bytes */
+	uint32_t set_bytes;		/* immutable: ways * sizeof(struct iotlb_entry) */
 	unsigned int sizes;		/* bit per size code ever inserted; only set (seq_cst) */
 
 	/* Writers only, on other cache lines. */
@@ -141,6 +141,7 @@ struct siommu_iotlb {
 	uint32_t capacity;		/* immutable */
 	uint32_t ways;			/* immutable */
 	uint32_t nsets;			/* immutable */
+	unsigned int set_bytes_lg2;	/* immutable */
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -175,20 +176,35 @@ static inline uint64_t tag_page(uint64_t tag)
 	return tag & ~((1ull << IOTLB_PROT_BITS) - 1);
 }
 
-/* The set of (domain, page number pfn of size code). */
-static inline size_t set_index(const struct siommu_iotlb *tlb, uint64_t dkey,
-			       uint64_t pfn, unsigned int code)
+/*
+ * The set of (domain, page number @pfn of size @code), as a byte offset into
+ * the entry array: bits 32 and up of a multiplicative (Fibonacci) hash,
+ * masked so that the offset is a multiple of the set size.  A constant
+ * shift and a mask cost less than a variable shift on the lookup path.
+ */
+static inline size_t set_offset(const struct siommu_iotlb *tlb, uint64_t dkey,
+				uint64_t pfn, unsigned int code)
 {
-	uint64_t x = (pfn ^ dkey) + code;
+	uint64_t h = ((pfn ^ dkey) + code) * 0x9e3779b97f4a7c15ull;
 
-	/* Two shifts so that one set (shift 63) gives index 0. */
-	return (size_t)((x * 0x9e3779b97f4a7c15ull) >> tlb->set_shift >> 1);
+	return (size_t)((h >> 32) & tlb->set_mask);
+}
+
+static inline struct iotlb_entry *set_at(const struct siommu_iotlb *tlb,
+					 size_t off)
+{
+	return (struct iotlb_entry *)((char *)tlb->entries + off);
+}
+
+static inline size_t set_index_of(const struct siommu_iotlb *tlb, size_t off)
+{
+	return off >> tlb->set_bytes_lg2;
 }
 
 static inline struct iotlb_entry *set_entries(const struct siommu_iotlb *tlb,
 					      size_t idx)
 {
-	return tlb->entries + (idx << tlb->ways_lg2);
+	return tlb->entries + idx * tlb->ways;
 }
 
 static inline void cpu_relax(void)
@@ -332,11 +348,14 @@ SIOMMU_API int siommu_iotlb_create(struct siommu_ctx *ctx,
 	tlb->capacity = capacity;
 	tlb->ways = ways;
 	tlb->nsets = capacity / ways;
-	tlb->ways_lg2 = lg2_u32(ways);
-	tlb->set_shift = 63 - lg2_u32(tlb->nsets);
+	tlb->set_bytes = ways * (uint32_t)sizeof(struct iotlb_entry);
+	tlb->set_bytes_lg2 = lg2_u32(tlb->set_bytes);
+	tlb->set_mask = (uint64_t)(tlb->nsets - 1) * tlb->set_bytes;
 	tlb->ctx = ctx;
 
-	tlb->entries = siommu_zalloc_aligned(SIOMMU_CACHELINE,
+	/* Aligned to a set at least: iotlb_probe() finds a set's end so. */
+	tlb->entries = siommu_zalloc_aligned(tlb->set_bytes > SIOMMU_CACHELINE ?
+					     tlb->set_bytes : SIOMMU_CACHELINE,
 					     (size_t)capacity * sizeof(struct iotlb_entry));
 	if (!tlb->entries)
 		goto err_free_tlb;
@@ -385,25 +404,27 @@ static inline bool tag_ok(uint32_t domid, uint32_t pasid)
 }
 
 /*
- * Probe the set of (domain, iova's page of size @code).  Context: lock-free.
- * Returns true and fills @out on a validated hit.
+ * Probe the set of (domain, the page of size @code that holds @iova).
+ * Context: lock-free.  Returns true and fills @out on a validated hit.
+ *
+ * Written for few live registers (the whole 4 KiB path fits in the
+ * caller-saved ones): the entry array is aligned to the set size, so the
+ * last way of a set is the one whose successor starts a new set.
  */
 static inline bool iotlb_probe(const struct siommu_iotlb *tlb, uint64_t dkey,
 			       uint64_t id, uint64_t iova, unsigned int code,
 			       struct siommu_iotlb_entry *out)
 {
 	unsigned int lg2 = size_lg2_of(code);
-	uint64_t page = iova & ~((1ull << lg2) - 1);
-	uint64_t want = make_tag(page, code);
-	struct iotlb_entry *e = set_entries(tlb, set_index(tlb, dkey, iova >> lg2, code));
-	struct iotlb_entry *end = e + (1u << tlb->ways_lg2);
+	uint64_t want = make_tag(iova & ~((1ull << lg2) - 1), code);
+	struct iotlb_entry *e = set_at(tlb, set_offset(tlb, dkey, iova >> lg2, code));
 	uint64_t s, data;
 
-	for (; e < end; e++) {
+	do {
 		/* Pairs with the final release store of entry_write(). */
 		s = siommu_load_acquire(&e->seq);
-		if (siommu_load_acquire(&e->tag) != want ||
-		    siommu_load_acquire(&e->id) != id)
+		if (((siommu_load_acquire(&e->tag) ^ want) |
+		     (siommu_load_acquire(&e->id) ^ id)) != 0)
 			continue;
 		siommu_debug_yield(SIOMMU_YIELD_IOTLB_LOOKUP);
 		data = siommu_load_acquire(&e->data);
@@ -412,41 +433,62 @@ static inline bool iotlb_probe(const struct siommu_iotlb *tlb, uint64_t dkey,
 		 * a store of a later write, that write's odd seq is visible
 		 * here (see entry_write()).
 		 */
-		if (siommu_unlikely((s & 1) || siommu_load_relaxed(&e->seq) != s))
+		if (siommu_unlikely(((siommu_load_relaxed(&e->seq) ^ s) | (s & 1)) != 0))
 			continue;	/* changing under us: a miss */
-		out->iova = page;
+		out->iova = tag_page(want);
 		out->addr = data & ~((1ull << lg2) - 1);
 		out->size_lg2 = lg2;
 		out->prot = (unsigned int)data & SIOMMU_IOTLB_PROT_MASK;
 		return true;
-	}
+	} while ((uintptr_t)++e & (tlb->set_bytes - 1));
 	return false;
+}
+
+/*
+ * After a 4 KiB miss: the tag check, the 2 MiB and 1 GiB probes, and the
+ * miss count.  Out of line, and taking only values the fast path keeps
+ * live anyway (@id holds the domain and PASID; @iova may have lost its low
+ * 12 bits, which no probe here uses).
+ */
+static __attribute__((noinline)) int
+iotlb_lookup_slow(struct siommu_iotlb *tlb, uint64_t id, uint64_t iova,
+		  struct siommu_iotlb_entry *out)
+{
+	uint32_t domid = (uint32_t)(id >> 32), pasid = (uint32_t)id;
+	uint64_t dkey = dom_key(domid);
+	unsigned int sizes = siommu_load_relaxed(&tlb->sizes);
+
+	if (!tag_ok(domid, pasid))
+		return -EINVAL;
+	if (((sizes & 2) && iotlb_probe(tlb, dkey, id, iova, 1, out)) ||
+	    ((sizes & 4) && iotlb_probe(tlb, dkey, id, iova, 2, out))) {
+		siommu_stats_inc(tlb->stats, IOTLB_STAT_HITS);
+		return 0;
+	}
+	siommu_stats_inc(tlb->stats, IOTLB_STAT_MISSES);
+	return -ENOENT;
 }
 
 SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
 				   uint32_t pasid, uint64_t iova,
 				   struct siommu_iotlb_entry *out)
 {
-	uint64_t dkey, id;
-	unsigned int sizes;
+	uint64_t id = make_id(domid, pasid);
 
-	if (siommu_unlikely(!tlb || !out || !tag_ok(domid, pasid)))
+	if (siommu_unlikely(!tlb || !out))
 		return -EINVAL;
-	dkey = dom_key(domid);
-	id = make_id(domid, pasid);
-	/* A stale mask only costs a miss: see the top comment. */
-	sizes = siommu_load_relaxed(&tlb->sizes);
-	if (siommu_likely(sizes & 1) && iotlb_probe(tlb, dkey, id, iova, 0, out))
-		goto hit;
-	if ((sizes & 2) && iotlb_probe(tlb, dkey, id, iova, 1, out))
-		goto hit;
-	if ((sizes & 4) && iotlb_probe(tlb, dkey, id, iova, 2, out))
-		goto hit;
-	siommu_stats_inc(tlb->stats, IOTLB_STAT_MISSES);
-	return -ENOENT;
-hit:
-	siommu_stats_inc(tlb->stats, IOTLB_STAT_HITS);
-	return 0;
+	/*
+	 * A bad tag (PASID over 20 bits, domain ANY) cannot match: insert
+	 * refuses them.  So it is checked on the miss path only, before any
+	 * wider probe, and still gives -EINVAL.  A stale sizes mask only
+	 * costs a miss (see the top comment).
+	 */
+	if (siommu_likely(siommu_load_relaxed(&tlb->sizes) & 1) &&
+	    iotlb_probe(tlb, dom_key(domid), id, iova, 0, out)) {
+		siommu_stats_inc(tlb->stats, IOTLB_STAT_HITS);
+		return 0;
+	}
+	return iotlb_lookup_slow(tlb, id, iova & ~0xfffull, out);
 }
 
 /* ------------------------------------------------------------------ insert */
@@ -520,7 +562,8 @@ SIOMMU_API int siommu_iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid,
 	tag = make_tag(e->iova, (unsigned int)code);
 	id = make_id(domid, pasid);
 	data = e->addr | e->prot;
-	idx = set_index(tlb, dom_key(domid), e->iova >> e->size_lg2, (unsigned int)code);
+	idx = set_index_of(tlb, set_offset(tlb, dom_key(domid), e->iova >> e->size_lg2,
+					    (unsigned int)code));
 	set = set_entries(tlb, idx);
 	ctl = &tlb->ctl[idx];
 
@@ -674,7 +717,8 @@ SIOMMU_API int siommu_iotlb_inv_range(struct siommu_iotlb *tlb, uint32_t domid,
 			if (!(sizes & (1u << code)))
 				continue;
 			for (pfn = iova >> lg2; pfn <= last >> lg2; pfn++)
-				n += inv_set(tlb, set_index(tlb, dkey, pfn, code), &m);
+				n += inv_set(tlb, set_index_of(tlb,
+						set_offset(tlb, dkey, pfn, code)), &m);
 		}
 	}
 	inv_account(tlb, n);
