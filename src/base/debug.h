@@ -32,6 +32,8 @@ enum siommu_yield_point {
 	SIOMMU_YIELD_IOVA_CACHE,	/* iova: between a cache's flush check and its magazine access */
 	SIOMMU_YIELD_MEM_ACCESS,	/* mem: between an access's revoked check and its copy or callback */
 	SIOMMU_YIELD_PT_WALK,		/* pgtable: between the levels of a walk */
+	SIOMMU_YIELD_CORE_XLATE,	/* core: between loading the attachment and using the domain */
+	SIOMMU_YIELD_CORE_DMA,		/* core: between a DMA's translation and its copy */
 	SIOMMU_YIELD_NR_POINTS
 };
 

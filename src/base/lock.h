@@ -20,12 +20,17 @@
 enum siommu_lock_rank {
 	SIOMMU_RANK_NONE = 0,
 	/* ... module locks go here, outermost first ... */
+	SIOMMU_RANK_CORE_IOMMU = 200,	/* core: iommu->lock (device and domain lists, flusher) */
+	SIOMMU_RANK_CORE_DEVICE = 210,	/* core: dev->lock (a device's attachments) */
+	SIOMMU_RANK_CORE_DOMAIN = 220,	/* core: dom->lock (users, dying) */
+	SIOMMU_RANK_CORE_FQ = 230,	/* core: dom->fq.lock (the flush queue's list) */
 	SIOMMU_RANK_IOVA_FLUSH = 400,	/* iova: space->flush_lock, held across a grace period */
 	SIOMMU_RANK_IOVA_REGISTRY = 401,	/* iova: the thread-cache registry (process-wide) */
 	SIOMMU_RANK_IOVA_DEPOT = 402,	/* iova: space->depot_lock */
 	SIOMMU_RANK_IOVA_TREE = 403,	/* iova: space->tree_lock */
 	SIOMMU_RANK_MEM = 500,		/* mem: mem->lock (regions array, notifiers, revoke state) */
 	SIOMMU_RANK_PT_POOL = 700,	/* pgtable: pt->pool_lock, table-page pool (leaf) */
+	SIOMMU_RANK_CORE_FAULT = 750,	/* core: iommu->flog.lock, the fault log (leaf) */
 	SIOMMU_RANK_CTX_CFG = 800,	/* ctx: log/trace sink replacement (leaf) */
 	SIOMMU_RANK_TEST_OUTER = 900,	/* used by the lock-order tests only */
 	SIOMMU_RANK_TEST_INNER = 901,

@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * softiommu core: the IOMMU instance, devices, PASIDs, domains,
+ * attach/detach/replace, translation, DMA, strict and lazy unmap, and the
+ * unrecoverable-fault log.
+ *
+ * Objects:
+ *  - struct siommu_iommu: one IOMMU with its capabilities and its IOTLB.
+ *    Created from a context, which it holds busy.
+ *  - struct siommu_device: an endpoint behind the IOMMU, named by its
+ *    requester id (PCI segment/bus/device/function), with capabilities
+ *    (PASID, PRI, ATS, page response needs PASID).
+ *  - struct siommu_domain: what a device (or a device and PASID) is
+ *    attached to: BLOCKED (every access faults), IDENTITY (address out =
+ *    address in) or PAGING (an I/O page table of a chosen format, with a
+ *    domain id that tags its IOTLB entries).
+ *
+ * Concurrency, in one paragraph: attachments are RCU pointers.  Attach,
+ * detach and replace change them under the device's lock; translate and
+ * the DMA helpers read them lock-free inside one RCU read-side section, so
+ * a concurrent DMA sees the old domain or the new one, never a freed one (a
+ * domain is freed only after a grace period).  Map and unmap of disjoint
+ * ranges of one domain run concurrently with no domain-wide lock.
+ *
+ * Translations outlive nothing: the address siommu_translate_rcu() returns
+ * is valid only inside the read-side section it was obtained in.  The DMA
+ * helpers hold one section across translate and copy.  Strict unmap
+ * (the default) returns only when no DMA can reach the old memory any more.
+ *
+ * PASIDs: PASID 0 stands for "no PASID" (requests without a PASID use the
+ * device's own attachment, as Linux's IOMMU_NO_PASID); PASIDs 1 ..
+ * 2^pasid_bits - 1 are attachable when both the IOMMU and the device
+ * support them.
+ */
+#ifndef SOFTIOMMU_CORE_H
+#define SOFTIOMMU_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <softiommu/base.h>
+#include <softiommu/mem.h>
+#include <softiommu/pgtable.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct siommu_iommu;
+struct siommu_device;
+struct siommu_domain;
+
+#define SIOMMU_NO_PASID		0u
+#define SIOMMU_PASID_BITS_MAX	20u
+
+/* ------------------------------------------------------------------ iommu */
+
+struct siommu_iommu_caps {
+	uint64_t pgsize_bitmap;		/* 0: 4K | 2M | 1G */
+	unsigned int ias_lg2;		/* input (IOVA) width; 0: 48 */
+	unsigned int oas_lg2;		/* output (physical) width; 0: 52 */
+	unsigned int pasid_bits;	/* 0: no PASID support; at most 20 */
+	uint32_t iotlb_capacity;	/* entries; 0: the IOTLB default */
+	uint32_t iotlb_ways;		/* 0: the IOTLB default */
+	uint32_t fault_log_size;	/* records kept; 0: 256 */
+	uint32_t fault_rate;		/* records logged per second; 0: 100 */
+};
+
+/**
+ * siommu_iommu_create() - Create an IOMMU.
+ * @ctx: held busy until siommu_iommu_destroy().
+ * @caps: capabilities; NULL for the defaults (every field 0).
+ * @mem: the memory map DMA reaches (RAM by memcpy, MMIO by callback), or
+ *       NULL: output addresses are then host addresses of RAM the caller
+ *       keeps valid (host use), and DMA copies with memcpy.  A memory map
+ *       must outlive the IOMMU.
+ * Context: any thread.
+ * Returns: 0; -EINVAL (NULL @ctx or @out, a width out of 32..64 (ias) or
+ *          32..52 (oas), pasid_bits above 20, page sizes without 4 KiB or
+ *          outside 4K|2M|1G, a bad IOTLB geometry, fault_log_size above
+ *          65536); -ENOMEM.
+ */
+SIOMMU_API int siommu_iommu_create(struct siommu_ctx *ctx,
+				   const struct siommu_iommu_caps *caps,
+				   struct siommu_mem *mem,
+				   struct siommu_iommu **out);
+
+/**
+ * siommu_iommu_destroy() - Destroy an IOMMU.
+ * Context: any thread, outside a read-side section; no other thread uses
+ *          @iommu.  NULL returns 0.
+ * Returns: 0, or -EBUSY (nothing done) while devices or domains live.
+ */
+SIOMMU_API int siommu_iommu_destroy(struct siommu_iommu *iommu);
+
+/**
+ * siommu_iommu_get_caps() - The effective capabilities (defaults filled in).
+ * Context: any thread.  Returns: 0 or -EINVAL.
+ */
+SIOMMU_API int siommu_iommu_get_caps(struct siommu_iommu *iommu,
+				     struct siommu_iommu_caps *out);
+
+/* ------------------------------------------------------------------ devices */
+
+/* Requester id: segment << 16 | bus << 8 | device << 3 | function. */
+#define SIOMMU_RID(seg, bus, dev, fn)					\
+	((uint32_t)(seg) << 16 | (uint32_t)(bus) << 8 |			\
+	 ((uint32_t)(dev) & 0x1f) << 3 | ((uint32_t)(fn) & 7))
+
+/* Device capability flags. */
+#define SIOMMU_DEV_PASID	(1u << 0)	/* can issue requests with a PASID */
+#define SIOMMU_DEV_PRI		(1u << 1)	/* page request interface */
+#define SIOMMU_DEV_ATS		(1u << 2)	/* address translation services */
+#define SIOMMU_DEV_PRG_RESP_PASID (1u << 3)	/* page responses must carry the PASID */
+#define SIOMMU_DEV_FLAGS_MASK	0xfu
+
+struct siommu_device_info {
+	uint32_t rid;
+	unsigned int flags;		/* SIOMMU_DEV_* */
+	unsigned int pasid_bits;	/* usable PASID width: min(device, IOMMU); 0: none */
+	bool attached;			/* the no-PASID attachment is set */
+	uint32_t nr_pasids;		/* PASIDs attached */
+};
+
+/**
+ * siommu_device_create() - Add a device behind @iommu.
+ * @rid: requester id (SIOMMU_RID()), unique in @iommu; at most 24 bits.
+ * @flags: SIOMMU_DEV_*; PRG_RESP_PASID needs PRI and PASID.
+ * @pasid_bits: the device's PASID width (1..20) if SIOMMU_DEV_PASID, else 0.
+ * Context: any thread.  The device starts unattached: its DMA faults
+ *          (no domain) until it is attached.
+ * Returns: 0; -EINVAL (NULL pointer, bad rid, flags or width); -EEXIST (a
+ *          device with @rid exists); -EOPNOTSUPP (PASID on an IOMMU without
+ *          PASID support); -ENOMEM.
+ */
+SIOMMU_API int siommu_device_create(struct siommu_iommu *iommu, uint32_t rid,
+				    unsigned int flags, unsigned int pasid_bits,
+				    struct siommu_device **out);
+
+/**
+ * siommu_device_destroy() - Remove a device.
+ * Context: any thread, outside a read-side section (waits for a grace
+ *          period); no DMA may be started on @dev any more.  NULL returns 0.
+ * Returns: 0, or -EBUSY (nothing done) while it or any of its PASIDs is
+ *          attached.
+ */
+SIOMMU_API int siommu_device_destroy(struct siommu_device *dev);
+
+/**
+ * siommu_device_find() - The device of @rid, or NULL.
+ * Context: any thread; the result is valid until the device is destroyed.
+ */
+SIOMMU_API struct siommu_device *siommu_device_find(struct siommu_iommu *iommu,
+						    uint32_t rid);
+
+/** siommu_device_get_info() - Describe @dev.  Returns 0 or -EINVAL. */
+SIOMMU_API int siommu_device_get_info(struct siommu_device *dev,
+				      struct siommu_device_info *out);
+
+/* ------------------------------------------------------------------ domains */
+
+enum siommu_domain_type {
+	SIOMMU_DOMAIN_BLOCKED = 1,
+	SIOMMU_DOMAIN_IDENTITY,
+	SIOMMU_DOMAIN_PAGING,
+};
+
+enum siommu_unmap_mode {
+	SIOMMU_UNMAP_STRICT = 0,	/* unmap returns when no DMA can use the old translation */
+	SIOMMU_UNMAP_LAZY,		/* invalidation deferred to a flush queue */
+};
+
+struct siommu_domain_cfg {
+	enum siommu_domain_type type;
+	/* PAGING only: */
+	enum siommu_pt_fmt fmt;
+	unsigned int levels;		/* 0: the format's default */
+	unsigned int pt_flags;		/* SIOMMU_PT_F_* */
+	uint64_t table_phys_base;	/* see struct siommu_pt_cfg; 0: host addresses */
+	enum siommu_unmap_mode unmap_mode;
+	uint32_t fq_batch;		/* LAZY: drain when this many unmaps wait; 0: 256 */
+	uint32_t fq_timeout_ms;		/* LAZY: drain when the oldest waited this long; 0: 10 */
+};
+
+struct siommu_domain_info {
+	enum siommu_domain_type type;
+	uint32_t domid;			/* PAGING: the IOTLB tag; else 0 */
+	unsigned int ias_lg2;		/* IOVAs are below 1 << ias_lg2 */
+	enum siommu_unmap_mode unmap_mode;
+	uint32_t users;			/* attachments (device or device+PASID) */
+	uint64_t fq_pending;		/* LAZY: unmaps waiting in the flush queue */
+};
+
+/**
+ * siommu_domain_create() - Create a domain.
+ * A PAGING domain gets an empty page table of @cfg->fmt, limited to the
+ * IOMMU's page sizes and address widths, and a fresh domain id.
+ * Context: any thread.
+ * Returns: 0; -EINVAL (NULL pointer, unknown type, format, mode, or a page
+ *          table configuration the format refuses); -ERANGE (the table's
+ *          addresses do not fit the IOMMU's output width); -ENOSPC (domain
+ *          ids exhausted); -ENOMEM.
+ */
+SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
+				    const struct siommu_domain_cfg *cfg,
+				    struct siommu_domain **out);
+
+/**
+ * siommu_domain_destroy() - Destroy a domain: drain its flush queue, wait
+ * for a grace period (DMA that read the domain before its last detach has
+ * finished), drop its IOTLB entries, free its page table.
+ * Context: any thread, outside a read-side section; no map or unmap of
+ *          @dom runs concurrently.  NULL returns 0.
+ * Returns: 0, or -EBUSY (nothing done) while attached anywhere.
+ */
+SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom);
+
+/** siommu_domain_get_info() - Describe @dom.  Returns 0 or -EINVAL. */
+SIOMMU_API int siommu_domain_get_info(struct siommu_domain *dom,
+				      struct siommu_domain_info *out);
+
+/**
+ * siommu_domain_pt() - The page table of a PAGING domain (NULL otherwise),
+ * for walks, dumps and dirty tracking.  Map and unmap through the
+ * domain functions below, so that the IOTLB is kept coherent.
+ */
+SIOMMU_API struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom);
+
+/**
+ * siommu_domain_type_name() - "blocked", "identity", "paging" or NULL.
+ * siommu_domain_type_parse() - The inverse; 0 or -EINVAL.
+ */
+SIOMMU_API const char *siommu_domain_type_name(enum siommu_domain_type type);
+SIOMMU_API int siommu_domain_type_parse(const char *name,
+					enum siommu_domain_type *type);
+
+/* ------------------------------------------------------------------ attach */
+
+/**
+ * siommu_device_attach() - Attach @dev (requests without PASID) to @dom.
+ * Context: any thread; takes the device's lock.  Concurrent DMA sees either
+ *          no domain or @dom.
+ * Returns: 0; -EINVAL (NULL pointer, @dom of another IOMMU); -EEXIST
+ *          (already attached: use replace); -ENOENT (@dom is being
+ *          destroyed).
+ */
+SIOMMU_API int siommu_device_attach(struct siommu_device *dev,
+				    struct siommu_domain *dom);
+
+/**
+ * siommu_device_replace() - Switch @dev from its domain (or none) to @dom
+ * in one step: concurrent DMA sees the old domain or @dom, never a gap.
+ * Replacing a domain by itself is a no-op.
+ * Context and Returns: as siommu_device_attach(), without -EEXIST.
+ */
+SIOMMU_API int siommu_device_replace(struct siommu_device *dev,
+				     struct siommu_domain *dom);
+
+/**
+ * siommu_device_detach() - Detach @dev: its DMA faults (no domain) from now.
+ * DMA that started before may still complete through the old domain; the
+ * domain is not freed under it.
+ * Context: any thread; takes the device's lock.
+ * Returns: 0, -EINVAL (@dev NULL) or -ENOENT (not attached).
+ */
+SIOMMU_API int siommu_device_detach(struct siommu_device *dev);
+
+/**
+ * siommu_pasid_attach() - Attach (@dev, @pasid) to @dom.
+ * siommu_pasid_replace() - Switch it atomically, as siommu_device_replace().
+ * siommu_pasid_detach() - Detach it.
+ * Context: as the device functions.
+ * Returns: as the device functions, plus -EINVAL for @pasid 0 or at or above
+ *          2^pasid_bits of the device, and -EOPNOTSUPP if @dev has no PASID
+ *          capability.
+ */
+SIOMMU_API int siommu_pasid_attach(struct siommu_device *dev, uint32_t pasid,
+				   struct siommu_domain *dom);
+SIOMMU_API int siommu_pasid_replace(struct siommu_device *dev, uint32_t pasid,
+				    struct siommu_domain *dom);
+SIOMMU_API int siommu_pasid_detach(struct siommu_device *dev, uint32_t pasid);
+
+/**
+ * siommu_device_domain() - The domain (@dev, @pasid) is attached to, or NULL.
+ * Context: any thread; the answer may be stale as soon as it is returned.
+ */
+SIOMMU_API struct siommu_domain *siommu_device_domain(struct siommu_device *dev,
+						      uint32_t pasid);
+
+/* ------------------------------------------------------------------ map/unmap */
+
+/**
+ * siommu_domain_map() - Map [iova, iova + size - 1] to [pa, pa + size - 1]
+ * in a PAGING domain, with SIOMMU_PT_* permissions @prot.
+ * Context: any thread, lock-free; concurrent with maps and unmaps of
+ *          disjoint ranges.
+ * Returns: as siommu_pt_map() (0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM), plus
+ *          -EINVAL for a domain that is not PAGING.  Emits a "map" event.
+ */
+SIOMMU_API int siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
+				 uint64_t pa, uint64_t size, unsigned int prot);
+
+/**
+ * siommu_domain_unmap() - Remove the mappings in [iova, iova + size - 1].
+ * STRICT domains: clear the entries, invalidate the IOTLB, wait for a grace
+ * period (every DMA that may still hold an old translation has finished),
+ * free the table pages, return.  When it returns, no DMA can reach the old
+ * memory: the caller may free or reuse it.
+ * LAZY domains: clear the entries and queue the invalidation and the table
+ * pages in the domain's flush queue; a DMA may use the old translation
+ * until the queue is drained (by count, by time, or siommu_domain_flush()).
+ * Context: any thread, outside a read-side section (STRICT waits for a grace
+ *          period; LAZY may drain, which does not wait); holding no lock a
+ *          DMA path takes.
+ * Returns: the bytes unmapped (>= 0), or as siommu_pt_unmap() (-EINVAL,
+ *          -ERANGE), -EINVAL for a domain that is not PAGING, -EDEADLK
+ *          inside a read-side section.  (LAZY: if the queue entry cannot be
+ *          allocated, the unmap is done strictly.)  Emits an "unmap" event.
+ */
+SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
+				       uint64_t size);
+
+/**
+ * siommu_domain_flush() - Drain a LAZY domain's flush queue now: invalidate
+ * the IOTLB for what it holds and queue the table pages for freeing after a
+ * grace period.  No-op for other domains.
+ * Context: any thread.  Returns: 0 or -EINVAL.
+ */
+SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom);
+
+/* ------------------------------------------------------------------ translate */
+
+/* Access types (the SIOMMU_PT_ACC_* values). */
+#define SIOMMU_ACC_READ		SIOMMU_PT_ACC_READ
+#define SIOMMU_ACC_WRITE	SIOMMU_PT_ACC_WRITE
+#define SIOMMU_ACC_EXEC		SIOMMU_PT_ACC_EXEC
+#define SIOMMU_ACC_PRIV		SIOMMU_PT_ACC_PRIV
+#define SIOMMU_ACC_MASK		0xfu
+
+enum siommu_fault_reason {
+	SIOMMU_FAULT_NONE = 0,
+	SIOMMU_FAULT_NO_DOMAIN,		/* -ENXIO: nothing attached */
+	SIOMMU_FAULT_BLOCKED,		/* -EPERM: attached to a BLOCKED domain */
+	SIOMMU_FAULT_OUT_OF_RANGE,	/* -ERANGE: beyond the input or output width */
+	SIOMMU_FAULT_NOT_PRESENT,	/* -ENOENT: no mapping */
+	SIOMMU_FAULT_PERMISSION,	/* -EACCES: the mapping does not allow the access */
+	SIOMMU_FAULT_BAD_ADDRESS,	/* -EFAULT / -ENODEV: DMA only, the output address reaches no memory */
+	SIOMMU_FAULT_NR
+};
+
+struct siommu_translation {
+	uint64_t pa;			/* output address of the iova */
+	unsigned int prot;		/* SIOMMU_PT_* permissions granted */
+	unsigned int pgsize_lg2;	/* page size of the translation (12, 21, 30; identity: 12) */
+	bool iotlb_hit;
+	enum siommu_fault_reason reason; /* SIOMMU_FAULT_NONE on success */
+};
+
+/**
+ * siommu_translate_rcu() - Translate @iova for a request of @dev with @pasid
+ * and SIOMMU_ACC_* @access, as the hardware does: the attachment, then the
+ * IOTLB, then a page-table walk whose result is inserted in the IOTLB.
+ * Faults are not recorded in the fault log (the DMA helpers do that).
+ * Context: inside a read-side section; lock-free.  The address is valid only
+ *          until the section ends (translations outlive nothing).
+ * Returns: 0 (@out filled), a fault (negative errno of the reason, see
+ *          enum siommu_fault_reason, with @out->reason set) or -EINVAL (NULL
+ *          pointer, bad @access, @pasid above 20 bits).
+ */
+SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
+				    uint64_t iova, unsigned int access,
+				    struct siommu_translation *out);
+
+/** siommu_translate() - The same, in a read-side section of its own. */
+SIOMMU_API int siommu_translate(struct siommu_device *dev, uint32_t pasid,
+				uint64_t iova, unsigned int access,
+				struct siommu_translation *out);
+
+/** siommu_fault_reason_name() - "no-domain", "blocked", ... or NULL. */
+SIOMMU_API const char *siommu_fault_reason_name(enum siommu_fault_reason r);
+
+/* ------------------------------------------------------------------ DMA */
+
+/*
+ * DMA goes through the IOMMU's memory map: RAM by memcpy, MMIO by callback
+ * (in naturally aligned pieces of up to 8 bytes), a revoked region fails
+ * with -ENODEV.  Without a memory map, output addresses are host addresses.
+ */
+
+/* One element of a scatter-gather list. */
+struct siommu_dma_sg {
+	uint64_t iova;
+	void *buf;
+	size_t len;
+};
+
+/**
+ * siommu_dma_read() - Device @dev reads @len bytes at @iova (with @pasid)
+ * into @buf.  siommu_dma_write() writes @buf there.
+ * The transfer is split at page boundaries; each piece is translated and
+ * copied inside one read-side section.  A fault stops the transfer: it is
+ * recorded in the fault log and returned; the pieces before it were done.
+ * Context: any thread, inside or outside a read-side section; lock-free
+ *          apart from recording a fault.
+ * Returns: 0, a fault (as siommu_translate_rcu()), -EFAULT (the output
+ *          address reaches no memory) or -EINVAL (NULL pointer, @len 0,
+ *          the range wraps).
+ */
+SIOMMU_API int siommu_dma_read(struct siommu_device *dev, uint32_t pasid,
+			       uint64_t iova, void *buf, size_t len);
+SIOMMU_API int siommu_dma_write(struct siommu_device *dev, uint32_t pasid,
+				uint64_t iova, const void *buf, size_t len);
+
+/**
+ * siommu_dma_read_sg() / siommu_dma_write_sg() - The same for @nents list
+ * elements, in order.  Stops at the first fault.
+ * Returns: as siommu_dma_read(); -EINVAL also for @nents 0 or a NULL list.
+ */
+SIOMMU_API int siommu_dma_read_sg(struct siommu_device *dev, uint32_t pasid,
+				  const struct siommu_dma_sg *sg, size_t nents);
+SIOMMU_API int siommu_dma_write_sg(struct siommu_device *dev, uint32_t pasid,
+				   const struct siommu_dma_sg *sg, size_t nents);
+
+/* ------------------------------------------------------------------ faults */
+
+struct siommu_fault_record {
+	uint64_t seq;			/* 1, 2, ...: order of recording */
+	uint64_t ts_ns;			/* CLOCK_MONOTONIC */
+	uint32_t rid;
+	uint32_t pasid;			/* SIOMMU_NO_PASID for requests without */
+	uint64_t iova;
+	unsigned int access;		/* SIOMMU_ACC_* */
+	enum siommu_fault_reason reason;
+};
+
+struct siommu_iommu_stats {
+	uint64_t translations;		/* translate calls that reached a domain */
+	uint64_t iotlb_hits;
+	uint64_t iotlb_misses;		/* walks */
+	uint64_t faults[SIOMMU_FAULT_NR]; /* by reason, every fault of a DMA */
+	uint64_t faults_logged;		/* recorded in the log */
+	uint64_t faults_ratelimited;	/* not recorded: over the rate */
+	uint64_t faults_overflow;	/* recorded over an older unread record */
+	uint64_t dma_ops;		/* DMA calls that completed */
+	uint64_t dma_read_bytes;
+	uint64_t dma_write_bytes;
+	uint64_t maps;
+	uint64_t unmaps_strict;
+	uint64_t unmaps_lazy;
+	uint64_t fq_batches;		/* flush-queue drains */
+	uint64_t fq_entries;		/* unmaps those drains completed */
+};
+
+/**
+ * siommu_fault_log_read() - Take up to @max records from the fault log,
+ * oldest first.  The log keeps the newest fault_log_size records: when full,
+ * a new fault replaces the oldest (counted in faults_overflow).
+ * Context: any thread.
+ * Returns: the number of records taken (>= 0), or -EINVAL.
+ */
+SIOMMU_API int siommu_fault_log_read(struct siommu_iommu *iommu,
+				     struct siommu_fault_record *out,
+				     unsigned int max);
+
+/**
+ * siommu_iommu_get_stats() - Sum the counters.  Context: any thread; a
+ * momentary snapshot while others run.  Returns: 0 or -EINVAL.
+ */
+SIOMMU_API int siommu_iommu_get_stats(struct siommu_iommu *iommu,
+				      struct siommu_iommu_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOFTIOMMU_CORE_H */

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * softiommu core: internal structures shared by the core's files.
+ *
+ * Lock order (docs/modules/core.md; ranks in src/base/lock.h):
+ *
+ *	iommu->lock  >  dev->lock  >  dom->lock  >  dom->fq.lock
+ *	  >  (iova, mem, pgtable pool locks)  >  iommu->flog.lock
+ *
+ * iommu->lock guards the device and domain lists; dev->lock serializes
+ * changes of one device's attachments; dom->lock guards a domain's user
+ * count and its dying flag; the flush-queue lock guards the queue's list;
+ * the fault-log lock is a leaf, taken on the fault path only.  No lock is
+ * held across a grace period, and no lock is taken by translate or DMA
+ * except the fault-log lock when a fault is recorded.
+ */
+#ifndef SIOMMU_CORE_INTERNAL_H
+#define SIOMMU_CORE_INTERNAL_H
+
+#include <pthread.h>
+#include <time.h>
+#include <urcu/list.h>
+
+#include "softiommu/core.h"
+#include "softiommu/iotlb.h"
+#include "softiommu/mem.h"
+#include "softiommu/pgtable.h"
+#include "base/alloc.h"
+#include "base/compiler.h"
+#include "base/ctx.h"
+#include "base/debug.h"
+#include "base/lock.h"
+#include "base/rcu.h"
+#include "base/stats.h"
+
+enum core_stat {
+	CORE_STAT_TRANSLATIONS,
+	CORE_STAT_IOTLB_HITS,
+	CORE_STAT_IOTLB_MISSES,
+	CORE_STAT_FAULT0,
+	CORE_STAT_FAULTS_LOGGED = CORE_STAT_FAULT0 + SIOMMU_FAULT_NR,
+	CORE_STAT_FAULTS_RATELIMITED,
+	CORE_STAT_FAULTS_OVERFLOW,
+	CORE_STAT_DMA_OPS,
+	CORE_STAT_DMA_READ_BYTES,
+	CORE_STAT_DMA_WRITE_BYTES,
+	CORE_STAT_MAPS,
+	CORE_STAT_UNMAPS_STRICT,
+	CORE_STAT_UNMAPS_LAZY,
+	CORE_STAT_FQ_BATCHES,
+	CORE_STAT_FQ_ENTRIES,
+	CORE_STAT_NR,
+};
+
+/* PASID table: a directory of leaf tables of 1024 slots, as VT-d's. */
+#define CORE_PASID_LEAF_LG2	10
+#define CORE_PASID_LEAF		(1u << CORE_PASID_LEAF_LG2)
+
+struct core_pasid_leaf {
+	struct siommu_domain *slot[CORE_PASID_LEAF];	/* RCU; written under dev->lock */
+};
+
+/* The unrecoverable-fault log: a ring of the newest records. */
+struct core_fault_log {
+	struct siommu_mutex lock;		/* protects every field below */
+	struct siommu_fault_record *ring;	/* [lock] size records */
+	uint32_t size;				/* immutable */
+	uint32_t head;				/* [lock] index of the oldest record */
+	uint32_t count;				/* [lock] records held */
+	uint64_t seq;				/* [lock] last sequence number given */
+	uint64_t window_ns;			/* [lock] start of the rate window */
+	uint32_t in_window;			/* [lock] records logged in the window */
+	uint32_t rate;				/* immutable: records per second */
+};
+
+struct siommu_iommu {
+	struct siommu_ctx *ctx;			/* immutable; held busy */
+	struct siommu_iommu_caps caps;		/* immutable, defaults filled in */
+	struct siommu_mem *mem;			/* immutable; NULL: host addresses */
+	struct siommu_iotlb *iotlb;		/* immutable */
+	struct siommu_stats *stats;		/* immutable; per-thread counters */
+	struct siommu_mutex lock;		/* protects fields marked [L] */
+	struct cds_list_head devices;		/* [L] */
+	struct cds_list_head domains;		/* [L] */
+	uint32_t nr_devices;			/* [L] */
+	uint32_t nr_domains;			/* [L] */
+	uint32_t next_domid;			/* [L] */
+	struct core_fault_log flog;
+	/* The flusher thread (domain.c), started with the first LAZY domain: */
+	pthread_t fq_thread;			/* [L] */
+	pthread_cond_t fq_cond;			/* waits on lock.m; CLOCK_MONOTONIC */
+	bool fq_thread_running;			/* [L] */
+	bool fq_stop;				/* [L] */
+};
+
+struct siommu_device {
+	struct siommu_iommu *iommu;		/* immutable */
+	uint32_t rid;				/* immutable */
+	unsigned int flags;			/* immutable: SIOMMU_DEV_* */
+	unsigned int pasid_bits;		/* immutable: min(device, IOMMU) */
+	char name[16];				/* immutable: "SSSS:BB:DD.F" */
+	struct cds_list_head node;		/* [iommu->lock] */
+	struct siommu_mutex lock;		/* protects fields marked [D] */
+	struct siommu_domain *domain;		/* RCU; written under [D] */
+	struct core_pasid_leaf **pasid_dir;	/* immutable pointer; slots RCU, set under [D] */
+	uint32_t pasid_dir_len;			/* immutable */
+	uint32_t nr_pasids;			/* [D] */
+};
+
+/* Flush-queue entry: one lazy unmap waiting for its invalidation. */
+struct core_fq_entry {
+	struct cds_list_head node;		/* [fq.lock] */
+	struct siommu_pt_gather g;		/* owned by the queue */
+	uint64_t iova;
+	uint64_t size;
+};
+
+struct core_fq {
+	struct siommu_mutex lock;		/* protects fields marked [Q] */
+	struct cds_list_head entries;		/* [Q] oldest first */
+	uint32_t count;				/* [Q] */
+	uint64_t oldest_ns;			/* [Q] enqueue time of the first entry */
+	uint32_t batch;				/* immutable */
+	uint64_t timeout_ns;			/* immutable */
+};
+
+struct siommu_domain {
+	struct siommu_iommu *iommu;		/* immutable */
+	enum siommu_domain_type type;		/* immutable */
+	enum siommu_unmap_mode unmap_mode;	/* immutable */
+	uint32_t domid;				/* immutable (PAGING) */
+	unsigned int ias_lg2;			/* immutable */
+	struct siommu_pt *pt;			/* immutable (PAGING) */
+	struct cds_list_head node;		/* [iommu->lock] */
+	struct siommu_mutex lock;		/* protects fields marked [M] */
+	uint32_t users;				/* [M]; atomic loads for info */
+	bool dying;				/* [M] */
+	struct core_fq fq;			/* PAGING; used when LAZY */
+#if SIOMMU_TESTING_BUILD
+	bool test_skip_grace;			/* tests only: strict unmap without its grace period */
+#endif
+};
+
+/*
+ * The domain (@dev, @pasid) is attached to, or NULL.
+ * Context: inside a read-side section; the domain stays valid until it ends.
+ * Acquire loads pair with the release stores of attach (iommu.c).
+ */
+static inline struct siommu_domain *core_attached_rcu(struct siommu_device *dev,
+						      uint32_t pasid)
+{
+	struct core_pasid_leaf *leaf;
+	uint32_t di;
+
+	if (pasid == SIOMMU_NO_PASID)
+		return siommu_load_acquire(&dev->domain);
+	di = pasid >> CORE_PASID_LEAF_LG2;
+	if (di >= dev->pasid_dir_len)
+		return NULL;
+	leaf = siommu_load_acquire(&dev->pasid_dir[di]);
+	if (!leaf)
+		return NULL;
+	return siommu_load_acquire(&leaf->slot[pasid & (CORE_PASID_LEAF - 1)]);
+}
+
+/* translate.c */
+void core_record_fault(struct siommu_iommu *iommu, struct siommu_device *dev,
+		       uint32_t pasid, uint64_t iova, unsigned int access,
+		       enum siommu_fault_reason reason);
+int core_fault_errno(enum siommu_fault_reason reason);
+
+/* fault.c */
+int core_flog_init(struct core_fault_log *fl, uint32_t size, uint32_t rate);
+void core_flog_fini(struct core_fault_log *fl);
+
+/* domain.c */
+void core_fq_drain(struct siommu_domain *dom);
+void core_flusher_kick(struct siommu_iommu *iommu);
+void core_flusher_stop(struct siommu_iommu *iommu);
+#if SIOMMU_TESTING_BUILD
+/* Tests only: make strict unmap skip its grace period (the broken variant). */
+void core_test_set_skip_grace(struct siommu_domain *dom, bool skip);
+#endif
+
+static inline uint64_t core_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Domains: create/destroy, map/unmap through the core, strict and lazy
+ * unmap, the flush queue.
+ *
+ * Strict unmap, in order (the contract of include/softiommu/core.h):
+ *   1. siommu_pt_unmap() clears the entries (and detaches whole table
+ *      pages into a gather);
+ *   2. the IOTLB is invalidated for the range (core_inval(), called by
+ *      siommu_pt_gather_sync()), so no lookup that starts afterwards hits
+ *      the old translation, and no walk that started before can insert it
+ *      (the IOTLB's seq_begin/insert generations, see translate.c);
+ *   3. the gather's table pages are queued for freeing after a grace period;
+ *   4. siommu_rcu_synchronize(): every read-side section that was running
+ *      at step 2 has ended.  A DMA holds one section across its translate
+ *      and its copy, so every DMA that may have obtained the old translation
+ *      (by a walk before step 1 or an IOTLB hit before step 2) has finished
+ *      copying;
+ *   5. return: the caller may free or reuse the memory.
+ * Skipping step 4 is the broken variant the stress test must catch
+ * (core_test_set_skip_grace()).
+ *
+ * Lazy unmap: steps 1, then the gather goes into the domain's flush queue
+ * and unmap returns.  The queue is drained when it holds fq_batch entries
+ * (by the unmap that fills it), when its oldest entry has waited
+ * fq_timeout (by the IOMMU's flusher thread, or the next unmap), or by
+ * siommu_domain_flush().  A drain takes the whole list out under the queue
+ * lock, invalidates the domain's IOTLB entries once (as Linux's flush queue
+ * does a full flush per batch), then syncs each gather without waiting
+ * (table pages freed by RCU callbacks).  Until the drain, a DMA may still
+ * hit an old IOTLB entry: the caller must not reuse memory it unmapped
+ * lazily before a drain and a grace period (siommu_domain_flush() then
+ * siommu_synchronize()).
+ *
+ * Destroy: a domain with users is refused.  Otherwise it is marked dying
+ * (no new users), unlinked, its queue drained, a grace period waited for
+ * (translates that loaded it from an attachment before its last detach
+ * have finished), its IOTLB entries dropped, its table freed.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/core_internal.h"
+
+#define CORE_FQ_DEFAULT_BATCH	256
+#define CORE_FQ_DEFAULT_MS	10
+#define CORE_DOMID_MAX		0xfffffffeu	/* 0xffffffff is the IOTLB's ANY */
+
+static const char *const type_names[] = {
+	[SIOMMU_DOMAIN_BLOCKED] = "blocked",
+	[SIOMMU_DOMAIN_IDENTITY] = "identity",
+	[SIOMMU_DOMAIN_PAGING] = "paging",
+};
+
+SIOMMU_API const char *siommu_domain_type_name(enum siommu_domain_type type)
+{
+	if ((unsigned int)type < SIOMMU_DOMAIN_BLOCKED ||
+	    (unsigned int)type > SIOMMU_DOMAIN_PAGING)
+		return NULL;
+	return type_names[type];
+}
+
+SIOMMU_API int siommu_domain_type_parse(const char *name,
+					enum siommu_domain_type *type)
+{
+	unsigned int i;
+
+	if (!name || !type)
+		return -EINVAL;
+	for (i = SIOMMU_DOMAIN_BLOCKED; i <= SIOMMU_DOMAIN_PAGING; i++) {
+		if (!strcmp(type_names[i], name)) {
+			*type = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ flusher thread */
+
+/*
+ * The IOMMU's flusher thread drains lazy domains whose oldest queued unmap
+ * has waited its timeout.  It sleeps on iommu->fq_cond while no queue holds
+ * anything; an unmap that makes a queue non-empty wakes it.  It runs under
+ * iommu->lock (dropped while sleeping) so that a domain cannot be destroyed
+ * under it; a drain never waits for a grace period (core_fq_drain()).
+ */
+static void *flusher_main(void *arg)
+{
+	struct siommu_iommu *iommu = arg;
+	struct siommu_domain *dom;
+	struct timespec ts;
+	uint64_t now, next;
+
+	siommu_mutex_lock(&iommu->lock);
+	while (!iommu->fq_stop) {
+		now = core_now_ns();
+		next = UINT64_MAX;
+		cds_list_for_each_entry(dom, &iommu->domains, node) {
+			uint64_t due;
+
+			if (dom->unmap_mode != SIOMMU_UNMAP_LAZY)
+				continue;
+			siommu_mutex_lock(&dom->fq.lock);
+			due = dom->fq.count ? dom->fq.oldest_ns + dom->fq.timeout_ns :
+					      UINT64_MAX;
+			siommu_mutex_unlock(&dom->fq.lock);
+			if (due <= now) {
+				core_fq_drain(dom);
+				continue;
+			}
+			if (due < next)
+				next = due;
+		}
+		/* The lock is ours again when the wait returns (lockdep agrees). */
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&iommu->fq_cond, &iommu->lock.m);
+		} else {
+			/* fq_cond uses CLOCK_MONOTONIC (see flusher_start()). */
+			ts.tv_sec = (time_t)(next / 1000000000ull);
+			ts.tv_nsec = (long)(next % 1000000000ull);
+			pthread_cond_timedwait(&iommu->fq_cond, &iommu->lock.m, &ts);
+		}
+	}
+	siommu_mutex_unlock(&iommu->lock);
+	return NULL;
+}
+
+/* Context: holds iommu->lock. */
+static int flusher_start_locked(struct siommu_iommu *iommu)
+{
+	pthread_condattr_t attr;
+	int ret;
+
+	siommu_assert_held(&iommu->lock);
+	if (iommu->fq_thread_running)
+		return 0;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&iommu->fq_cond, &attr);
+	pthread_condattr_destroy(&attr);
+	iommu->fq_stop = false;
+	ret = pthread_create(&iommu->fq_thread, NULL, flusher_main, iommu);
+	if (ret) {
+		pthread_cond_destroy(&iommu->fq_cond);
+		return -ret;
+	}
+	iommu->fq_thread_running = true;
+	return 0;
+}
+
+void core_flusher_kick(struct siommu_iommu *iommu)
+{
+	siommu_mutex_lock(&iommu->lock);
+	if (iommu->fq_thread_running)
+		pthread_cond_signal(&iommu->fq_cond);
+	siommu_mutex_unlock(&iommu->lock);
+}
+
+void core_flusher_stop(struct siommu_iommu *iommu)
+{
+	bool running;
+
+	siommu_mutex_lock(&iommu->lock);
+	running = iommu->fq_thread_running;
+	iommu->fq_stop = true;
+	if (running)
+		pthread_cond_signal(&iommu->fq_cond);
+	siommu_mutex_unlock(&iommu->lock);
+	if (!running)
+		return;
+	pthread_join(iommu->fq_thread, NULL);
+	pthread_cond_destroy(&iommu->fq_cond);
+	iommu->fq_thread_running = false;
+}
+
+/* ------------------------------------------------------------------ create/destroy */
+
+static int paging_init(struct siommu_domain *dom,
+		       const struct siommu_domain_cfg *cfg)
+{
+	struct siommu_iommu *iommu = dom->iommu;
+	struct siommu_pt_cfg pcfg = { 0 };
+	struct siommu_pt_info info;
+	int ret;
+
+	if (cfg->unmap_mode != SIOMMU_UNMAP_STRICT &&
+	    cfg->unmap_mode != SIOMMU_UNMAP_LAZY)
+		return -EINVAL;
+	pcfg.fmt = cfg->fmt;
+	pcfg.levels = cfg->levels;
+	pcfg.flags = cfg->pt_flags;
+	pcfg.pgsize_bitmap = iommu->caps.pgsize_bitmap;
+	pcfg.table_phys_base = cfg->table_phys_base;
+	ret = siommu_pt_create(iommu->ctx, &pcfg, &dom->pt);
+	if (ret)
+		return ret;
+	siommu_pt_get_info(dom->pt, &info);
+	if (info.oas_lg2 > iommu->caps.oas_lg2) {
+		/* Let the table refuse output addresses the IOMMU cannot emit. */
+		siommu_pt_destroy(dom->pt);
+		pcfg.oas_lg2 = iommu->caps.oas_lg2;
+		ret = siommu_pt_create(iommu->ctx, &pcfg, &dom->pt);
+		if (ret)
+			return ret;
+		siommu_pt_get_info(dom->pt, &info);
+	}
+	dom->ias_lg2 = info.ias_lg2 < iommu->caps.ias_lg2 ? info.ias_lg2 :
+			iommu->caps.ias_lg2;
+	dom->unmap_mode = cfg->unmap_mode;
+	siommu_mutex_init(&dom->fq.lock, "core.fq", SIOMMU_RANK_CORE_FQ);
+	CDS_INIT_LIST_HEAD(&dom->fq.entries);
+	dom->fq.batch = cfg->fq_batch ? cfg->fq_batch : CORE_FQ_DEFAULT_BATCH;
+	dom->fq.timeout_ns = (uint64_t)(cfg->fq_timeout_ms ? cfg->fq_timeout_ms :
+					CORE_FQ_DEFAULT_MS) * 1000000ull;
+	return 0;
+}
+
+SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
+				    const struct siommu_domain_cfg *cfg,
+				    struct siommu_domain **out)
+{
+	struct siommu_domain *dom;
+	int ret;
+
+	if (!iommu || !cfg || !out || !siommu_domain_type_name(cfg->type))
+		return -EINVAL;
+	dom = siommu_zalloc(sizeof(*dom));
+	if (!dom)
+		return -ENOMEM;
+	dom->iommu = iommu;
+	dom->type = cfg->type;
+	dom->ias_lg2 = iommu->caps.oas_lg2;	/* identity: out = in */
+	siommu_mutex_init(&dom->lock, "core.domain", SIOMMU_RANK_CORE_DOMAIN);
+	CDS_INIT_LIST_HEAD(&dom->fq.entries);
+	if (cfg->type == SIOMMU_DOMAIN_PAGING) {
+		ret = paging_init(dom, cfg);
+		if (ret)
+			goto err_free;
+	}
+
+	siommu_mutex_lock(&iommu->lock);
+	if (dom->type == SIOMMU_DOMAIN_PAGING) {
+		if (iommu->next_domid > CORE_DOMID_MAX) {
+			ret = -ENOSPC;
+			goto err_unlock;
+		}
+		if (dom->unmap_mode == SIOMMU_UNMAP_LAZY) {
+			ret = flusher_start_locked(iommu);
+			if (ret)
+				goto err_unlock;
+		}
+		/* Never reused: no IOTLB entry can outlive its domain's id. */
+		dom->domid = iommu->next_domid++;
+	}
+	cds_list_add_tail(&dom->node, &iommu->domains);
+	iommu->nr_domains++;
+	siommu_mutex_unlock(&iommu->lock);
+	*out = dom;
+	return 0;
+
+err_unlock:
+	siommu_mutex_unlock(&iommu->lock);
+	siommu_pt_destroy(dom->pt);
+err_free:
+	siommu_mutex_destroy(&dom->lock);
+	siommu_free(dom);
+	return ret;
+}
+
+SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom)
+{
+	struct siommu_iommu *iommu;
+
+	if (!dom)
+		return 0;
+	if (siommu_rcu_read_ongoing())
+		return -EDEADLK;
+	iommu = dom->iommu;
+	siommu_mutex_lock(&iommu->lock);
+	siommu_mutex_lock(&dom->lock);
+	if (dom->users) {
+		siommu_mutex_unlock(&dom->lock);
+		siommu_mutex_unlock(&iommu->lock);
+		return -EBUSY;
+	}
+	dom->dying = true;
+	siommu_mutex_unlock(&dom->lock);
+	cds_list_del(&dom->node);
+	iommu->nr_domains--;
+	siommu_mutex_unlock(&iommu->lock);
+
+	if (dom->type == SIOMMU_DOMAIN_PAGING) {
+		core_fq_drain(dom);
+		/* DMA that loaded @dom before its last detach has finished. */
+		siommu_rcu_synchronize();
+		siommu_iotlb_inv_domain(iommu->iotlb, dom->domid);
+		SIOMMU_WARN_ON(siommu_pt_destroy(dom->pt) != 0);
+		siommu_mutex_destroy(&dom->fq.lock);
+	} else {
+		siommu_rcu_synchronize();
+	}
+	siommu_mutex_destroy(&dom->lock);
+	siommu_free(dom);
+	return 0;
+}
+
+SIOMMU_API int siommu_domain_get_info(struct siommu_domain *dom,
+				      struct siommu_domain_info *out)
+{
+	if (!dom || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->type = dom->type;
+	out->domid = dom->domid;
+	out->ias_lg2 = dom->ias_lg2;
+	out->unmap_mode = dom->unmap_mode;
+	out->users = siommu_load_relaxed(&dom->users);
+	if (dom->type == SIOMMU_DOMAIN_PAGING) {
+		siommu_mutex_lock(&dom->fq.lock);
+		out->fq_pending = dom->fq.count;
+		siommu_mutex_unlock(&dom->fq.lock);
+	}
+	return 0;
+}
+
+SIOMMU_API struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom)
+{
+	return dom ? dom->pt : NULL;
+}
+
+/* ------------------------------------------------------------------ map/unmap */
+
+SIOMMU_API int siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
+				 uint64_t pa, uint64_t size, unsigned int prot)
+{
+	uint64_t last;
+	int ret;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	if (size && (siommu_add_overflow(iova, size - 1, &last) ||
+		     (dom->ias_lg2 < 64 && last >> dom->ias_lg2)))
+		return -ERANGE;
+	ret = siommu_pt_map(dom->pt, iova, pa, size, prot);
+	if (ret)
+		return ret;
+	siommu_stats_inc(dom->iommu->stats, CORE_STAT_MAPS);
+	if (siommu_trace_enabled(dom->iommu->ctx)) {
+		struct siommu_trace_event ev = {
+			.type = SIOMMU_TRACE_MAP,
+			.iova = iova,
+			.paddr = pa,
+			.size = size,
+		};
+
+		siommu_trace_emit(dom->iommu->ctx, &ev);
+	}
+	return 0;
+}
+
+/* IOTLB invalidation for a gather (siommu_pt_inval_fn). */
+static void core_inval(void *opaque, uint64_t iova, uint64_t last,
+		       unsigned int flags)
+{
+	struct siommu_domain *dom = opaque;
+
+	siommu_iotlb_inv_range(dom->iommu->iotlb, dom->domid,
+			       SIOMMU_IOTLB_PASID_ANY, iova, last - iova + 1);
+}
+
+#if SIOMMU_TESTING_BUILD
+void core_test_set_skip_grace(struct siommu_domain *dom, bool skip)
+{
+	dom->test_skip_grace = skip;
+}
+#endif
+
+static void unmap_strict(struct siommu_domain *dom, struct siommu_pt_gather *g)
+{
+	/* Steps 2 and 3: invalidate, queue the pages for after a grace period. */
+	SIOMMU_WARN_ON(siommu_pt_gather_sync(g, core_inval, dom, 0) != 0);
+#if SIOMMU_TESTING_BUILD
+	if (dom->test_skip_grace)	/* deliberately broken (tests only) */
+		return;
+#endif
+	siommu_debug_yield(SIOMMU_YIELD_RECLAIM);
+	/* Step 4: wait out every DMA that may hold the old translation. */
+	siommu_rcu_synchronize();
+}
+
+static void fq_entry_free(struct core_fq_entry *e)
+{
+	siommu_free(e);
+}
+
+void core_fq_drain(struct siommu_domain *dom)
+{
+	struct core_fq_entry *e, *tmp;
+	struct cds_list_head list;
+	uint32_t n;
+
+	if (dom->type != SIOMMU_DOMAIN_PAGING)
+		return;
+	CDS_INIT_LIST_HEAD(&list);
+	siommu_mutex_lock(&dom->fq.lock);
+	n = dom->fq.count;
+	cds_list_splice(&dom->fq.entries, &list);
+	CDS_INIT_LIST_HEAD(&dom->fq.entries);
+	dom->fq.count = 0;
+	siommu_mutex_unlock(&dom->fq.lock);
+	if (!n)
+		return;
+	/*
+	 * The entries of every queued unmap were cleared before it was queued:
+	 * one invalidation of the domain covers them all, and refuses any
+	 * insert of a walk that started before it (the generation bump).
+	 */
+	siommu_iotlb_inv_domain(dom->iommu->iotlb, dom->domid);
+	cds_list_for_each_entry_safe(e, tmp, &list, node) {
+		/* No inval callback: done above.  Pages go after a grace period. */
+		SIOMMU_WARN_ON(siommu_pt_gather_sync(&e->g, NULL, NULL, 0) != 0);
+		fq_entry_free(e);
+	}
+	siommu_stats_inc(dom->iommu->stats, CORE_STAT_FQ_BATCHES);
+	siommu_stats_add(dom->iommu->stats, CORE_STAT_FQ_ENTRIES, n);
+}
+
+/* Returns true if the queue must be drained now.  Takes ownership of @e. */
+static bool fq_enqueue(struct siommu_domain *dom, struct core_fq_entry *e,
+		       bool *wake)
+{
+	uint64_t now = core_now_ns();
+	bool drain;
+
+	siommu_mutex_lock(&dom->fq.lock);
+	*wake = dom->fq.count == 0;
+	if (*wake)
+		dom->fq.oldest_ns = now;
+	cds_list_add_tail(&e->node, &dom->fq.entries);
+	dom->fq.count++;
+	drain = dom->fq.count >= dom->fq.batch ||
+		now - dom->fq.oldest_ns >= dom->fq.timeout_ns;
+	siommu_mutex_unlock(&dom->fq.lock);
+	return drain;
+}
+
+SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
+				       uint64_t size)
+{
+	struct siommu_iommu *iommu;
+	struct core_fq_entry *e = NULL;
+	struct siommu_pt_gather g, *gp = &g;
+	bool lazy, wake = false;
+	int64_t n;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	if (siommu_rcu_read_ongoing())
+		return -EDEADLK;
+	iommu = dom->iommu;
+	lazy = dom->unmap_mode == SIOMMU_UNMAP_LAZY;
+	if (lazy) {
+		e = siommu_zalloc(sizeof(*e));
+		if (e)
+			gp = &e->g;	/* unmap straight into the queue entry */
+	}
+	siommu_pt_gather_init(gp);
+	/* Step 1: clear the entries. */
+	n = siommu_pt_unmap(dom->pt, iova, size, gp);
+	if (n < 0) {
+		siommu_free(e);
+		return n;
+	}
+	if (lazy && e) {
+		e->iova = iova;
+		e->size = size;
+		if (fq_enqueue(dom, e, &wake))
+			core_fq_drain(dom);
+		else if (wake)
+			core_flusher_kick(iommu);
+		siommu_stats_inc(iommu->stats, CORE_STAT_UNMAPS_LAZY);
+	} else {
+		unmap_strict(dom, gp);
+		siommu_stats_inc(iommu->stats, CORE_STAT_UNMAPS_STRICT);
+	}
+	if (siommu_trace_enabled(iommu->ctx)) {
+		struct siommu_trace_event ev = {
+			.type = SIOMMU_TRACE_UNMAP,
+			.iova = iova,
+			.size = size,
+			.unmapped_size = (uint64_t)n,
+		};
+
+		siommu_trace_emit(iommu->ctx, &ev);
+	}
+	return n;
+}
+
+SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom)
+{
+	if (!dom)
+		return -EINVAL;
+	core_fq_drain(dom);
+	return 0;
+}

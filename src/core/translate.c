@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Translation and DMA.
+ *
+ * A request (device, PASID, IOVA, access) is translated the way the
+ * hardware does it: the attachment gives the domain; a BLOCKED domain
+ * faults, an IDENTITY one passes the address through; a PAGING one looks
+ * the IOTLB up by (domain id, PASID, page) and, on a miss, walks the page
+ * table and caches the result.
+ *
+ * The walk is bracketed by the IOTLB's seq_begin/insert protocol
+ * (softiommu/iotlb.h): seq_begin before the walk, insert after it, and the
+ * insert is refused if an invalidation that may cover the page started in
+ * between.  Unmap clears the table before it invalidates, so a walk either
+ * read the table after the clear (it found nothing) or its insert is
+ * refused, or the invalidation finds and removes the entry.  No stale
+ * translation survives an invalidation in the IOTLB.
+ *
+ * IOTLB entries carry the leaf's permissions plus CORE_PROT_DIRTY when the
+ * walk that filled them was a write (and so set the leaf's dirty bit, for
+ * formats with hardware dirty tracking): a write that hits an entry filled
+ * by a read walks again, as hardware does to set D.  Execute and privileged
+ * requests always walk: the format decides those permissions.
+ *
+ * DMA: a transfer is cut at the pages of its translations; each piece is
+ * translated and copied inside ONE read-side section, so that a strict
+ * unmap's grace period waits for every copy that could use a translation
+ * it removed ("translations outlive nothing").
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/core_internal.h"
+
+#define CORE_PROT_DIRTY		(1u << 8)	/* IOTLB entry filled by a write walk */
+
+static const char *const reason_names[SIOMMU_FAULT_NR] = {
+	[SIOMMU_FAULT_NONE] = "none",
+	[SIOMMU_FAULT_NO_DOMAIN] = "no-domain",
+	[SIOMMU_FAULT_BLOCKED] = "blocked",
+	[SIOMMU_FAULT_OUT_OF_RANGE] = "out-of-range",
+	[SIOMMU_FAULT_NOT_PRESENT] = "not-present",
+	[SIOMMU_FAULT_PERMISSION] = "permission",
+	[SIOMMU_FAULT_BAD_ADDRESS] = "bad-address",
+};
+
+SIOMMU_API const char *siommu_fault_reason_name(enum siommu_fault_reason r)
+{
+	if ((unsigned int)r >= SIOMMU_FAULT_NR)
+		return NULL;
+	return reason_names[r];
+}
+
+int core_fault_errno(enum siommu_fault_reason reason)
+{
+	switch (reason) {
+	case SIOMMU_FAULT_NONE:
+		return 0;
+	case SIOMMU_FAULT_NO_DOMAIN:
+		return -ENXIO;
+	case SIOMMU_FAULT_BLOCKED:
+		return -EPERM;
+	case SIOMMU_FAULT_OUT_OF_RANGE:
+		return -ERANGE;
+	case SIOMMU_FAULT_NOT_PRESENT:
+		return -ENOENT;
+	case SIOMMU_FAULT_PERMISSION:
+		return -EACCES;
+	default:
+		return -EFAULT;
+	}
+}
+
+static inline int xlate_fault(struct siommu_translation *out,
+			      enum siommu_fault_reason reason)
+{
+	out->reason = reason;
+	return core_fault_errno(reason);
+}
+
+/* Can an IOTLB entry with @prot serve @access without a walk? */
+static inline bool iotlb_prot_ok(unsigned int prot, unsigned int access)
+{
+	if (access & (SIOMMU_ACC_EXEC | SIOMMU_ACC_PRIV))
+		return false;
+	if ((access & SIOMMU_ACC_READ) && !(prot & SIOMMU_PT_READ))
+		return false;
+	if ((access & SIOMMU_ACC_WRITE) &&
+	    (prot & (SIOMMU_PT_WRITE | CORE_PROT_DIRTY)) !=
+	    (SIOMMU_PT_WRITE | CORE_PROT_DIRTY))
+		return false;
+	return true;
+}
+
+static int translate_paging_rcu(struct siommu_domain *dom, uint32_t pasid,
+				uint64_t iova, unsigned int access,
+				struct siommu_translation *out)
+{
+	struct siommu_iommu *iommu = dom->iommu;
+	struct siommu_iotlb_entry e;
+	struct siommu_iotlb_seq seq;
+	struct siommu_pt_xlate x;
+	uint64_t mask;
+	int ret;
+
+	if (dom->ias_lg2 < 64 && iova >> dom->ias_lg2)
+		return xlate_fault(out, SIOMMU_FAULT_OUT_OF_RANGE);
+	siommu_stats_inc(iommu->stats, CORE_STAT_TRANSLATIONS);
+	if (siommu_iotlb_lookup(iommu->iotlb, dom->domid, pasid, iova, &e) == 0 &&
+	    iotlb_prot_ok(e.prot, access)) {
+		siommu_stats_inc(iommu->stats, CORE_STAT_IOTLB_HITS);
+		out->pa = e.addr + (iova - e.iova);
+		out->prot = e.prot & SIOMMU_PT_PROT_MASK;
+		out->pgsize_lg2 = e.size_lg2;
+		out->iotlb_hit = true;
+		return 0;
+	}
+	siommu_stats_inc(iommu->stats, CORE_STAT_IOTLB_MISSES);
+	/* Acquire: the walk's reads come after the generation snapshot. */
+	siommu_iotlb_seq_begin(iommu->iotlb, dom->domid, pasid, iova, &seq);
+	ret = siommu_pt_translate_rcu(dom->pt, iova, access, &x);
+	switch (ret) {
+	case 0:
+		break;
+	case -ENOENT:
+		return xlate_fault(out, SIOMMU_FAULT_NOT_PRESENT);
+	case -EACCES:
+		return xlate_fault(out, SIOMMU_FAULT_PERMISSION);
+	default:
+		return xlate_fault(out, SIOMMU_FAULT_OUT_OF_RANGE);
+	}
+	mask = (1ull << x.pgsize_lg2) - 1;
+	e.iova = iova & ~mask;
+	e.addr = x.pa & ~mask;
+	e.size_lg2 = x.pgsize_lg2;
+	e.prot = x.prot | ((access & SIOMMU_ACC_WRITE) ? CORE_PROT_DIRTY : 0);
+	/* -EAGAIN: an invalidation raced with the walk; the answer still holds now. */
+	siommu_iotlb_insert(iommu->iotlb, dom->domid, pasid, &e, &seq);
+	out->pa = x.pa;
+	out->prot = x.prot;
+	out->pgsize_lg2 = x.pgsize_lg2;
+	out->iotlb_hit = false;
+	return 0;
+}
+
+SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
+				    uint64_t iova, unsigned int access,
+				    struct siommu_translation *out)
+{
+	struct siommu_domain *dom;
+
+	if (!dev || !out || !access || (access & ~SIOMMU_ACC_MASK) ||
+	    pasid >> SIOMMU_PASID_BITS_MAX)
+		return -EINVAL;
+	SIOMMU_CHECK(siommu_rcu_read_ongoing());
+	out->reason = SIOMMU_FAULT_NONE;
+	out->iotlb_hit = false;
+	dom = core_attached_rcu(dev, pasid);
+	if (!dom)
+		return xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
+	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
+	switch (dom->type) {
+	case SIOMMU_DOMAIN_PAGING:
+		return translate_paging_rcu(dom, pasid, iova, access, out);
+	case SIOMMU_DOMAIN_IDENTITY:
+		if (iova >> dev->iommu->caps.oas_lg2)
+			return xlate_fault(out, SIOMMU_FAULT_OUT_OF_RANGE);
+		out->pa = iova;
+		out->prot = SIOMMU_PT_READ | SIOMMU_PT_WRITE;
+		out->pgsize_lg2 = 12;
+		return 0;
+	default:
+		return xlate_fault(out, SIOMMU_FAULT_BLOCKED);
+	}
+}
+
+SIOMMU_API int siommu_translate(struct siommu_device *dev, uint32_t pasid,
+				uint64_t iova, unsigned int access,
+				struct siommu_translation *out)
+{
+	int ret;
+
+	siommu_rcu_read_lock();
+	ret = siommu_translate_rcu(dev, pasid, iova, access, out);
+	siommu_rcu_read_unlock();
+	return ret;
+}
+
+/* ------------------------------------------------------------------ DMA */
+
+/*
+ * Move @len bytes between @buf and the output address @pa.
+ * Context: inside the read-side section the translation was obtained in.
+ */
+static inline int phys_rw_rcu(struct siommu_iommu *iommu, uint64_t pa,
+			      void *buf, size_t len, bool write)
+{
+	if (iommu->mem)
+		return siommu_mem_rw_rcu(iommu->mem, pa, buf, len, write);
+	if (write)
+		memcpy((void *)(uintptr_t)pa, buf, len);
+	else
+		memcpy(buf, (const void *)(uintptr_t)pa, len);
+	return 0;
+}
+
+static int dma_one(struct siommu_device *dev, uint32_t pasid, uint64_t iova,
+		   uint8_t *buf, size_t len, bool write)
+{
+	struct siommu_iommu *iommu = dev->iommu;
+	unsigned int access = write ? SIOMMU_ACC_WRITE : SIOMMU_ACC_READ;
+	enum siommu_fault_reason reason;
+	struct siommu_translation t;
+	uint64_t last, chunk, room;
+	size_t done = 0;
+	int ret;
+
+	if (siommu_add_overflow(iova, (uint64_t)len - 1, &last))
+		return -EINVAL;
+	while (done < len) {
+		siommu_rcu_read_lock();
+		ret = siommu_translate_rcu(dev, pasid, iova + done, access, &t);
+		if (ret) {
+			reason = t.reason;
+			siommu_rcu_read_unlock();
+			core_record_fault(iommu, dev, pasid, iova + done, access,
+					  reason);
+			return ret;
+		}
+		room = (1ull << t.pgsize_lg2) - ((iova + done) &
+						 ((1ull << t.pgsize_lg2) - 1));
+		chunk = len - done < room ? len - done : room;
+		siommu_debug_yield(SIOMMU_YIELD_CORE_DMA);
+		/* Same section as the translation: see the top of this file. */
+		ret = phys_rw_rcu(iommu, t.pa, buf + done, chunk, write);
+		siommu_rcu_read_unlock();
+		if (ret) {
+			core_record_fault(iommu, dev, pasid, iova + done, access,
+					  SIOMMU_FAULT_BAD_ADDRESS);
+			return ret;
+		}
+		done += chunk;
+	}
+	siommu_stats_add(iommu->stats, write ? CORE_STAT_DMA_WRITE_BYTES :
+					       CORE_STAT_DMA_READ_BYTES, len);
+	return 0;
+}
+
+static int dma_sg(struct siommu_device *dev, uint32_t pasid,
+		  const struct siommu_dma_sg *sg, size_t nents, bool write)
+{
+	size_t i;
+	int ret;
+
+	if (!dev || !sg || !nents || pasid >> SIOMMU_PASID_BITS_MAX)
+		return -EINVAL;
+	for (i = 0; i < nents; i++) {
+		uint64_t last;
+
+		if (!sg[i].buf || !sg[i].len ||
+		    siommu_add_overflow(sg[i].iova, (uint64_t)sg[i].len - 1, &last))
+			return -EINVAL;
+	}
+	for (i = 0; i < nents; i++) {
+		ret = dma_one(dev, pasid, sg[i].iova, sg[i].buf, sg[i].len, write);
+		if (ret)
+			return ret;
+	}
+	siommu_stats_inc(dev->iommu->stats, CORE_STAT_DMA_OPS);
+	return 0;
+}
+
+SIOMMU_API int siommu_dma_read(struct siommu_device *dev, uint32_t pasid,
+			       uint64_t iova, void *buf, size_t len)
+{
+	struct siommu_dma_sg sg = { .iova = iova, .buf = buf, .len = len };
+
+	return dma_sg(dev, pasid, &sg, 1, false);
+}
+
+SIOMMU_API int siommu_dma_write(struct siommu_device *dev, uint32_t pasid,
+				uint64_t iova, const void *buf, size_t len)
+{
+	struct siommu_dma_sg sg = { .iova = iova, .buf = (void *)buf, .len = len };
+
+	return dma_sg(dev, pasid, &sg, 1, true);
+}
+
+SIOMMU_API int siommu_dma_read_sg(struct siommu_device *dev, uint32_t pasid,
+				  const struct siommu_dma_sg *sg, size_t nents)
+{
+	return dma_sg(dev, pasid, sg, nents, false);
+}
+
+SIOMMU_API int siommu_dma_write_sg(struct siommu_device *dev, uint32_t pasid,
+				   const struct siommu_dma_sg *sg, size_t nents)
+{
+	return dma_sg(dev, pasid, sg, nents, true);
+}
