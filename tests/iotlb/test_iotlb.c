@@ -648,14 +648,25 @@ static void test_iotlb_stats_count_everything(void **state)
 
 static void *new_thread_fn(void *arg)
 {
-	struct siommu_iotlb *tlb = arg;
+	struct fixture *f = arg;
+	struct siommu_iotlb_stats st;
+	struct siommu_iotlb *own;
+	unsigned int n = 0;
 
 	/* A thread the library has never seen uses every call. */
-	if (ins(tlb, 9, 9, 0x9000, 0x1000, 12, 1) || !hit(tlb, 9, 9, 0x9000) ||
-	    siommu_iotlb_inv_range(tlb, 9, 9, 0x9000, 1) || hit(tlb, 9, 9, 0x9000) ||
-	    siommu_iotlb_inv_pasid(tlb, 9, 9) || siommu_iotlb_inv_domain(tlb, 9) ||
-	    siommu_iotlb_inv_all(tlb))
+	if (ins(f->tlb, 9, 9, 0x9000, 0x1000, 12, 1) || !hit(f->tlb, 9, 9, 0x9000) ||
+	    siommu_iotlb_inv_range(f->tlb, 9, 9, 0x9000, 1) || hit(f->tlb, 9, 9, 0x9000) ||
+	    siommu_iotlb_inv_pasid(f->tlb, 9, 9) || siommu_iotlb_inv_domain(f->tlb, 9) ||
+	    siommu_iotlb_inv_all(f->tlb) || siommu_iotlb_get_stats(f->tlb, &st) ||
+	    siommu_iotlb_for_each(f->tlb, count_fn, &n))
 		return (void *)1;
+	if (siommu_iotlb_create(f->ctx, NULL, &own))
+		return (void *)2;
+	if (ins(own, 1, 1, 0, 0, 30, 0) || !hit(own, 1, 1, 0x12345678)) {
+		siommu_iotlb_destroy(own);
+		return (void *)3;
+	}
+	siommu_iotlb_destroy(own);
 	return NULL;
 }
 
@@ -665,7 +676,7 @@ static void test_iotlb_unknown_thread_uses_every_call(void **state)
 	pthread_t t;
 	void *ret;
 
-	assert_int_equal(pthread_create(&t, NULL, new_thread_fn, f->tlb), 0);
+	assert_int_equal(pthread_create(&t, NULL, new_thread_fn, f), 0);
 	assert_int_equal(pthread_join(t, &ret), 0);
 	assert_null(ret);
 	/* Its counts outlive it. */
