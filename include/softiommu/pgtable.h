@@ -190,10 +190,11 @@ typedef void siommu_pt_inval_fn(void *opaque, uint64_t iova, uint64_t last,
  * siommu_pt_gather_sync() - Finish what the unmaps gathered in @g, in the
  * order of seed 000: (1) the entries were cleared by unmap; (2) @inval runs
  * for the range; (3) an RCU grace period passes; (4) the pages are freed.
- * Policy for (3): by default call_rcu (the call never blocks, pages are freed
- * later by liburcu's callback thread); with SIOMMU_PT_SYNC_WAIT, or when the
- * deferred free cannot be set up, it waits with synchronize_rcu and frees
- * before returning.  @inval may be NULL only when nothing caches
+ * Policy for (3): by default call_rcu (pages are freed later by liburcu's
+ * callback thread); with SIOMMU_PT_SYNC_WAIT, when the deferred free cannot
+ * be set up, or when pages waiting for a grace period exceed a quarter of
+ * the table's pool, it waits with synchronize_rcu and frees before
+ * returning (never inside a read-side section).  @inval may be NULL only when nothing caches
  * translations of this table.  @g is left empty.
  * Context: any thread, outside a read-side section when it may wait (WAIT
  * given); holding no lock a reader takes.

@@ -42,7 +42,10 @@
  *   4. the page is freed (pt_page_free(): back to the pool's FIFO).
  * Step 3 policy: call_rcu by default (the sync never blocks; the pages go
  * back to the pool from liburcu's callback thread), synchronize_rcu with
- * SIOMMU_PT_SYNC_WAIT or when the deferred batch cannot be allocated.
+ * SIOMMU_PT_SYNC_WAIT, when the deferred batch cannot be allocated, or when
+ * the pages already waiting for a grace period pass a quarter of the pool
+ * (so that slow grace periods cannot exhaust it); never inside a read-side
+ * section, where only call_rcu is used.
  *
  * Locks: the pool lock only (pool.c), a leaf.  No function here waits for
  * a grace period while holding a lock.
@@ -362,6 +365,14 @@ SIOMMU_API int siommu_pt_gather_sync(struct siommu_pt_gather *g, siommu_pt_inval
 		return -EDEADLK;
 	head = g->head;
 	nr = g->nr_pages;
+	/*
+	 * Bound the backlog: pages waiting for a grace period cannot be
+	 * reused, so when they pass a quarter of the pool, wait here (where
+	 * waiting is allowed) instead of queueing more.
+	 */
+	if (head && !wait && !siommu_rcu_read_ongoing() &&
+	    siommu_load_relaxed(&pt->pages_reclaim) + nr > pt->nr_pages / 4)
+		wait = true;
 	if (head && !wait) {
 		/* Set up the deferred free before anything is done. */
 		batch = siommu_malloc(sizeof(*batch));

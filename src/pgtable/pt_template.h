@@ -526,16 +526,24 @@ static int F(next_leaf_level)(struct siommu_pt *pt, const uint64_t *table,
 			int found;
 
 			path[level] = e;
-			if (pt_is_leaf(e, level)) {
+			if (pt_is_leaf(e, level) && start < *iova) {
+				/*
+				 * A large leaf appeared over the cursor since the
+				 * last row (concurrent unmap and map): its start
+				 * was passed already.  Skip it, so that rows stay
+				 * in IOVA order and never overlap.
+				 */
+			} else if (pt_is_leaf(e, level)) {
 				/* Levels below a large leaf: not on the path. */
 				memset(path, 0, level * sizeof(*path));
 				*iova = start;
 				return (int)level;
+			} else {
+				found = F(next_leaf_level)(pt, F(child)(pt, e), level - 1,
+							   iova, path);
+				if (found >= 0)
+					return found;
 			}
-			found = F(next_leaf_level)(pt, F(child)(pt, e), level - 1,
-						   iova, path);
-			if (found >= 0)
-				return found;
 		}
 		*iova = start + sz;
 	}
