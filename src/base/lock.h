@@ -23,6 +23,7 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_CORE_IOMMU = 200,	/* core: iommu->lock (device and domain lists, flusher) */
 	SIOMMU_RANK_CORE_DEVICE = 210,	/* core: dev->lock (a device's attachments) */
 	SIOMMU_RANK_CORE_DOMAIN = 220,	/* core: dom->lock (users, dying) */
+	SIOMMU_RANK_CORE_MAPS = 225,	/* core: dom->maps_lock (mapping records, with a memory map) */
 	SIOMMU_RANK_CORE_FQ = 230,	/* core: dom->fq.lock (the flush queue's list) */
 	SIOMMU_RANK_IOVA_FLUSH = 400,	/* iova: space->flush_lock, held across a grace period */
 	SIOMMU_RANK_IOVA_REGISTRY = 401,	/* iova: the thread-cache registry (process-wide) */

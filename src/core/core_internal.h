@@ -18,6 +18,7 @@
 #define SIOMMU_CORE_INTERNAL_H
 
 #include <pthread.h>
+#include <bsd/sys/tree.h>
 #include <time.h>
 #include <urcu/list.h>
 
@@ -86,6 +87,7 @@ struct siommu_iommu {
 	uint32_t nr_domains;			/* [L] */
 	uint32_t next_domid;			/* [L] */
 	struct core_fault_log flog;
+	struct siommu_mem_notifier *mem_notifier;	/* immutable; NULL without mem */
 	/* The flusher thread (domain.c), started with the first LAZY domain: */
 	pthread_t fq_thread;			/* [L] */
 	pthread_cond_t fq_cond;			/* waits on lock.m; CLOCK_MONOTONIC */
@@ -106,6 +108,19 @@ struct siommu_device {
 	uint32_t pasid_dir_len;			/* immutable */
 	uint32_t nr_pasids;			/* [D] */
 };
+
+/*
+ * A mapping record: what siommu_domain_map() mapped and unmap has not yet
+ * removed, kept only when the IOMMU has a memory map (to find the mappings
+ * of a revoked region).  Ordered by IOVA; records never overlap.
+ */
+struct core_map_rec {
+	RB_ENTRY(core_map_rec) rb;		/* [dom->maps_lock] */
+	uint64_t iova;
+	uint64_t last;				/* inclusive */
+	uint64_t pa;
+};
+RB_HEAD(core_map_tree, core_map_rec);
 
 /* Flush-queue entry: one lazy unmap waiting for its invalidation. */
 struct core_fq_entry {
@@ -136,6 +151,9 @@ struct siommu_domain {
 	uint32_t users;				/* [M]; atomic loads for info */
 	bool dying;				/* [M] */
 	struct core_fq fq;			/* PAGING; used when LAZY */
+	bool track_maps;			/* immutable: iommu->mem != NULL */
+	struct siommu_mutex maps_lock;		/* protects maps */
+	struct core_map_tree maps;		/* [maps_lock] */
 #if SIOMMU_TESTING_BUILD
 	bool test_skip_grace;			/* tests only: strict unmap without its grace period */
 #endif
@@ -177,6 +195,15 @@ void core_flog_fini(struct core_fault_log *fl);
 void core_fq_drain(struct siommu_domain *dom);
 void core_flusher_kick(struct siommu_iommu *iommu);
 void core_flusher_stop(struct siommu_iommu *iommu);
+int64_t core_unmap_nowait(struct siommu_domain *dom, uint64_t iova,
+			  uint64_t size);
+
+/* maps.c */
+void core_revoke_notify(void *opaque, struct siommu_mem_region *r);
+void core_maps_add(struct siommu_domain *dom, struct core_map_rec *rec);
+void core_maps_remove(struct siommu_domain *dom, uint64_t iova, uint64_t last,
+		      struct core_map_rec **spare);
+void core_maps_free(struct siommu_domain *dom);
 #if SIOMMU_TESTING_BUILD
 /* Tests only: make strict unmap skip its grace period (the broken variant). */
 void core_test_set_skip_grace(struct siommu_domain *dom, bool skip);

@@ -233,6 +233,9 @@ SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
 	dom->ias_lg2 = iommu->caps.oas_lg2;	/* identity: out = in */
 	siommu_mutex_init(&dom->lock, "core.domain", SIOMMU_RANK_CORE_DOMAIN);
 	CDS_INIT_LIST_HEAD(&dom->fq.entries);
+	siommu_mutex_init(&dom->maps_lock, "core.maps", SIOMMU_RANK_CORE_MAPS);
+	RB_INIT(&dom->maps);
+	dom->track_maps = cfg->type == SIOMMU_DOMAIN_PAGING && iommu->mem;
 	if (cfg->type == SIOMMU_DOMAIN_PAGING) {
 		ret = paging_init(dom, cfg);
 		if (ret)
@@ -263,6 +266,7 @@ err_unlock:
 	siommu_mutex_unlock(&iommu->lock);
 	siommu_pt_destroy(dom->pt);
 err_free:
+	siommu_mutex_destroy(&dom->maps_lock);
 	siommu_mutex_destroy(&dom->lock);
 	siommu_free(dom);
 	return ret;
@@ -300,6 +304,8 @@ SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom)
 	} else {
 		siommu_rcu_synchronize();
 	}
+	core_maps_free(dom);
+	siommu_mutex_destroy(&dom->maps_lock);
 	siommu_mutex_destroy(&dom->lock);
 	siommu_free(dom);
 	return 0;
@@ -334,6 +340,7 @@ SIOMMU_API struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom)
 SIOMMU_API int siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
 				 uint64_t pa, uint64_t size, unsigned int prot)
 {
+	struct core_map_rec *rec = NULL;
 	uint64_t last;
 	int ret;
 
@@ -342,9 +349,22 @@ SIOMMU_API int siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
 	if (size && (siommu_add_overflow(iova, size - 1, &last) ||
 		     (dom->ias_lg2 < 64 && last >> dom->ias_lg2)))
 		return -ERANGE;
+	if (dom->track_maps && size) {
+		rec = siommu_zalloc(sizeof(*rec));
+		if (!rec)
+			return -ENOMEM;
+	}
 	ret = siommu_pt_map(dom->pt, iova, pa, size, prot);
-	if (ret)
+	if (ret) {
+		siommu_free(rec);
 		return ret;
+	}
+	if (rec) {
+		rec->iova = iova;
+		rec->last = last;
+		rec->pa = pa;
+		core_maps_add(dom, rec);
+	}
 	siommu_stats_inc(dom->iommu->stats, CORE_STAT_MAPS);
 	if (siommu_trace_enabled(dom->iommu->ctx)) {
 		struct siommu_trace_event ev = {
@@ -376,10 +396,13 @@ void core_test_set_skip_grace(struct siommu_domain *dom, bool skip)
 }
 #endif
 
-static void unmap_strict(struct siommu_domain *dom, struct siommu_pt_gather *g)
+static void unmap_strict(struct siommu_domain *dom, struct siommu_pt_gather *g,
+			 bool unmapped)
 {
 	/* Steps 2 and 3: invalidate, queue the pages for after a grace period. */
 	SIOMMU_WARN_ON(siommu_pt_gather_sync(g, core_inval, dom, 0) != 0);
+	if (!unmapped)		/* no translation removed: no DMA to wait for */
+		return;
 #if SIOMMU_TESTING_BUILD
 	if (dom->test_skip_grace)	/* deliberately broken (tests only) */
 		return;
@@ -445,13 +468,70 @@ static bool fq_enqueue(struct siommu_domain *dom, struct core_fq_entry *e,
 	return drain;
 }
 
+/*
+ * Step 1 of every unmap mode: clear the entries into @g and update the
+ * mapping records.  Returns the bytes unmapped or an error (nothing done).
+ */
+static int64_t unmap_clear(struct siommu_domain *dom, uint64_t iova,
+			   uint64_t size, struct siommu_pt_gather *g)
+{
+	struct core_map_rec *spare = NULL;
+	int64_t n;
+
+	if (dom->track_maps) {
+		spare = siommu_zalloc(sizeof(*spare));	/* for a split record */
+		if (!spare)
+			return -ENOMEM;
+	}
+	siommu_pt_gather_init(g);
+	n = siommu_pt_unmap(dom->pt, iova, size, g);
+	if (n >= 0 && dom->track_maps)
+		core_maps_remove(dom, iova, iova + size - 1, &spare);
+	siommu_free(spare);
+	return n;
+}
+
+/*
+ * Unmap with the IOTLB invalidated but no grace period waited for (the
+ * revoke notifier: the revoke waits for one itself).  Table pages are freed
+ * after a grace period by RCU callbacks.
+ * Context: any thread; holds no lock a reader takes.
+ */
+int64_t core_unmap_nowait(struct siommu_domain *dom, uint64_t iova,
+			  uint64_t size)
+{
+	struct siommu_pt_gather g;
+	int64_t n;
+
+	n = unmap_clear(dom, iova, size, &g);
+	if (n < 0)
+		return n;
+	SIOMMU_WARN_ON(siommu_pt_gather_sync(&g, core_inval, dom, 0) != 0);
+	siommu_stats_inc(dom->iommu->stats, CORE_STAT_UNMAPS_STRICT);
+	return n;
+}
+
+static void trace_unmap(struct siommu_iommu *iommu, uint64_t iova,
+			uint64_t size, int64_t n)
+{
+	struct siommu_trace_event ev = {
+		.type = SIOMMU_TRACE_UNMAP,
+		.iova = iova,
+		.size = size,
+		.unmapped_size = (uint64_t)n,
+	};
+
+	if (siommu_trace_enabled(iommu->ctx))
+		siommu_trace_emit(iommu->ctx, &ev);
+}
+
 SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 				       uint64_t size)
 {
 	struct siommu_iommu *iommu;
 	struct core_fq_entry *e = NULL;
 	struct siommu_pt_gather g, *gp = &g;
-	bool lazy, wake = false;
+	bool wake = false;
 	int64_t n;
 
 	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
@@ -459,20 +539,18 @@ SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	iommu = dom->iommu;
-	lazy = dom->unmap_mode == SIOMMU_UNMAP_LAZY;
-	if (lazy) {
+	if (dom->unmap_mode == SIOMMU_UNMAP_LAZY) {
 		e = siommu_zalloc(sizeof(*e));
 		if (e)
 			gp = &e->g;	/* unmap straight into the queue entry */
 	}
-	siommu_pt_gather_init(gp);
 	/* Step 1: clear the entries. */
-	n = siommu_pt_unmap(dom->pt, iova, size, gp);
+	n = unmap_clear(dom, iova, size, gp);
 	if (n < 0) {
 		siommu_free(e);
 		return n;
 	}
-	if (lazy && e) {
+	if (e) {
 		e->iova = iova;
 		e->size = size;
 		if (fq_enqueue(dom, e, &wake))
@@ -481,19 +559,10 @@ SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 			core_flusher_kick(iommu);
 		siommu_stats_inc(iommu->stats, CORE_STAT_UNMAPS_LAZY);
 	} else {
-		unmap_strict(dom, gp);
+		unmap_strict(dom, gp, n > 0);
 		siommu_stats_inc(iommu->stats, CORE_STAT_UNMAPS_STRICT);
 	}
-	if (siommu_trace_enabled(iommu->ctx)) {
-		struct siommu_trace_event ev = {
-			.type = SIOMMU_TRACE_UNMAP,
-			.iova = iova,
-			.size = size,
-			.unmapped_size = (uint64_t)n,
-		};
-
-		siommu_trace_emit(iommu->ctx, &ev);
-	}
+	trace_unmap(iommu, iova, size, n);
 	return n;
 }
 

@@ -101,6 +101,13 @@ SIOMMU_API int siommu_iommu_create(struct siommu_ctx *ctx,
 			     iommu->caps.fault_rate);
 	if (ret)
 		goto err_stats;
+	if (mem) {
+		/* Revoked regions lose their mappings (maps.c). */
+		ret = siommu_mem_notifier_register(mem, core_revoke_notify, iommu,
+						   &iommu->mem_notifier);
+		if (ret)
+			goto err_flog;
+	}
 	iommu->ctx = ctx;
 	iommu->mem = mem;
 	iommu->next_domid = 1;
@@ -111,6 +118,8 @@ SIOMMU_API int siommu_iommu_create(struct siommu_ctx *ctx,
 	*out = iommu;
 	return 0;
 
+err_flog:
+	core_flog_fini(&iommu->flog);
 err_stats:
 	siommu_stats_destroy(iommu->stats);
 err_iotlb:
@@ -132,6 +141,9 @@ SIOMMU_API int siommu_iommu_destroy(struct siommu_iommu *iommu)
 		return -EBUSY;
 	}
 	siommu_mutex_unlock(&iommu->lock);
+	if (iommu->mem_notifier &&
+	    siommu_mem_notifier_unregister(iommu->mem_notifier) == -EDEADLK)
+		return -EDEADLK;	/* from a revoke notifier: nothing done */
 	ctx = iommu->ctx;
 	core_flusher_stop(iommu);
 	/* Readers of the IOTLB and the counters ended with the last domain. */

@@ -538,16 +538,24 @@ static void test_core_dma_mem_ram_mmio_revoked(void **state)
 	assert_int_equal(rv, v);
 	/* No memory behind the translation. */
 	assert_int_equal(siommu_dma_read(dev, 0, 0x60000000, buf, 8), -EFAULT);
-	/* Revoked: every later access fails. */
+	/* Revoked: its mapping is torn down by the revoke notifier. */
 	assert_int_equal(siommu_mem_region_revoke(mmio), 0);
+	assert_int_equal(siommu_dma_write(dev, 0, 0x50000008, &v, 8), -ENOENT);
+	/* Mapped again afterwards: the region itself refuses the access. */
+	assert_int_equal(siommu_domain_map(p, 0x50000000, 0x200000, PG,
+					   SIOMMU_PT_READ | SIOMMU_PT_WRITE), 0);
 	assert_int_equal(siommu_dma_write(dev, 0, 0x50000008, &v, 8), -ENODEV);
 	assert_int_equal(md.writes, 1);
 	assert_int_equal(siommu_fault_log_read(iommu, &rec, 1), 1);
 	assert_int_equal(rec.reason, SIOMMU_FAULT_BAD_ADDRESS);
 	assert_int_equal(rec.iova, 0x60000000);
 	assert_int_equal(siommu_fault_log_read(iommu, &rec, 1), 1);
+	assert_int_equal(rec.reason, SIOMMU_FAULT_NOT_PRESENT);
+	assert_int_equal(siommu_fault_log_read(iommu, &rec, 1), 1);
 	assert_int_equal(rec.reason, SIOMMU_FAULT_BAD_ADDRESS);
 	assert_int_equal(rec.iova, 0x50000008);
+	/* The RAM mapping is untouched. */
+	assert_int_equal(siommu_dma_read(dev, 0, 0x40000000 + PG - 100, back, 8), 0);
 
 	assert_int_equal(siommu_device_detach(dev), 0);
 	assert_int_equal(siommu_domain_destroy(p), 0);
@@ -555,6 +563,74 @@ static void test_core_dma_mem_ram_mmio_revoked(void **state)
 	assert_int_equal(siommu_iommu_destroy(iommu), 0);
 	assert_int_equal(siommu_mem_region_destroy(mmio), 0);
 	assert_int_equal(siommu_mem_region_destroy(ram), 0);
+	assert_int_equal(siommu_mem_destroy(mem), 0);
+	assert_int_equal(siommu_ctx_destroy(ctx), 0);
+}
+
+/*
+ * Revocation tears down every mapping of the region in every domain (strict
+ * and lazy), including what is left of split mappings, and nothing else.
+ */
+static void test_core_revoke_tears_down_mappings(void **state)
+{
+	struct siommu_domain_cfg cfg = {
+		.type = SIOMMU_DOMAIN_PAGING, .fmt = SIOMMU_PT_FMT_X86_64,
+	};
+	struct siommu_mem_region *r1, *r2;
+	struct siommu_translation t;
+	struct siommu_iommu *iommu;
+	struct siommu_domain *a, *b;
+	struct siommu_device *dev;
+	struct siommu_ctx *ctx;
+	struct siommu_mem *mem;
+
+	assert_int_equal(siommu_ctx_create(&ctx), 0);
+	siommu_ctx_set_log(ctx, SIOMMU_LOG_ERR, quiet, NULL);
+	assert_int_equal(siommu_mem_create(ctx, &mem), 0);
+	assert_int_equal(siommu_mem_add_ram(mem, 0x100000, 0x100000, &r1), 0);
+	assert_int_equal(siommu_mem_add_ram(mem, 0x200000, 0x100000, &r2), 0);
+	assert_int_equal(siommu_iommu_create(ctx, &(struct siommu_iommu_caps){ .pasid_bits = 4 },
+					     mem, &iommu), 0);
+	assert_int_equal(siommu_device_create(iommu, RID1, SIOMMU_DEV_PASID, 4, &dev), 0);
+	assert_int_equal(siommu_domain_create(iommu, &cfg, &a), 0);
+	cfg.unmap_mode = SIOMMU_UNMAP_LAZY;
+	assert_int_equal(siommu_domain_create(iommu, &cfg, &b), 0);
+	assert_int_equal(siommu_device_attach(dev, a), 0);
+	assert_int_equal(siommu_pasid_attach(dev, 1, b), 0);
+	/* a: 16 pages of r1, then split by unmapping pages 4..5. */
+	assert_int_equal(siommu_domain_map(a, 0x10000000, 0x100000, 16 * PG,
+					   SIOMMU_PT_READ), 0);
+	assert_int_equal(siommu_domain_unmap(a, 0x10000000 + 4 * PG, 2 * PG), 2 * PG);
+	/* a: a page of r2; b: r1 and r2. */
+	assert_int_equal(siommu_domain_map(a, 0x20000000, 0x200000, PG, SIOMMU_PT_READ), 0);
+	assert_int_equal(siommu_domain_map(b, 0x10000000, 0x100000, PG, SIOMMU_PT_READ), 0);
+	assert_int_equal(siommu_domain_map(b, 0x20000000, 0x200000, PG, SIOMMU_PT_READ), 0);
+	/* Warm the IOTLB of both. */
+	assert_int_equal(siommu_translate(dev, 0, 0x10000000 + 8 * PG, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_translate(dev, 1, 0x10000000, SIOMMU_ACC_READ, &t), 0);
+
+	assert_int_equal(siommu_mem_region_revoke(r1), 0);
+	assert_int_equal(siommu_translate(dev, 0, 0x10000000, SIOMMU_ACC_READ, &t), -ENOENT);
+	assert_int_equal(siommu_translate(dev, 0, 0x10000000 + 8 * PG, SIOMMU_ACC_READ, &t),
+			 -ENOENT);
+	assert_int_equal(siommu_translate(dev, 0, 0x10000000 + 15 * PG, SIOMMU_ACC_READ, &t),
+			 -ENOENT);
+	assert_int_equal(siommu_translate(dev, 1, 0x10000000, SIOMMU_ACC_READ, &t), -ENOENT);
+	assert_int_equal(siommu_translate(dev, 0, 0x20000000, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(t.pa, 0x200000);
+	assert_int_equal(siommu_translate(dev, 1, 0x20000000, SIOMMU_ACC_READ, &t), 0);
+	/* Nothing left to unmap there; r2's mappings are. */
+	assert_int_equal(siommu_domain_unmap(a, 0x10000000, 16 * PG), 0);
+	assert_int_equal(siommu_domain_unmap(a, 0x20000000, PG), PG);
+
+	assert_int_equal(siommu_pasid_detach(dev, 1), 0);
+	assert_int_equal(siommu_device_detach(dev), 0);
+	assert_int_equal(siommu_domain_destroy(a), 0);
+	assert_int_equal(siommu_domain_destroy(b), 0);
+	assert_int_equal(siommu_device_destroy(dev), 0);
+	assert_int_equal(siommu_iommu_destroy(iommu), 0);
+	assert_int_equal(siommu_mem_region_destroy(r1), 0);
+	assert_int_equal(siommu_mem_region_destroy(r2), 0);
 	assert_int_equal(siommu_mem_destroy(mem), 0);
 	assert_int_equal(siommu_ctx_destroy(ctx), 0);
 }
@@ -810,6 +886,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_dma_host_split_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dma_sg, setup, teardown),
 		cmocka_unit_test(test_core_dma_mem_ram_mmio_revoked),
+		cmocka_unit_test(test_core_revoke_tears_down_mappings),
 		cmocka_unit_test_setup_teardown(test_core_lazy_unmap_defers_invalidation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_lazy_unmap_drained_by_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_lazy_destroy_drains, setup, teardown),
