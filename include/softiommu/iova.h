@@ -41,7 +41,11 @@ struct siommu_iova_space;
 #define SIOMMU_IOVA_CACHE_MAX		(1u << SIOMMU_IOVA_CACHE_MAX_LG2)
 
 /* siommu_iova_config.flags */
-#define SIOMMU_IOVA_NO_CACHE	(1u << 0)	/* no per-thread caches: every call takes the tree lock */
+/*
+ * No per-thread caches: every call takes the tree lock.  Spaces are also
+ * created this way on kernels without membarrier(2) (before Linux 4.14).
+ */
+#define SIOMMU_IOVA_NO_CACHE	(1u << 0)
 
 struct siommu_iova_config {
 	uint64_t start;			/* first address of the aperture, granule aligned */
@@ -64,16 +68,16 @@ struct siommu_iova_range {
 
 struct siommu_iova_stats {
 	uint64_t allocs;		/* successful siommu_iova_alloc() calls */
-	uint64_t frees;			/* successful siommu_iova_free() calls */
+	uint64_t frees;			/* ranges freed (free or free_all): allocs - allocated */
 	uint64_t cache_hits;		/* allocations served by a per-thread cache */
-	uint64_t cache_frees;		/* frees kept in a per-thread cache */
+	uint64_t cache_frees;		/* frees kept in a cache (frees - those to the tree) */
 	uint64_t tree_allocs;		/* allocations that searched the tree */
 	uint64_t tree_frees;		/* ranges given back to the tree (free or flush) */
 	uint64_t depot_gets;		/* full magazines taken from the depot */
 	uint64_t depot_puts;		/* full magazines given to the depot */
 	uint64_t flushes;		/* flushes of every thread's caches */
 	uint64_t failures;		/* allocations refused for lack of room (-ENOSPC) */
-	/* The state when the call ran (exact when no call runs concurrently): */
+	/* Counters above and state below are exact when no call runs concurrently. */
 	uint64_t allocated;		/* ranges allocated */
 	uint64_t cached;		/* freed ranges held by caches */
 	uint64_t reserved;		/* reserved ranges (tree nodes) */
@@ -110,11 +114,11 @@ SIOMMU_API int siommu_iova_space_destroy(struct siommu_iova_space *s);
  * @limit: highest address the range may include (inclusive), e.g. a DMA mask
  *         such as 0xffffffff; UINT64_MAX for the whole aperture.
  * @iova: set to the start of the range on success.
- * Context: any thread, concurrently with every other call on @s.  The common
- *          case (a cached size freed before by this thread) takes no lock.
- *          When the space looks full it flushes every thread's cache, which
- *          waits for an RCU grace period: called inside a read-side section
- *          it flushes only the depot and the calling thread's cache.
+ * Context: any thread, concurrently with every other call on @s, inside or
+ *          outside a read-side section.  The common case (a cached size
+ *          freed before by this thread) takes no lock and writes no shared
+ *          cache line.  When the space looks full it flushes every thread's
+ *          cache (see siommu_iova_flush_caches()) and tries once more.
  * Returns: 0; -EINVAL (NULL pointer, @size 0); -ERANGE (@size larger than
  *          the aperture, or @limit below its start: no place could ever fit);
  *          -ENOSPC (no free place below @limit now); -ENOMEM.  On error
@@ -126,8 +130,9 @@ SIOMMU_API int siommu_iova_alloc(struct siommu_iova_space *s, uint64_t size,
 /**
  * siommu_iova_free() - Free the range siommu_iova_alloc() returned at @iova.
  * Context: any thread, concurrently with every other call on @s, inside or
- *          outside a read-side section (RCU callbacks may call it); never
- *          blocks on a grace period.  The common case takes no lock.
+ *          outside a read-side section (RCU callbacks may call it).  The
+ *          common case takes no lock: one atomic compare-and-swap on the
+ *          range's own tree node.
  * Returns: 0; -EINVAL (@s NULL, @iova not granule aligned); -ENOENT (no
  *          allocated range starts at @iova: never allocated, already freed,
  *          reserved, or not the start of its range).  A double free is
@@ -151,7 +156,7 @@ SIOMMU_API int siommu_iova_find(struct siommu_iova_space *s, uint64_t addr,
  * The part outside the aperture is ignored; granules that overlap the range
  * at all are reserved.  Reserving what is already reserved is allowed.
  * Context: any thread.  If cached (freed) ranges overlap, every thread's cache
- *          is flushed first (see siommu_iova_alloc() for what that waits for).
+ *          is flushed first (see siommu_iova_flush_caches()).
  * Returns: 0, -EINVAL (@s NULL, @start > @last), -EBUSY (an allocated range
  *          overlaps: nothing reserved) or -ENOMEM (nothing reserved).
  */
@@ -168,10 +173,12 @@ SIOMMU_API void siommu_iova_free_all(struct siommu_iova_space *s);
 /**
  * siommu_iova_flush_caches() - Give every range held by any thread's cache,
  * and by the depot, back to the tree.
- * Context: any thread, outside a read-side section: waits for an RCU grace
- *          period.  Concurrent calls on @s are fine (the others keep working,
- *          bypassing the caches being flushed).
- * Returns: 0, -EINVAL (@s NULL) or -EDEADLK (inside a read-side section).
+ * Context: any thread, inside or outside a read-side section; may block
+ *          briefly (it makes every thread of the process execute a memory
+ *          barrier, membarrier(2), and waits for cache operations in flight
+ *          to end).  Other calls on @s keep working meanwhile, bypassing the
+ *          caches being flushed.
+ * Returns: 0 or -EINVAL (@s NULL).
  */
 SIOMMU_API int siommu_iova_flush_caches(struct siommu_iova_space *s);
 

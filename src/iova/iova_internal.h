@@ -73,35 +73,46 @@ struct iova_radix {
 /* ---- magazines ---- */
 
 #define IOVA_NR_CLASSES		(SIOMMU_IOVA_CACHE_MAX_LG2 + 1)
-#define IOVA_MAG_SIZE		127	/* a magazine is 1 KiB */
+#define IOVA_MAG_SIZE		127	/* a magazine is 2 KiB */
 #define IOVA_DEPOT_MAX		32	/* full magazines per class in the depot */
 #define IOVA_DEPOT_EMPTY_MAX	8	/* spare empty magazines per class */
 
+/*
+ * A cached range: its first granule (so that an allocation from the cache
+ * needs no load from the node) and its node.
+ */
+struct iova_mag_entry {
+	uint64_t pfn;
+	struct iova_node *node;
+};
+
 struct iova_mag {
 	unsigned long n;
-	struct iova_node *e[IOVA_MAG_SIZE];
+	struct iova_mag_entry e[IOVA_MAG_SIZE];
 };
 
 /* Per-thread counters (written by the owner only, relaxed). */
 enum iova_pcache_counter {
 	IOVA_PC_HITS,
-	IOVA_PC_CACHE_FREES,
 	IOVA_PC_NR,
 };
 
 /*
  * The cache of one thread for one space.  The owner thread uses loaded/prev
- * only inside an RCU read-side section in which it saw flush == 0; a flusher
- * sets flush, waits for a grace period, and then owns them until it clears
- * flush.  Everything the owner does in between bypasses the cache.
+ * only inside a cache section (busy == 1) in which it saw flush == 0; a
+ * flusher sets flush, makes every thread execute a barrier, waits until busy
+ * is 0, and then owns them until it clears flush.  Everything the owner does
+ * in between bypasses the cache.
  */
 struct iova_pcache {
-	struct iova_mag *loaded[IOVA_NR_CLASSES];	/* owner (see above) */
-	struct iova_mag *prev[IOVA_NR_CLASSES];		/* owner (see above) */
+	/* The fast paths touch the first two cache lines only. */
+	unsigned int busy;		/* atomic: owner inside a cache section */
 	unsigned int flush;		/* atomic: set by a flusher */
 	uint64_t hint_idx;		/* owner: (index >> 9) + 1 of hint_leaf; 0 none */
 	struct iova_radix *hint_leaf;	/* owner: last index leaf used by free */
 	uint64_t cnt[IOVA_PC_NR];	/* owner writes, anyone reads (relaxed) */
+	struct iova_mag *loaded[IOVA_NR_CLASSES];	/* owner (see above) */
+	struct iova_mag *prev[IOVA_NR_CLASSES];		/* owner (see above) */
 	struct siommu_iova_space *space;	/* [registry] */
 	struct cds_list_head space_node;	/* [registry] on space->pcaches */
 	struct cds_list_head thread_node;	/* [registry] on the thread's list */
@@ -137,7 +148,7 @@ struct siommu_iova_space {
 	uint64_t nr_nodes;		/* [tree_lock] nodes allocated (tree + pool) */
 	uint64_t tree_allocs;		/* [tree_lock] */
 	uint64_t tree_frees;		/* [tree_lock] ranges given back to the tree */
-	uint64_t direct_frees;		/* [tree_lock] frees that went to the tree */
+	uint64_t direct_frees;		/* [tree_lock] ranges freed straight to the tree */
 	uint64_t failures;		/* [tree_lock] */
 
 	/* The depot of magazines shared by the threads. */
@@ -152,6 +163,43 @@ struct siommu_iova_space {
 	struct cds_list_head pcaches;	/* [registry] */
 	uint64_t retired[IOVA_PC_NR];	/* [registry] counters of gone caches */
 };
+
+static inline uint64_t iova_index_of(const struct siommu_iova_space *s,
+				     uint64_t pfn)
+{
+	return pfn - s->start_pfn;
+}
+
+/* Lock-free: the index leaf that holds @idx, or NULL if there is none yet. */
+struct iova_radix *iova_index_leaf(struct siommu_iova_space *s, uint64_t idx);
+
+/*
+ * Lock-free: the allocation node indexed at @pfn (inside the aperture), or
+ * NULL.  @hint (may be NULL): the calling thread's cache, which remembers
+ * the last leaf.  Leaves are freed only at destroy, so the hint stays valid.
+ */
+static inline struct iova_node *iova_index_lookup(struct siommu_iova_space *s,
+						  uint64_t pfn,
+						  struct iova_pcache *hint)
+{
+	uint64_t idx = iova_index_of(s, pfn);
+	struct iova_radix *leaf;
+
+	if (hint && hint->hint_idx == (idx >> IOVA_RADIX_BITS) + 1) {
+		leaf = hint->hint_leaf;
+	} else {
+		leaf = iova_index_leaf(s, idx);
+		if (!leaf)
+			return NULL;
+		if (hint) {
+			hint->hint_idx = (idx >> IOVA_RADIX_BITS) + 1;
+			hint->hint_leaf = leaf;
+		}
+	}
+	/* Pairs with the release store in iova_tree_alloc_locked(). */
+	return siommu_load_acquire((struct iova_node **)
+				   &leaf->slot[idx & IOVA_RADIX_MASK]);
+}
 
 /* ---- iova_tree.c (every function: caller holds tree_lock unless noted) ---- */
 
@@ -187,9 +235,6 @@ struct iova_node *iova_tree_find_locked(struct siommu_iova_space *s,
 struct iova_node *iova_tree_first_locked(struct siommu_iova_space *s);
 struct iova_node *iova_tree_next_locked(struct iova_node *n);
 
-/* Lock-free: the allocation node indexed at @pfn, or NULL. */
-struct iova_node *iova_index_lookup(struct siommu_iova_space *s, uint64_t pfn,
-				    struct iova_pcache *hint);
 
 /*
  * Check every invariant of the tree (order, no overlap, aperture, summaries,

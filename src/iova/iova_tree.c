@@ -209,13 +209,7 @@ static void node_put(struct siommu_iova_space *s, struct iova_node *n)
 
 /* ---- index ---- */
 
-static inline uint64_t index_of(struct siommu_iova_space *s, uint64_t pfn)
-{
-	return pfn - s->start_pfn;
-}
-
-static struct iova_radix *index_leaf(struct siommu_iova_space *s,
-				     uint64_t idx)
+struct iova_radix *iova_index_leaf(struct siommu_iova_space *s, uint64_t idx)
 {
 	struct iova_radix *t = s->radix_root;
 	unsigned int lvl;
@@ -248,33 +242,12 @@ static void **index_slot(struct siommu_iova_space *s, uint64_t idx,
 			next = siommu_zalloc(sizeof(*next));
 			if (!next)
 				return NULL;
-			/* Zeroed table before the pointer: pairs with index_leaf(). */
+			/* Zeroed table before the pointer: pairs with iova_index_leaf(). */
 			siommu_store_release(p, next);
 		}
 		t = next;
 	}
 	return &t->slot[idx & IOVA_RADIX_MASK];
-}
-
-struct iova_node *iova_index_lookup(struct siommu_iova_space *s, uint64_t pfn,
-				    struct iova_pcache *hint)
-{
-	uint64_t idx = index_of(s, pfn);
-	struct iova_radix *leaf;
-
-	if (hint && hint->hint_idx == (idx >> IOVA_RADIX_BITS) + 1) {
-		leaf = hint->hint_leaf;
-	} else {
-		leaf = index_leaf(s, idx);
-		if (!leaf)
-			return NULL;
-		if (hint) {
-			hint->hint_idx = (idx >> IOVA_RADIX_BITS) + 1;
-			hint->hint_leaf = leaf;
-		}
-	}
-	/* Pairs with the release store in iova_tree_alloc_locked(). */
-	return siommu_load_acquire(&leaf->slot[idx & IOVA_RADIX_MASK]);
 }
 
 static void radix_free(struct iova_radix *t, unsigned int lvl)
@@ -388,7 +361,7 @@ struct iova_node *iova_tree_alloc_locked(struct siommu_iova_space *s,
 	n = node_get(s);
 	if (!n)
 		goto err_nomem;
-	slot = index_slot(s, index_of(s, x), true);
+	slot = index_slot(s, iova_index_of(s, x), true);
 	if (!slot)
 		goto err_put;
 	SIOMMU_CHECK(!*slot);
@@ -418,7 +391,7 @@ void iova_tree_remove_locked(struct siommu_iova_space *s, struct iova_node *n)
 
 	siommu_assert_held(&s->tree_lock);
 	SIOMMU_CHECK(iova_node_state(n) == IOVA_NODE_CACHED);
-	slot = index_slot(s, index_of(s, n->pfn_lo), false);
+	slot = index_slot(s, iova_index_of(s, n->pfn_lo), false);
 	SIOMMU_CHECK(slot && *slot == n);
 	if (slot)
 		siommu_store_release(slot, NULL);
@@ -587,7 +560,7 @@ static int check_node(struct siommu_iova_space *s, struct iova_node *n,
 	CHECK_OR_RETURN((siommu_load_acquire(&n->key) >> 2) == n->pfn_lo);
 	st = iova_node_state(n);
 	CHECK_OR_RETURN(st != IOVA_NODE_FREE);
-	slot = index_slot(s, index_of(s, n->pfn_lo), false);
+	slot = index_slot(s, iova_index_of(s, n->pfn_lo), false);
 	if (st == IOVA_NODE_RESERVED) {
 		CHECK_OR_RETURN(!slot || *slot != n);
 		CHECK_OR_RETURN(n->cls == IOVA_NO_CLASS);

@@ -742,22 +742,35 @@ static void test_iova_free_from_rcu_callback(void **state)
 	destroy(s);
 }
 
-static void test_iova_inside_read_section(void **state)
+static void test_iova_flush_inside_read_section(void **state)
 {
 	struct fx *f = *state;
 	struct siommu_iova_space *s = mkspace(f, 0x10000, 0x1ffff, 0);
-	uint64_t x[16], big;
+	pthread_barrier_t gate;
+	struct holder h = { .s = s, .gate = &gate, .n = 8, .size = PG };
+	struct siommu_iova_stats st;
+	uint64_t x[8], big;
+	pthread_t tid;
 	int i;
 
-	for (i = 0; i < 16; i++)
+	/* half the space cached by another thread, half by this one */
+	pthread_barrier_init(&gate, NULL, 2);
+	assert_int_equal(pthread_create(&tid, NULL, hold_cached, &h), 0);
+	pthread_barrier_wait(&gate);
+	for (i = 0; i < 8; i++)
 		assert_int_equal(siommu_iova_alloc(s, PG, UINT64_MAX, &x[i]), 0);
 	siommu_read_lock();
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < 8; i++)
 		assert_int_equal(siommu_iova_free(s, x[i]), 0);
-	assert_int_equal(siommu_iova_flush_caches(s), -EDEADLK);
-	/* a local flush (this thread's cache) is enough here */
+	/* flushing waits for no grace period: fine inside a section */
+	assert_int_equal(siommu_iova_flush_caches(s), 0);
+	assert_int_equal(siommu_iova_get_stats(s, &st), 0);
+	assert_int_equal(st.cached, 0);
 	assert_int_equal(siommu_iova_alloc(s, 16 * PG, UINT64_MAX, &big), 0);
 	siommu_read_unlock();
+	pthread_barrier_wait(&gate);
+	pthread_join(tid, NULL);
+	pthread_barrier_destroy(&gate);
 	destroy(s);
 }
 
@@ -1071,7 +1084,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iova_snapshot_reports_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_other_granules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_free_from_rcu_callback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_iova_inside_read_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iova_flush_inside_read_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_many_spaces_one_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_random_vs_model_no_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_random_vs_model_cached, setup, teardown),
