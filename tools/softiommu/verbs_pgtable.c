@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Run-language verbs of the I/O page tables: create a table in a format,
+ * map, unmap (into the table's own gather), sync the gather (printing the
+ * invalidation it asks for), translate, walk the raw entries, level lookup
+ * and the invalidation sequence, dirty bitmaps, accounting and the dump in
+ * the layout of Linux's Intel debugfs.
+ *
+ * Table pages get physical addresses from phys_base (default 0x10000000) so
+ * that entries and dumps are the same on every run; phys_base=host uses
+ * their host addresses instead.  `prot` is a string of letters: r (read),
+ * w (write), c (cache/snoop), n (no-execute), m (MMIO), p (privileged).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <softiommu/pgtable.h>
+
+#include "run.h"
+
+#define PT_TYPE		"pt"
+#define PT_CLI_PHYS	0x10000000ull
+#define PT_MAX_BITS	4096
+
+struct run_pt {
+	struct siommu_pt *pt;
+	struct siommu_pt_gather g;	/* what pt-unmap and pt-dirty left to sync */
+};
+
+static void pt_obj_destroy(void *obj)
+{
+	struct run_pt *p = obj;
+
+	siommu_pt_gather_sync(&p->g, NULL, NULL, SIOMMU_PT_SYNC_WAIT);
+	siommu_pt_destroy(p->pt);
+	free(p);
+}
+
+static const char *size_name(int lg2)
+{
+	switch (lg2) {
+	case 12:
+		return "4K";
+	case 21:
+		return "2M";
+	case 30:
+		return "1G";
+	default:
+		return "none";
+	}
+}
+
+static int arg_prot(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
+		    unsigned int *prot, const char *def)
+{
+	static const char letters[] = "rwcnmp";
+	const char *s, *p;
+
+	if (run_arg_str_opt(rc, cmd, key, &s, def))
+		return RUN_EUSAGE;
+	*prot = 0;
+	for (; *s; s++) {
+		p = strchr(letters, *s);
+		if (!p)
+			return run_error(rc, cmd, "%s: letters r w c n m p, got '%c'", key, *s);
+		*prot |= 1u << (p - letters);	/* the SIOMMU_PT_* bit order */
+	}
+	return 0;
+}
+
+static void result_prot(struct run_ctx *rc, const char *key, unsigned int prot)
+{
+	static const char letters[] = "rwcnmp";
+	char buf[8];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < 6; i++)
+		if (prot & (1u << i))
+			buf[n++] = letters[i];
+	buf[n] = 0;
+	run_result(rc, key, "%s", n ? buf : "-");
+}
+
+static int arg_pgsizes(struct run_ctx *rc, struct run_cmd *cmd, uint64_t *bitmap)
+{
+	const char *s;
+	char *copy, *tok, *save;
+	int ret = 0;
+
+	*bitmap = 0;
+	if (!run_arg_has(cmd, "pgsizes"))
+		return 0;
+	run_arg_str(rc, cmd, "pgsizes", &s);
+	copy = strdup(s);
+	if (!copy)
+		return run_error(rc, cmd, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "4K"))
+			*bitmap |= SIOMMU_PT_SZ_4K;
+		else if (!strcmp(tok, "2M"))
+			*bitmap |= SIOMMU_PT_SZ_2M;
+		else if (!strcmp(tok, "1G"))
+			*bitmap |= SIOMMU_PT_SZ_1G;
+		else
+			ret = run_error(rc, cmd, "pgsizes: a list of 4K, 2M, 1G, got '%s'", tok);
+	}
+	free(copy);
+	return ret;
+}
+
+static const char *const fmt_names[] = { "x86-64", "vtd-ss", "arm-lpae-s1", NULL };
+static const enum siommu_pt_fmt fmt_values[] = {
+	SIOMMU_PT_FMT_X86_64, SIOMMU_PT_FMT_VTD_SS, SIOMMU_PT_FMT_ARM_LPAE_S1,
+};
+
+static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct siommu_pt_cfg cfg = { 0 };
+	struct siommu_pt_info info;
+	uint64_t levels, oas, pages;
+	const char *name, *base;
+	bool dirty, exec;
+	struct run_pt *p;
+	int fmt, ret;
+
+	if (run_arg_str(rc, cmd, "name", &name) ||
+	    run_arg_enum(rc, cmd, "fmt", fmt_names, &fmt) ||
+	    run_arg_u64_opt(rc, cmd, "levels", &levels, 0) ||
+	    run_arg_u64_opt(rc, cmd, "oas", &oas, 0) ||
+	    run_arg_u64_opt(rc, cmd, "max_pages", &pages, 0) ||
+	    run_arg_bool_opt(rc, cmd, "dirty", &dirty, false) ||
+	    run_arg_bool_opt(rc, cmd, "exec", &exec, false) ||
+	    run_arg_str_opt(rc, cmd, "phys_base", &base, NULL) ||
+	    arg_pgsizes(rc, cmd, &cfg.pgsize_bitmap))
+		return RUN_EUSAGE;
+	if (levels > 16 || oas > 64)
+		return run_error(rc, cmd, "levels/oas out of range");
+	cfg.fmt = fmt_values[fmt];
+	cfg.levels = (unsigned int)levels;
+	cfg.oas_lg2 = (unsigned int)oas;
+	cfg.max_table_pages = pages ? pages : 65536;
+	cfg.flags = (dirty ? SIOMMU_PT_F_DIRTY : 0) | (exec ? SIOMMU_PT_F_EXEC : 0);
+	if (!base)
+		cfg.table_phys_base = PT_CLI_PHYS;
+	else if (strcmp(base, "host") && run_parse_u64(base, &cfg.table_phys_base))
+		return run_error(rc, cmd, "phys_base: a number or 'host', got '%s'", base);
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	siommu_pt_gather_init(&p->g);
+	ret = siommu_pt_create(run_siommu(rc), &cfg, &p->pt);
+	if (ret) {
+		free(p);
+		return ret;
+	}
+	siommu_pt_get_info(p->pt, &info);
+	if (run_obj_add(rc, cmd, PT_TYPE, name, p, pt_obj_destroy))
+		return RUN_EUSAGE;
+	run_result(rc, "levels", "%u", info.levels);
+	run_result(rc, "ias", "%u", info.ias_lg2);
+	run_result(rc, "oas", "%u", info.oas_lg2);
+	if (!base || strcmp(base, "host"))
+		run_result(rc, "root", "0x%" PRIx64, info.root_phys);
+	return 0;
+}
+
+static int verb_destroy(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	int ret;
+
+	if (!p)
+		return RUN_EUSAGE;
+	ret = siommu_pt_destroy(p->pt);
+	if (ret)
+		return ret;	/* -EBUSY: an unsynced gather holds pages */
+	run_obj_forget(rc, p);
+	free(p);
+	return 0;
+}
+
+static int verb_map(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	uint64_t iova, pa, size;
+	unsigned int prot;
+
+	if (!p || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "pa", &pa) ||
+	    run_arg_u64(rc, cmd, "size", &size) || arg_prot(rc, cmd, "prot", &prot, "rw"))
+		return RUN_EUSAGE;
+	return siommu_pt_map(p->pt, iova, pa, size, prot);
+}
+
+static int verb_unmap(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	uint64_t iova, size;
+	int64_t n;
+
+	if (!p || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "size", &size))
+		return RUN_EUSAGE;
+	n = siommu_pt_unmap(p->pt, iova, size, &p->g);
+	if (n < 0)
+		return (int)n;
+	run_result(rc, "unmapped", "0x%" PRIx64, (uint64_t)n);
+	return 0;
+}
+
+struct inval_print {
+	struct run_ctx *rc;
+	unsigned int calls;
+};
+
+static void inval_print(void *opaque, uint64_t iova, uint64_t last, unsigned int flags)
+{
+	struct inval_print *ip = opaque;
+
+	ip->calls++;
+	run_result(ip->rc, "inval", "0x%" PRIx64 "-0x%" PRIx64, iova, last);
+	run_result(ip->rc, "tables", "%s", (flags & SIOMMU_PT_INVAL_TABLES) ? "yes" : "no");
+}
+
+static int verb_sync(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct inval_print ip = { .rc = rc };
+	struct siommu_pt_info before, after;
+	int ret;
+
+	if (!p)
+		return RUN_EUSAGE;
+	siommu_pt_get_info(p->pt, &before);
+	/* Waits, so that the freed pages show in the result. */
+	ret = siommu_pt_gather_sync(&p->g, inval_print, &ip, SIOMMU_PT_SYNC_WAIT);
+	if (ret)
+		return ret;
+	siommu_pt_get_info(p->pt, &after);
+	if (!ip.calls)
+		run_result(rc, "inval", "none");
+	run_result(rc, "freed", "%" PRIu64, before.table_pages - after.table_pages);
+	return 0;
+}
+
+static int verb_iova_to_phys(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	uint64_t iova, pa;
+	int ret;
+
+	if (!p || run_arg_u64(rc, cmd, "iova", &iova))
+		return RUN_EUSAGE;
+	ret = siommu_pt_iova_to_phys(p->pt, iova, &pa);
+	if (ret)
+		return ret;
+	run_result(rc, "pa", "0x%" PRIx64, pa);
+	return 0;
+}
+
+static int verb_translate(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	static const char letters[] = "rwxp";
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_pt_xlate x;
+	unsigned int access = 0;
+	const char *s, *c;
+	uint64_t iova;
+	int ret;
+
+	if (!p || run_arg_u64(rc, cmd, "iova", &iova) ||
+	    run_arg_str_opt(rc, cmd, "access", &s, "r"))
+		return RUN_EUSAGE;
+	for (; *s; s++) {
+		c = strchr(letters, *s);
+		if (!c)
+			return run_error(rc, cmd, "access: letters r w x p, got '%c'", *s);
+		access |= 1u << (c - letters);
+	}
+	siommu_read_lock();
+	ret = siommu_pt_translate_rcu(p->pt, iova, access, &x);
+	siommu_read_unlock();
+	if (ret)
+		return ret;
+	run_result(rc, "pa", "0x%" PRIx64, x.pa);
+	run_result(rc, "size", "%s", size_name((int)x.pgsize_lg2));
+	result_prot(rc, "prot", x.prot);
+	return 0;
+}
+
+static int verb_walk(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_pt_walk w;
+	uint64_t iova;
+	char key[16];
+	int ret, l;
+
+	if (!p || run_arg_u64(rc, cmd, "iova", &iova))
+		return RUN_EUSAGE;
+	ret = siommu_pt_walk(p->pt, iova, &w);
+	if (ret)
+		return ret;
+	run_result(rc, "leaf", "%s", w.leaf_level < 0 ? "none" :
+		   size_name(12 + 9 * w.leaf_level));
+	for (l = (int)w.levels - 1; l >= w.last_level; l--) {
+		snprintf(key, sizeof(key), "l%d", l);
+		run_result(rc, key, "0x%016" PRIx64, w.entry[l]);
+	}
+	return 0;
+}
+
+static int verb_level(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	uint64_t iova;
+	int lvl;
+
+	if (!p || run_arg_u64(rc, cmd, "iova", &iova))
+		return RUN_EUSAGE;
+	lvl = siommu_pt_lookup_level(p->pt, iova);
+	if (lvl < 0)
+		return lvl;
+	run_result(rc, "level", "%s", size_name(lvl));
+	return 0;
+}
+
+static int verb_seq(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	uint64_t iova, seq;
+
+	if (!p || run_arg_u64(rc, cmd, "iova", &iova))
+		return RUN_EUSAGE;
+	if (run_arg_has(cmd, "seq")) {
+		if (run_arg_u64(rc, cmd, "seq", &seq))
+			return RUN_EUSAGE;
+		run_result(rc, "retry", "%s",
+			   siommu_pt_seq_retry(p->pt, iova, seq) ? "yes" : "no");
+		return 0;
+	}
+	run_result(rc, "seq", "%" PRIu64, siommu_pt_seq_begin(p->pt, iova));
+	return 0;
+}
+
+static int verb_dirty(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	uint64_t iova, size, pgshift, bits, *bitmap;
+	unsigned int i;
+	int64_t n;
+	bool clear;
+
+	if (!p || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "size", &size) ||
+	    run_arg_u64_opt(rc, cmd, "pgshift", &pgshift, 12) ||
+	    run_arg_bool_opt(rc, cmd, "clear", &clear, true))
+		return RUN_EUSAGE;
+	if (pgshift < 12 || pgshift > 30 || (size >> pgshift) > PT_MAX_BITS)
+		return run_error(rc, cmd, "dirty: at most %u bits of 2^12..2^30 bytes each",
+				 PT_MAX_BITS);
+	bits = size >> pgshift;
+	bitmap = calloc(PT_MAX_BITS / 64, sizeof(*bitmap));
+	if (!bitmap)
+		return -ENOMEM;
+	n = siommu_pt_read_and_clear_dirty(p->pt, iova, size,
+					   clear ? 0 : SIOMMU_PT_DIRTY_NO_CLEAR, bitmap,
+					   (unsigned int)pgshift, &p->g);
+	if (n >= 0) {
+		char *hex = malloc(PT_MAX_BITS / 4 + 3), *q;
+
+		if (!hex) {
+			free(bitmap);
+			return -ENOMEM;
+		}
+		/* Most significant digit first: bit 0 is the last hex digit. */
+		q = hex;
+		q += sprintf(q, "0x");
+		for (i = (unsigned int)((bits + 3) / 4); i-- > 0;)
+			*q++ = "0123456789abcdef"[(bitmap[i / 16] >> ((i % 16) * 4)) & 0xf];
+		*q = 0;
+		run_result(rc, "dirty", "%" PRId64, n);
+		run_result(rc, "bitmap", "%s", bits ? hex : "0x0");
+		free(hex);
+	}
+	free(bitmap);
+	return n < 0 ? (int)n : 0;
+}
+
+static int verb_info(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_pt_info info;
+
+	if (!p)
+		return RUN_EUSAGE;
+	siommu_pt_get_info(p->pt, &info);
+	run_result(rc, "fmt", "%s", siommu_pt_fmt_name(info.fmt));
+	run_result(rc, "levels", "%u", info.levels);
+	run_result(rc, "pages", "%" PRIu64, info.table_pages);
+	run_result(rc, "bytes", "%" PRIu64, info.table_bytes);
+	run_result(rc, "peak", "%" PRIu64, info.table_pages_peak);
+	run_result(rc, "detached", "%" PRIu64, info.detached_pages);
+	run_result(rc, "reclaim", "%" PRIu64, info.reclaim_pages);
+	return 0;
+}
+
+static int dump_line(void *opaque, const char *line)
+{
+	run_print(opaque, "%s", line);
+	return 0;
+}
+
+static int verb_dump(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_pt_dump_dev dev = { .pasid = SIOMMU_PT_NO_PASID };
+	unsigned int seg, bus, d, fn;
+	const char *s;
+	uint64_t pasid;
+	char end;
+
+	if (!p || run_arg_str_opt(rc, cmd, "dev", &s, "0000:00:00.0") ||
+	    run_arg_u64_opt(rc, cmd, "pasid", &pasid, SIOMMU_PT_NO_PASID))
+		return RUN_EUSAGE;
+	if (sscanf(s, "%x:%x:%x.%x%c", &seg, &bus, &d, &fn, &end) != 4 ||
+	    seg > 0xffff || bus > 0xff || d > 0x1f || fn > 7)
+		return run_error(rc, cmd, "dev: SSSS:BB:DD.F, got '%s'", s);
+	if (pasid > SIOMMU_PT_NO_PASID)
+		return run_error(rc, cmd, "pasid: a 32-bit number");
+	dev.segment = (uint16_t)seg;
+	dev.bus = (uint8_t)bus;
+	dev.devfn = (uint8_t)(d << 3 | fn);
+	dev.pasid = (uint32_t)pasid;
+	return siommu_pt_dump(p->pt, &dev, dump_line, rc);
+}
+
+const struct run_verb run_verbs_pgtable[] = {
+	{ "pt-create", "pt-create name=NAME fmt=x86-64|vtd-ss|arm-lpae-s1 [levels=N] [oas=N] "
+	  "[pgsizes=4K,2M,1G] [dirty=yes] [exec=yes] [phys_base=N|host] [max_pages=N]",
+	  "create an I/O page table", verb_create },
+	{ "pt-destroy", "pt-destroy pt=NAME", "destroy a table (EBUSY while its gather is unsynced)",
+	  verb_destroy },
+	{ "pt-map", "pt-map pt=NAME iova=N pa=N size=N [prot=rwcnmp]",
+	  "map with the largest page sizes alignment allows", verb_map },
+	{ "pt-unmap", "pt-unmap pt=NAME iova=N size=N",
+	  "unmap into the table's gather (freed at pt-sync)", verb_unmap },
+	{ "pt-sync", "pt-sync pt=NAME",
+	  "invalidate what the gather holds, wait a grace period, free", verb_sync },
+	{ "pt-iova-to-phys", "pt-iova-to-phys pt=NAME iova=N", "translate", verb_iova_to_phys },
+	{ "pt-translate", "pt-translate pt=NAME iova=N [access=rwxp]",
+	  "translate as hardware: permission check, A/D update", verb_translate },
+	{ "pt-walk", "pt-walk pt=NAME iova=N", "the raw entries on the path", verb_walk },
+	{ "pt-level", "pt-level pt=NAME iova=N", "page size mapping an address (seed 001)",
+	  verb_level },
+	{ "pt-seq", "pt-seq pt=NAME iova=N [seq=N]",
+	  "invalidation sequence; with seq=, whether to retry", verb_seq },
+	{ "pt-dirty", "pt-dirty pt=NAME iova=N size=N [pgshift=12] [clear=yes]",
+	  "read (and clear) the dirty bitmap", verb_dirty },
+	{ "pt-info", "pt-info pt=NAME", "table pages and bytes", verb_info },
+	{ "pt-dump", "pt-dump pt=NAME [dev=SSSS:BB:DD.F] [pasid=N]",
+	  "dump in the layout of Linux's domain_translation_struct", verb_dump },
+	{ NULL },
+};
