@@ -113,7 +113,11 @@ static inline const struct mem_slot *mem_find_slot(const struct mem_map *m,
 {
 	unsigned int lo = 0, hi = m->nr;
 
-	/* lo: the number of slots starting at or below pa */
+	/*
+	 * lo: the number of slots starting at or below pa.  (A branch-free
+	 * variant with a conditional move measured slower: it chains each
+	 * step's load to the previous one, where the branches speculate.)
+	 */
 	while (lo < hi) {
 		unsigned int mid = (lo + hi) / 2;
 

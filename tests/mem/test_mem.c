@@ -570,6 +570,7 @@ static void test_mem_revoke_basic(void **state)
 	uint8_t b = 0;
 
 	assert_int_equal(siommu_mem_add_ram(f->mem, 0x1000, 0x1000, &r), 0);
+	assert_int_equal(siommu_mem_region_info(r, NULL), -EINVAL);
 	assert_int_equal(siommu_mem_region_info(r, &info), 0);
 	assert_false(info.revoked);
 	assert_int_equal(info.pa, 0x1000);
