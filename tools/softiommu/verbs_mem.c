@@ -46,6 +46,8 @@ struct cli_region {
 };
 
 static const char *const kind_names[] = { "ram", "host", "regs", NULL };
+/* What a command file may ask for (the library itself takes up to 64 GiB of RAM). */
+static const uint64_t size_max[] = { 256ull << 20, 1ull << 20, REGS_MAX };
 
 static const char *type_name(enum siommu_mem_type t)
 {
@@ -228,8 +230,8 @@ static int verb_add(struct run_ctx *rc, struct run_cmd *cmd)
 		return run_error(rc, cmd, "fill: only for kind=host (RAM starts zeroed)");
 	if (run_arg_has(cmd, "log") && kind != 2)
 		return run_error(rc, cmd, "log: only for kind=regs");
-	if (kind != 0 && size > (kind == 1 ? 1u << 20 : REGS_MAX))
-		return run_error(rc, cmd, "size: at most %u for kind=%s", kind == 1 ? 1u << 20 : REGS_MAX,
+	if (size > size_max[kind])
+		return run_error(rc, cmd, "size: at most 0x%" PRIx64 " for kind=%s", size_max[kind],
 				 kind_names[kind]);
 
 	c = calloc(1, sizeof(*c));
