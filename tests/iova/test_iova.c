@@ -805,6 +805,76 @@ static void test_iova_many_spaces_one_thread(void **state)
 	}
 }
 
+/* Every public function, from a thread that has never called the library. */
+static void *call_every_api(void *arg)
+{
+	struct fx *f = arg;
+	struct siommu_iova_config cfg = { .start = 0, .last = 0xffffffff, .granule_lg2 = 12 };
+	struct siommu_iova_space *s;
+	struct siommu_iova_range r;
+	struct siommu_iova_stats st;
+	size_t nr;
+	uint64_t x;
+
+	assert_int_equal(siommu_iova_space_create(f->ctx, &cfg, &s), 0);
+	assert_int_equal(siommu_iova_reserve(s, 0, 0xfff), 0);
+	assert_int_equal(siommu_iova_alloc(s, PG, UINT64_MAX, &x), 0);
+	assert_int_equal(siommu_iova_find(s, x, &r), 0);
+	assert_int_equal(siommu_iova_snapshot(s, &r, 1, &nr), -ENOSPC);
+	assert_int_equal(siommu_iova_free(s, x), 0);
+	assert_int_equal(siommu_iova_flush_caches(s), 0);
+	assert_int_equal(siommu_iova_get_stats(s, &st), 0);
+	assert_int_equal(st.frees, 1);
+	assert_non_null(siommu_iova_kind_name(SIOMMU_IOVA_RESERVED));
+	siommu_iova_free_all(s);
+	assert_int_equal(siommu_iova_space_destroy(s), 0);
+	return NULL;
+}
+
+static void test_iova_unseen_thread_calls_every_api(void **state)
+{
+	void *args[1] = { *state };
+
+	test_run_threads(1, call_every_api, args);
+}
+
+/* A space used by a thread that frees what another thread allocated. */
+struct xfer {
+	struct siommu_iova_space *s;
+	uint64_t x[64];
+};
+
+static void *free_all_of(void *p)
+{
+	struct xfer *t = p;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++)
+		assert_int_equal(siommu_iova_free(t->s, t->x[i]), 0);
+	for (i = 0; i < 64; i++)
+		assert_int_equal(siommu_iova_free(t->s, t->x[i]), -ENOENT);
+	return NULL;
+}
+
+static void test_iova_free_by_another_thread(void **state)
+{
+	struct fx *f = *state;
+	struct xfer t = { .s = mkspace(f, 0, 0xffffffff, 0) };
+	struct siommu_iova_stats st;
+	void *args[1] = { &t };
+	unsigned int i;
+
+	for (i = 0; i < 64; i++)
+		assert_int_equal(siommu_iova_alloc(t.s, 16 * PG, UINT64_MAX, &t.x[i]), 0);
+	test_run_threads(1, free_all_of, args);
+	assert_int_equal(siommu_iova_get_stats(t.s, &st), 0);
+	assert_int_equal(st.frees, 64);
+	assert_int_equal(st.allocated, 0);
+	assert_int_equal(st.threads, 1);	/* the freeing thread's cache went back */
+	assert_int_equal(st.cached, 0);
+	destroy(t.s);
+}
+
 /* ---- randomized comparison with a reference model ---- */
 
 /*
@@ -1086,6 +1156,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iova_free_from_rcu_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_flush_inside_read_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_many_spaces_one_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iova_unseen_thread_calls_every_api, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iova_free_by_another_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_random_vs_model_no_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_random_vs_model_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iova_tree_invariants_large, setup, teardown),
