@@ -435,9 +435,9 @@ struct siommu_fault_record {
 };
 
 struct siommu_iommu_stats {
-	uint64_t translations;		/* translate calls that reached a domain */
-	uint64_t iotlb_hits;
-	uint64_t iotlb_misses;		/* walks */
+	uint64_t translations;		/* translations through paging domains (hits + walks) */
+	uint64_t iotlb_hits;		/* served by the IOTLB */
+	uint64_t iotlb_misses;		/* table walks */
 	uint64_t faults[SIOMMU_FAULT_NR]; /* by reason, every fault of a DMA */
 	uint64_t faults_logged;		/* recorded in the log */
 	uint64_t faults_ratelimited;	/* not recorded: over the rate */

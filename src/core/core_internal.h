@@ -35,9 +35,8 @@
 #include "base/stats.h"
 
 enum core_stat {
-	CORE_STAT_TRANSLATIONS,
-	CORE_STAT_IOTLB_HITS,
-	CORE_STAT_IOTLB_MISSES,
+	CORE_STAT_WALKS,		/* table walks (IOTLB misses and upgrades) */
+	CORE_STAT_IOTLB_HIT_WALKS,	/* IOTLB hits that walked anyway (write on a read entry, exec, priv) */
 	CORE_STAT_FAULT0,
 	CORE_STAT_FAULTS_LOGGED = CORE_STAT_FAULT0 + SIOMMU_FAULT_NR,
 	CORE_STAT_FAULTS_RATELIMITED,

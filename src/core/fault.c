@@ -139,6 +139,7 @@ SIOMMU_API int siommu_fault_log_read(struct siommu_iommu *iommu,
 SIOMMU_API int siommu_iommu_get_stats(struct siommu_iommu *iommu,
 				      struct siommu_iommu_stats *out)
 {
+	struct siommu_iotlb_stats ts;
 	uint64_t v[CORE_STAT_NR];
 	unsigned int i;
 
@@ -146,9 +147,10 @@ SIOMMU_API int siommu_iommu_get_stats(struct siommu_iommu *iommu,
 		return -EINVAL;
 	siommu_stats_read_all(iommu->stats, v);
 	memset(out, 0, sizeof(*out));
-	out->translations = v[CORE_STAT_TRANSLATIONS];
-	out->iotlb_hits = v[CORE_STAT_IOTLB_HITS];
-	out->iotlb_misses = v[CORE_STAT_IOTLB_MISSES];
+	siommu_iotlb_get_stats(iommu->iotlb, &ts);
+	out->iotlb_hits = ts.hits - v[CORE_STAT_IOTLB_HIT_WALKS];
+	out->iotlb_misses = v[CORE_STAT_WALKS];
+	out->translations = out->iotlb_hits + out->iotlb_misses;
 	for (i = 0; i < SIOMMU_FAULT_NR; i++)
 		out->faults[i] = v[CORE_STAT_FAULT0 + i];
 	out->faults_logged = v[CORE_STAT_FAULTS_LOGGED];

@@ -105,17 +105,22 @@ static int translate_paging_rcu(struct siommu_domain *dom, uint32_t pasid,
 
 	if (dom->ias_lg2 < 64 && iova >> dom->ias_lg2)
 		return xlate_fault(out, SIOMMU_FAULT_OUT_OF_RANGE);
-	siommu_stats_inc(iommu->stats, CORE_STAT_TRANSLATIONS);
-	if (siommu_iotlb_lookup(iommu->iotlb, dom->domid, pasid, iova, &e) == 0 &&
-	    iotlb_prot_ok(e.prot, access)) {
-		siommu_stats_inc(iommu->stats, CORE_STAT_IOTLB_HITS);
-		out->pa = e.addr + (iova - e.iova);
-		out->prot = e.prot & SIOMMU_PT_PROT_MASK;
-		out->pgsize_lg2 = e.size_lg2;
-		out->iotlb_hit = true;
-		return 0;
+	/*
+	 * The hit path counts nothing of its own: the IOTLB counts its hits
+	 * (per thread); hits that must walk anyway are counted below.
+	 */
+	ret = siommu_iotlb_lookup(iommu->iotlb, dom->domid, pasid, iova, &e);
+	if (ret == 0) {
+		if (siommu_likely(iotlb_prot_ok(e.prot, access))) {
+			out->pa = e.addr + (iova - e.iova);
+			out->prot = e.prot & SIOMMU_PT_PROT_MASK;
+			out->pgsize_lg2 = e.size_lg2;
+			out->iotlb_hit = true;
+			return 0;
+		}
+		siommu_stats_inc(iommu->stats, CORE_STAT_IOTLB_HIT_WALKS);
 	}
-	siommu_stats_inc(iommu->stats, CORE_STAT_IOTLB_MISSES);
+	siommu_stats_inc(iommu->stats, CORE_STAT_WALKS);
 	/* Acquire: the walk's reads come after the generation snapshot. */
 	siommu_iotlb_seq_begin(iommu->iotlb, dom->domid, pasid, iova, &seq);
 	ret = siommu_pt_translate_rcu(dom->pt, iova, access, &x);
