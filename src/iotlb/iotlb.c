@@ -469,6 +469,34 @@ iotlb_lookup_slow(struct siommu_iotlb *tlb, uint64_t id, uint64_t iova,
 	return -ENOENT;
 }
 
+/*
+ * siommu_stats_inc() for the hit path: the same per-thread counter (the
+ * thread's cached block of base/stats.h), with everything past the cache
+ * check in one out-of-line call.  Inlined as is, siommu_stats_inc() keeps
+ * the set pointer across its slow call, which costs the hit path a stack
+ * frame and a callee-saved register (about 0.2 ns of 3).
+ */
+static __attribute__((noinline)) void iotlb_count_slow(struct siommu_stats *st,
+							unsigned int idx)
+{
+	siommu_stats_inc(st, idx);
+}
+
+static inline void iotlb_count(struct siommu_stats *st, unsigned int idx)
+{
+	struct stats_cache_entry *c =
+		&siommu_stats_cache[st->id & (SIOMMU_STATS_CACHE - 1)];
+	struct stats_block *b;
+
+	if (siommu_likely(c->id == st->id)) {
+		b = c->block;
+		/* Only this thread writes b->v; readers load it relaxed. */
+		siommu_store_relaxed(&b->v[idx], siommu_load_relaxed(&b->v[idx]) + 1);
+	} else {
+		iotlb_count_slow(st, idx);
+	}
+}
+
 SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
 				   uint32_t pasid, uint64_t iova,
 				   struct siommu_iotlb_entry *out)
@@ -485,7 +513,7 @@ SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
 	 */
 	if (siommu_likely(siommu_load_relaxed(&tlb->sizes) & 1) &&
 	    iotlb_probe(tlb, dom_key(domid), id, iova, 0, out)) {
-		siommu_stats_inc(tlb->stats, IOTLB_STAT_HITS);
+		iotlb_count(tlb->stats, IOTLB_STAT_HITS);
 		return 0;
 	}
 	return iotlb_lookup_slow(tlb, id, iova & ~0xfffull, out);
