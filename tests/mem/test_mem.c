@@ -865,6 +865,63 @@ static void test_mem_unregister_waits_for_running_call(void **state)
 	assert_int_equal(siommu_mem_region_destroy(r), 0);
 }
 
+/* An MMIO access blocked in its callback holds up revoke until it ends. */
+struct blocking_dev {
+	struct slow_notifier s;		/* entered / release / done, as above */
+	struct siommu_mem *mem;
+	int access_ret;
+};
+
+static int blocking_read(void *opaque, uint64_t off, unsigned int size, uint64_t *val)
+{
+	slow_fn(opaque, NULL);		/* struct slow_notifier is the first member */
+	*val = 0;
+	return 0;
+}
+
+static int blocking_write(void *opaque, uint64_t off, unsigned int size, uint64_t val)
+{
+	return 0;
+}
+
+static const struct siommu_mem_mmio_ops blocking_ops = { blocking_read, blocking_write };
+
+static void *access_thread(void *arg)
+{
+	struct blocking_dev *d = arg;
+	uint32_t v;
+
+	d->access_ret = siommu_mem_rw(d->mem, 0x1000, &v, 4, false);
+	return NULL;
+}
+
+static void test_mem_revoke_waits_for_access_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	struct blocking_dev d = { .mem = f->mem, .access_ret = 1 };
+	struct siommu_mem_region *r;
+	struct waiter w = { 0 };
+	pthread_t ta, tr;
+	uint32_t v;
+
+	assert_int_equal(siommu_mem_add_mmio(f->mem, 0x1000, 0x10, &blocking_ops, &d, &r), 0);
+	assert_int_equal(pthread_create(&ta, NULL, access_thread, &d), 0);
+	wait_entered(&d.s);
+	w = (struct waiter){ .r = r, .s = &d.s };
+	assert_int_equal(pthread_create(&tr, NULL, revoke_thread, &w), 0);
+	usleep(20000);
+	assert_false(__atomic_load_n(&w.returned, __ATOMIC_ACQUIRE));
+	/* new accesses already fail while the old one is still running */
+	assert_int_equal(siommu_mem_rw(f->mem, 0x1000, &v, 4, false), -ENODEV);
+	__atomic_store_n(&d.s.release, 1, __ATOMIC_RELEASE);
+	pthread_join(tr, NULL);
+	pthread_join(ta, NULL);
+	assert_int_equal(w.ret, 0);
+	assert_true(w.done_at_return);		/* the callback had finished */
+	assert_int_equal(d.access_ret, 0);	/* it started before the revoke */
+	assert_int_equal(siommu_mem_region_destroy(r), 0);
+}
+
 /* ---- brand-new threads may call every function ---- */
 
 struct api_arg {
@@ -1067,6 +1124,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mem_second_revoke_waits_for_first,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_unregister_waits_for_running_call,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mem_revoke_waits_for_access_in_flight,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_new_threads_call_every_api, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_fail_nth_sweep_region_create, setup, teardown),
