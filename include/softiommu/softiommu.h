@@ -7,5 +7,10 @@
 #define SOFTIOMMU_SOFTIOMMU_H
 
 #include <softiommu/base.h>
+#include <softiommu/pgtable.h>
+#include <softiommu/iotlb.h>
+#include <softiommu/iova.h>
+#include <softiommu/mem.h>
+#include <softiommu/core.h>
 
 #endif
