@@ -99,6 +99,18 @@ struct stats_block *siommu_stats_block_slow(struct siommu_stats *s)
 	return found;
 }
 
+void siommu_stats_add_slow(struct siommu_stats *s, unsigned int idx, uint64_t delta)
+{
+	struct stats_block *b = siommu_stats_block_slow(s);
+
+	if (siommu_unlikely(!b)) {
+		/* no block: a shared counter, so that nothing is lost */
+		__atomic_fetch_add(&s->fallback[idx], delta, __ATOMIC_RELAXED);
+		return;
+	}
+	siommu_store_relaxed(&b->v[idx], siommu_load_relaxed(&b->v[idx]) + delta);
+}
+
 int siommu_stats_create(unsigned int nr, struct siommu_stats **out)
 {
 	struct siommu_stats *s;

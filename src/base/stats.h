@@ -51,6 +51,12 @@ extern __thread struct stats_cache_entry
 	siommu_stats_cache[SIOMMU_STATS_CACHE] __attribute__((tls_model("initial-exec")));
 
 struct stats_block *siommu_stats_block_slow(struct siommu_stats *s);
+/*
+ * The whole add when this thread's block is not in its cache: out of line,
+ * so that the inlined fast path below needs no stack frame in its callers.
+ */
+void siommu_stats_add_slow(struct siommu_stats *s, unsigned int idx, uint64_t delta)
+	__attribute__((noinline));
 
 /* Returns 0, -EINVAL (nr 0 or over 4096) or -ENOMEM. */
 int siommu_stats_create(unsigned int nr, struct siommu_stats **out);
@@ -66,15 +72,11 @@ static inline void siommu_stats_add(struct siommu_stats *s, unsigned int idx,
 	struct stats_block *b;
 
 	SIOMMU_CHECK(idx < s->nr);
-	if (siommu_likely(e->id == s->id)) {
-		b = e->block;
-	} else {
-		b = siommu_stats_block_slow(s);
-		if (siommu_unlikely(!b)) {
-			__atomic_fetch_add(&s->fallback[idx], delta, __ATOMIC_RELAXED);
-			return;
-		}
+	if (siommu_unlikely(e->id != s->id)) {
+		siommu_stats_add_slow(s, idx, delta);
+		return;
 	}
+	b = e->block;
 	/* Only this thread writes b->v; readers load it relaxed. */
 	siommu_store_relaxed(&b->v[idx], siommu_load_relaxed(&b->v[idx]) + delta);
 }

@@ -476,25 +476,9 @@ iotlb_lookup_slow(struct siommu_iotlb *tlb, uint64_t id, uint64_t iova,
  * the set pointer across its slow call, which costs the hit path a stack
  * frame and a callee-saved register (about 0.2 ns of 3).
  */
-static __attribute__((noinline)) void iotlb_count_slow(struct siommu_stats *st,
-							unsigned int idx)
-{
-	siommu_stats_inc(st, idx);
-}
-
 static inline void iotlb_count(struct siommu_stats *st, unsigned int idx)
 {
-	struct stats_cache_entry *c =
-		&siommu_stats_cache[st->id & (SIOMMU_STATS_CACHE - 1)];
-	struct stats_block *b;
-
-	if (siommu_likely(c->id == st->id)) {
-		b = c->block;
-		/* Only this thread writes b->v; readers load it relaxed. */
-		siommu_store_relaxed(&b->v[idx], siommu_load_relaxed(&b->v[idx]) + 1);
-	} else {
-		iotlb_count_slow(st, idx);
-	}
+	siommu_stats_inc(st, idx);	/* fast path inline, miss out of line */
 }
 
 SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
