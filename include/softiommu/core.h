@@ -340,7 +340,7 @@ SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom);
 
 enum siommu_fault_reason {
 	SIOMMU_FAULT_NONE = 0,
-	SIOMMU_FAULT_NO_DOMAIN,		/* -ENXIO: nothing attached */
+	SIOMMU_FAULT_NO_DOMAIN,		/* -ENODATA: nothing attached */
 	SIOMMU_FAULT_BLOCKED,		/* -EPERM: attached to a BLOCKED domain */
 	SIOMMU_FAULT_OUT_OF_RANGE,	/* -ERANGE: beyond the input or output width */
 	SIOMMU_FAULT_NOT_PRESENT,	/* -ENOENT: no mapping */

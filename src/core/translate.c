@@ -57,7 +57,7 @@ int core_fault_errno(enum siommu_fault_reason reason)
 	case SIOMMU_FAULT_NONE:
 		return 0;
 	case SIOMMU_FAULT_NO_DOMAIN:
-		return -ENXIO;
+		return -ENODATA;
 	case SIOMMU_FAULT_BLOCKED:
 		return -EPERM;
 	case SIOMMU_FAULT_OUT_OF_RANGE:

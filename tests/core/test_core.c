@@ -226,7 +226,7 @@ static void test_core_attach_detach_replace(void **state)
 	struct siommu_domain_info info;
 	struct siommu_translation t;
 
-	assert_int_equal(siommu_translate(f->dev, 0, 0x1000, SIOMMU_ACC_READ, &t), -ENXIO);
+	assert_int_equal(siommu_translate(f->dev, 0, 0x1000, SIOMMU_ACC_READ, &t), -ENODATA);
 	assert_int_equal(t.reason, SIOMMU_FAULT_NO_DOMAIN);
 	assert_int_equal(siommu_device_detach(f->dev), -ENOENT);
 	assert_int_equal(siommu_device_attach(f->dev, a), 0);
@@ -272,8 +272,8 @@ static void test_core_pasid_attach(void **state)
 	assert_false(info.attached);
 	assert_int_equal(siommu_translate(f->dev, 5, 0x5000, SIOMMU_ACC_WRITE, &t), 0);
 	assert_int_equal(siommu_translate(f->dev, 255, 0x5000, SIOMMU_ACC_READ, &t), -EPERM);
-	assert_int_equal(siommu_translate(f->dev, 6, 0x5000, SIOMMU_ACC_READ, &t), -ENXIO);
-	assert_int_equal(siommu_translate(f->dev, 0, 0x5000, SIOMMU_ACC_READ, &t), -ENXIO);
+	assert_int_equal(siommu_translate(f->dev, 6, 0x5000, SIOMMU_ACC_READ, &t), -ENODATA);
+	assert_int_equal(siommu_translate(f->dev, 0, 0x5000, SIOMMU_ACC_READ, &t), -ENODATA);
 	assert_int_equal(siommu_translate(f->dev, 1u << 20, 0, SIOMMU_ACC_READ, &t), -EINVAL);
 	assert_int_equal(siommu_pasid_replace(f->dev, 5, b), 0);
 	assert_ptr_equal(siommu_device_domain(f->dev, 5), b);
@@ -736,7 +736,7 @@ static void test_core_fault_log_order_and_overflow(void **state)
 	assert_int_equal(siommu_iommu_create(f->ctx, &caps, NULL, &iommu), 0);
 	assert_int_equal(siommu_device_create(iommu, RID1, 0, 0, &dev), 0);
 	for (i = 0; i < 10; i++)
-		assert_int_equal(siommu_dma_read(dev, 0, 0x1000 * i, &b, 1), -ENXIO);
+		assert_int_equal(siommu_dma_read(dev, 0, 0x1000 * i, &b, 1), -ENODATA);
 	n = siommu_fault_log_read(iommu, rec, 8);
 	assert_int_equal(n, 4);
 	for (i = 0; i < 4; i++) {
@@ -771,7 +771,7 @@ static void test_core_fault_log_rate_limited(void **state)
 	assert_int_equal(siommu_iommu_create(f->ctx, &caps, NULL, &iommu), 0);
 	assert_int_equal(siommu_device_create(iommu, RID1, 0, 0, &dev), 0);
 	for (i = 0; i < 20; i++)
-		assert_int_equal(siommu_dma_write(dev, 0, 0, &b, 1), -ENXIO);
+		assert_int_equal(siommu_dma_write(dev, 0, 0, &b, 1), -ENODATA);
 	assert_int_equal(siommu_iommu_get_stats(iommu, &st), 0);
 	assert_int_equal(st.faults[SIOMMU_FAULT_NO_DOMAIN], 20);
 	/* Within one second only 3 are logged (a slow machine may see a new window). */
