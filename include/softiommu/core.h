@@ -329,6 +329,35 @@ SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
  */
 SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom);
 
+/**
+ * siommu_domain_dma_map() - Map @size bytes at @pa at an IOVA allocated from
+ * the domain's IOVA space (like the DMA API over dma-iommu): size-aligned,
+ * the highest free place at or below @limit.
+ * The space's aperture is [4 KiB, 2^ias - 1] of the domain; ranges mapped
+ * with siommu_domain_map() are not known to it (mixing the two in one range
+ * gives -EEXIST).
+ * Context: any thread; lock-free in the common case.
+ * Returns: 0 with *@iova set; -EINVAL (not PAGING, NULL pointer, size 0,
+ *          @pa not 4 KiB aligned, bad @prot); -ERANGE; -ENOSPC (no IOVA
+ *          left below @limit); -EEXIST; -ENOMEM.  On error nothing changed.
+ */
+SIOMMU_API int siommu_domain_dma_map(struct siommu_domain *dom, uint64_t pa,
+				     uint64_t size, unsigned int prot,
+				     uint64_t limit, uint64_t *iova);
+
+/**
+ * siommu_domain_dma_unmap() - Unmap what siommu_domain_dma_map() mapped at
+ * @iova (@size as given to it) and release the IOVA: STRICT after the
+ * invalidation and the grace period, before returning; LAZY when the flush
+ * queue drains, after the invalidation (so the IOVA is not reused while the
+ * IOTLB may still translate it).
+ * Context: as siommu_domain_unmap().
+ * Returns: the bytes unmapped, -EINVAL (not PAGING, @iova not the start of
+ *          an allocated range), -EDEADLK, -ENOMEM (nothing done).
+ */
+SIOMMU_API int64_t siommu_domain_dma_unmap(struct siommu_domain *dom,
+					   uint64_t iova, uint64_t size);
+
 /* ------------------------------------------------------------------ translate */
 
 /* Access types (the SIOMMU_PT_ACC_* values). */

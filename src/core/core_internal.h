@@ -24,6 +24,7 @@
 
 #include "softiommu/core.h"
 #include "softiommu/iotlb.h"
+#include "softiommu/iova.h"
 #include "softiommu/mem.h"
 #include "softiommu/pgtable.h"
 #include "base/alloc.h"
@@ -127,6 +128,7 @@ struct core_fq_entry {
 	struct siommu_pt_gather g;		/* owned by the queue */
 	uint64_t iova;
 	uint64_t size;
+	bool release_iova;			/* siommu_domain_dma_unmap(): free iova after the flush */
 };
 
 struct core_fq {
@@ -145,6 +147,7 @@ struct siommu_domain {
 	uint32_t domid;				/* immutable (PAGING) */
 	unsigned int ias_lg2;			/* immutable */
 	struct siommu_pt *pt;			/* immutable (PAGING) */
+	struct siommu_iova_space *iovas;	/* immutable (PAGING): for dma_map */
 	struct cds_list_head node;		/* [iommu->lock] */
 	struct siommu_mutex lock;		/* protects fields marked [M] */
 	uint32_t users;				/* [M]; atomic loads for info */

@@ -16,7 +16,8 @@
  *      and its copy, so every DMA that may have obtained the old translation
  *      (by a walk before step 1 or an IOTLB hit before step 2) has finished
  *      copying;
- *   5. return: the caller may free or reuse the memory.
+ *   5. siommu_domain_dma_unmap() releases the IOVA; return: the caller may
+ *      free or reuse the memory.
  * Skipping step 4 is the broken variant the stress test must catch
  * (core_test_set_skip_grace()).
  *
@@ -180,6 +181,7 @@ static int paging_init(struct siommu_domain *dom,
 		       const struct siommu_domain_cfg *cfg)
 {
 	struct siommu_iommu *iommu = dom->iommu;
+	struct siommu_iova_config icfg = { 0 };
 	struct siommu_pt_cfg pcfg = { 0 };
 	struct siommu_pt_info info;
 	int ret;
@@ -207,6 +209,14 @@ static int paging_init(struct siommu_domain *dom,
 	}
 	dom->ias_lg2 = info.ias_lg2 < iommu->caps.ias_lg2 ? info.ias_lg2 :
 			iommu->caps.ias_lg2;
+	icfg.start = 1ull << 12;	/* IOVA 0 is never handed out */
+	icfg.last = dom->ias_lg2 >= 64 ? UINT64_MAX : (1ull << dom->ias_lg2) - 1;
+	icfg.granule_lg2 = 12;
+	ret = siommu_iova_space_create(iommu->ctx, &icfg, &dom->iovas);
+	if (ret) {
+		siommu_pt_destroy(dom->pt);
+		return ret;
+	}
 	dom->unmap_mode = cfg->unmap_mode;
 	siommu_mutex_init(&dom->fq.lock, "core.fq", SIOMMU_RANK_CORE_FQ);
 	CDS_INIT_LIST_HEAD(&dom->fq.entries);
@@ -264,6 +274,7 @@ SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
 
 err_unlock:
 	siommu_mutex_unlock(&iommu->lock);
+	siommu_iova_space_destroy(dom->iovas);
 	siommu_pt_destroy(dom->pt);
 err_free:
 	siommu_mutex_destroy(&dom->maps_lock);
@@ -300,6 +311,8 @@ SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom)
 		siommu_rcu_synchronize();
 		siommu_iotlb_inv_domain(iommu->iotlb, dom->domid);
 		SIOMMU_WARN_ON(siommu_pt_destroy(dom->pt) != 0);
+		siommu_iova_free_all(dom->iovas);
+		SIOMMU_WARN_ON(siommu_iova_space_destroy(dom->iovas) != 0);
 		siommu_mutex_destroy(&dom->fq.lock);
 	} else {
 		siommu_rcu_synchronize();
@@ -443,6 +456,9 @@ void core_fq_drain(struct siommu_domain *dom)
 	cds_list_for_each_entry_safe(e, tmp, &list, node) {
 		/* No inval callback: done above.  Pages go after a grace period. */
 		SIOMMU_WARN_ON(siommu_pt_gather_sync(&e->g, NULL, NULL, 0) != 0);
+		/* The IOTLB no longer translates it: the IOVA may be reused. */
+		if (e->release_iova)	/* a racing second unmap's free is refused */
+			siommu_iova_free(dom->iovas, e->iova);
 		fq_entry_free(e);
 	}
 	siommu_stats_inc(dom->iommu->stats, CORE_STAT_FQ_BATCHES);
@@ -525,20 +541,15 @@ static void trace_unmap(struct siommu_iommu *iommu, uint64_t iova,
 		siommu_trace_emit(iommu->ctx, &ev);
 }
 
-SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
-				       uint64_t size)
+static int64_t domain_unmap(struct siommu_domain *dom, uint64_t iova,
+			    uint64_t size, bool release_iova)
 {
-	struct siommu_iommu *iommu;
+	struct siommu_iommu *iommu = dom->iommu;
 	struct core_fq_entry *e = NULL;
 	struct siommu_pt_gather g, *gp = &g;
 	bool wake = false;
 	int64_t n;
 
-	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
-		return -EINVAL;
-	if (siommu_rcu_read_ongoing())
-		return -EDEADLK;
-	iommu = dom->iommu;
 	if (dom->unmap_mode == SIOMMU_UNMAP_LAZY) {
 		e = siommu_zalloc(sizeof(*e));
 		if (e)
@@ -553,6 +564,7 @@ SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 	if (e) {
 		e->iova = iova;
 		e->size = size;
+		e->release_iova = release_iova;	/* Step 5 waits for the drain. */
 		if (fq_enqueue(dom, e, &wake))
 			core_fq_drain(dom);
 		else if (wake)
@@ -560,10 +572,60 @@ SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 		siommu_stats_inc(iommu->stats, CORE_STAT_UNMAPS_LAZY);
 	} else {
 		unmap_strict(dom, gp, n > 0);
+		/* Step 5: no DMA can use the translation: the IOVA may be reused. */
+		if (release_iova)	/* a racing second unmap's free is refused */
+			siommu_iova_free(dom->iovas, iova);
 		siommu_stats_inc(iommu->stats, CORE_STAT_UNMAPS_STRICT);
 	}
 	trace_unmap(iommu, iova, size, n);
 	return n;
+}
+
+SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
+				       uint64_t size)
+{
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	if (siommu_rcu_read_ongoing())
+		return -EDEADLK;
+	return domain_unmap(dom, iova, size, false);
+}
+
+SIOMMU_API int siommu_domain_dma_map(struct siommu_domain *dom, uint64_t pa,
+				     uint64_t size, unsigned int prot,
+				     uint64_t limit, uint64_t *iova)
+{
+	uint64_t at;
+	int ret;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING || !iova || !size ||
+	    (size & 0xfff) || (pa & 0xfff))
+		return -EINVAL;
+	ret = siommu_iova_alloc(dom->iovas, size, limit, &at);
+	if (ret)
+		return ret;
+	ret = siommu_domain_map(dom, at, pa, size, prot);
+	if (ret) {
+		SIOMMU_WARN_ON(siommu_iova_free(dom->iovas, at) != 0);
+		return ret;
+	}
+	*iova = at;
+	return 0;
+}
+
+SIOMMU_API int64_t siommu_domain_dma_unmap(struct siommu_domain *dom,
+					   uint64_t iova, uint64_t size)
+{
+	struct siommu_iova_range r;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	if (siommu_rcu_read_ongoing())
+		return -EDEADLK;
+	if (siommu_iova_find(dom->iovas, iova, &r) || r.start != iova ||
+	    r.kind != SIOMMU_IOVA_ALLOCATED || !size || size - 1 > r.last - r.start)
+		return -EINVAL;
+	return domain_unmap(dom, iova, size, true);
 }
 
 SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom)

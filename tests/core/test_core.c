@@ -720,6 +720,51 @@ static void test_core_lazy_destroy_drains(void **state)
 	assert_int_equal(siommu_domain_destroy(p), 0);
 }
 
+/* IOVA-allocating map/unmap: released at once (strict) or at the drain (lazy). */
+static void test_core_dma_map_releases_iova(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain *s = mkdom(f, SIOMMU_DOMAIN_PAGING, SIOMMU_UNMAP_STRICT);
+	struct siommu_domain *l = mkdom(f, SIOMMU_DOMAIN_PAGING, SIOMMU_UNMAP_LAZY);
+	struct siommu_translation t;
+	uint64_t a, b, c;
+
+	assert_int_equal(siommu_device_attach(f->dev, s), 0);
+	assert_int_equal(siommu_domain_dma_map(s, 0x5000, 2 * PG, SIOMMU_PT_READ,
+					       0xffffffff, &a), 0);
+	assert_true(a + 2 * PG - 1 <= 0xffffffff);
+	assert_int_equal(a % (2 * PG), 0);
+	assert_int_equal(siommu_translate(f->dev, 0, a + PG + 8, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(t.pa, 0x6008);
+	assert_int_equal(siommu_domain_dma_unmap(s, a + PG, PG), -EINVAL);
+	assert_int_equal(siommu_domain_dma_unmap(s, a, 2 * PG), 2 * PG);
+	assert_int_equal(siommu_translate(f->dev, 0, a, SIOMMU_ACC_READ, &t), -ENOENT);
+	assert_int_equal(siommu_domain_dma_unmap(s, a, 2 * PG), -EINVAL);
+	assert_int_equal(siommu_domain_dma_map(s, 0x5000, 2 * PG, SIOMMU_PT_READ,
+					       0xffffffff, &b), 0);
+	assert_int_equal(b, a);		/* released: the same place again */
+	assert_int_equal(siommu_domain_dma_unmap(s, b, 2 * PG), 2 * PG);
+	assert_int_equal(siommu_domain_dma_map(s, 0x5001, PG, SIOMMU_PT_READ,
+					       UINT64_MAX, &b), -EINVAL);
+	assert_int_equal(siommu_domain_dma_map(s, 0x5000, PG, SIOMMU_PT_READ, 0, &b),
+			 -ERANGE);
+
+	assert_int_equal(siommu_domain_dma_map(l, 0x5000, PG, SIOMMU_PT_READ,
+					       UINT64_MAX, &a), 0);
+	assert_int_equal(siommu_domain_dma_unmap(l, a, PG), PG);
+	assert_int_equal(siommu_domain_dma_map(l, 0x5000, PG, SIOMMU_PT_READ,
+					       UINT64_MAX, &b), 0);
+	assert_int_not_equal(b, a);	/* still queued: not reusable */
+	assert_int_equal(siommu_domain_flush(l), 0);
+	assert_int_equal(siommu_domain_dma_map(l, 0x5000, PG, SIOMMU_PT_READ,
+					       UINT64_MAX, &c), 0);
+	assert_int_equal(c, a);
+	assert_int_equal(siommu_domain_dma_map(NULL, 0, PG, SIOMMU_PT_READ, 0, &c), -EINVAL);
+	assert_int_equal(siommu_device_detach(f->dev), 0);
+	assert_int_equal(siommu_domain_destroy(s), 0);
+	assert_int_equal(siommu_domain_destroy(l), 0);	/* with IOVAs still allocated */
+}
+
 /* ------------------------------------------------------------------ faults */
 
 static void test_core_fault_log_order_and_overflow(void **state)
@@ -890,6 +935,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_lazy_unmap_defers_invalidation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_lazy_unmap_drained_by_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_lazy_destroy_drains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_dma_map_releases_iova, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_fault_log_order_and_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_fault_log_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_trace_events, setup, teardown),

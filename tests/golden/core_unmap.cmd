@@ -76,3 +76,23 @@ domain-unmap domain=l iova=0x40000000 size=4K
 expect unmapped=0x1000
 iommu-stats iommu=io
 expect unmaps_strict=6 unmaps_lazy=5 fq_batches=2 fq_entries=4
+
+# IOVA-allocating maps: top-down below the limit, released by the unmap
+# (strict: at once; lazy: when the queue drains)
+domain-dma-map domain=s pa=0x100000 size=8K limit=0xffffffff
+expect iova=0xffffe000
+domain-dma-map domain=s pa=0x100000 size=4K limit=0xffffffff
+expect iova=0xffffd000
+domain-dma-unmap domain=s iova=0xffffe000 size=8K
+expect unmapped=0x2000
+domain-dma-map domain=s pa=0x100000 size=8K limit=0xffffffff
+expect iova=0xffffe000
+domain-dma-unmap domain=s iova=0xffffd800 size=4K
+expect err=EINVAL
+domain-dma-map domain=l pa=0x100000 size=4K
+domain-dma-unmap domain=l iova=0x7ffffffff000 size=4K
+domain-dma-map domain=l pa=0x100000 size=4K
+expect iova=0x7fffffffe000
+domain-flush domain=l
+domain-dma-map domain=l pa=0x100000 size=4K
+expect iova=0x7ffffffff000

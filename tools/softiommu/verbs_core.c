@@ -522,6 +522,38 @@ static int verb_unmap(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int verb_dma_map(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
+	uint64_t pa, size, limit, iova;
+	unsigned int prot;
+	int ret;
+
+	if (!cdom || run_arg_u64(rc, cmd, "pa", &pa) || run_arg_u64(rc, cmd, "size", &size) ||
+	    run_arg_u64_opt(rc, cmd, "limit", &limit, UINT64_MAX) || arg_prot(rc, cmd, &prot))
+		return RUN_EUSAGE;
+	ret = siommu_domain_dma_map(cdom->dom, pa, size, prot, limit, &iova);
+	if (ret)
+		return ret;
+	run_result(rc, "iova", "0x%" PRIx64, iova);
+	return 0;
+}
+
+static int verb_dma_unmap(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
+	uint64_t iova, size;
+	int64_t n;
+
+	if (!cdom || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "size", &size))
+		return RUN_EUSAGE;
+	n = siommu_domain_dma_unmap(cdom->dom, iova, size);
+	if (n < 0)
+		return (int)n;
+	run_result(rc, "unmapped", "0x%" PRIx64, (uint64_t)n);
+	return 0;
+}
+
 static int verb_flush(struct run_ctx *rc, struct run_cmd *cmd)
 {
 	struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
@@ -743,6 +775,10 @@ const struct run_verb run_verbs_core[] = {
 	{ "domain-unmap", "domain-unmap domain=DOM iova=N size=N",
 	  "unmap (strict: invalidate and wait; lazy: queue)", verb_unmap },
 	{ "domain-flush", "domain-flush domain=DOM", "drain a lazy domain's flush queue", verb_flush },
+	{ "domain-dma-map", "domain-dma-map domain=DOM pa=N size=N [limit=N] [prot=rw]",
+	  "map at an IOVA allocated from the domain's space (printed)", verb_dma_map },
+	{ "domain-dma-unmap", "domain-dma-unmap domain=DOM iova=N size=N",
+	  "unmap a domain-dma-map and release its IOVA (lazy: at the drain)", verb_dma_unmap },
 	{ "attach", "attach dev=DEV domain=DOM [pasid=N]", "attach a device (or device+PASID)",
 	  verb_attach },
 	{ "replace", "replace dev=DEV domain=DOM [pasid=N]", "switch an attachment in one step",
