@@ -15,7 +15,7 @@
  *                                    cache_1t: the scaling (target >= 1.8)
  *   <size>_{cache,nocache}_1t_pair   ns per pair on one thread (target for
  *                                    cached sizes: <= 10 ns)
- * Each figure is the best of three runs of a third of the measuring time each
+ * Each figure is the best of five runs of a fifth of the measuring time each
  * (the machine may be shared; a disturbed run only looks slower).
  * For scale, Linux's allocator (drivers/iommu/iova.c) built in user space on
  * this kind of machine measured 14.9 ns per pair for 1 and 16 pages on one
@@ -78,10 +78,10 @@ static int measure(struct bench_run *br, struct siommu_ctx *ctx, bool cache,
 	if (ret)
 		return ret;
 	c.errors = 0;
-	/* Best of three: the machine may be shared; a disturbed run is slower. */
+	/* Best of five: the machine may be shared; a disturbed run is slower. */
 	*out = 0;
-	for (i = 0; i < 3; i++) {
-		double v = bench_threads(threads, bench_seconds(br) / 3, loop_pairs, &c);
+	for (i = 0; i < 5; i++) {
+		double v = bench_threads(threads, bench_seconds(br) / 5, loop_pairs, &c);
 
 		if (v > *out)
 			*out = v;
