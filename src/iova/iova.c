@@ -1064,6 +1064,7 @@ SIOMMU_API int siommu_iova_snapshot(struct siommu_iova_space *s,
 	for (n = iova_tree_first_locked(s); n; n = iova_tree_next_locked(n), i++) {
 		if (i >= max)
 			continue;
+		memset(&out[i], 0, sizeof(out[i]));	/* no stale padding */
 		out[i].start = n->pfn_lo << s->granule_lg2;
 		out[i].last = ((n->pfn_hi + 1) << s->granule_lg2) - 1;
 		out[i].kind = kind_of(iova_node_state(n));
