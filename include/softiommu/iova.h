@@ -18,10 +18,11 @@
  * (every thread's) when an allocation finds no room, by
  * siommu_iova_flush_caches(), and when the space is destroyed.
  *
- * Release is immediate (strict): siommu_iova_free() makes the range available
- * again at once.  Deferred (lazy) release is built on top of it by the core's
- * flush queue: siommu_iova_free() may be called from any thread, including an
- * RCU callback.
+ * Release is immediate (strict): when siommu_iova_free() returns, the range
+ * may be handed out again (first to the freeing thread; to others after it
+ * leaves the cache).  Deferred (lazy) release is built on top of it by the
+ * core's flush queue: siommu_iova_free() may be called from any thread,
+ * including an RCU callback.
  *
  * Addresses and sizes are in bytes.  Sizes are rounded up to whole granules.
  */

@@ -1010,7 +1010,7 @@ SIOMMU_API void siommu_iova_free_all(struct siommu_iova_space *s)
 
 	if (!s)
 		return;
-	/* No alloc or free runs: every cache is ours without a grace period. */
+	/* No alloc or free runs: every cache is ours without waiting for busy. */
 	siommu_mutex_lock(&iova_registry_lock);
 	cds_list_for_each_entry(pc, &s->pcaches, space_node)
 		pcache_drain(s, pc, false);
