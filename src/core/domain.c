@@ -489,12 +489,13 @@ static bool fq_enqueue(struct siommu_domain *dom, struct core_fq_entry *e,
  * mapping records.  Returns the bytes unmapped or an error (nothing done).
  */
 static int64_t unmap_clear(struct siommu_domain *dom, uint64_t iova,
-			   uint64_t size, struct siommu_pt_gather *g)
+			   uint64_t size, struct siommu_pt_gather *g,
+			   bool may_split)
 {
 	struct core_map_rec *spare = NULL;
 	int64_t n;
 
-	if (dom->track_maps) {
+	if (dom->track_maps && may_split) {
 		spare = siommu_zalloc(sizeof(*spare));	/* for a split record */
 		if (!spare)
 			return -ENOMEM;
@@ -508,8 +509,9 @@ static int64_t unmap_clear(struct siommu_domain *dom, uint64_t iova,
 }
 
 /*
- * Unmap with the IOTLB invalidated but no grace period waited for (the
- * revoke notifier: the revoke waits for one itself).  Table pages are freed
+ * Unmap whole mapping records (no split: nothing allocated) with the IOTLB
+ * invalidated but no grace period waited for (the revoke notifier: the
+ * revoke waits for one itself).  Table pages are freed
  * after a grace period by RCU callbacks.
  * Context: any thread; holds no lock a reader takes.
  */
@@ -519,7 +521,7 @@ int64_t core_unmap_nowait(struct siommu_domain *dom, uint64_t iova,
 	struct siommu_pt_gather g;
 	int64_t n;
 
-	n = unmap_clear(dom, iova, size, &g);
+	n = unmap_clear(dom, iova, size, &g, false);	/* whole records only */
 	if (n < 0)
 		return n;
 	SIOMMU_WARN_ON(siommu_pt_gather_sync(&g, core_inval, dom, 0) != 0);
@@ -556,7 +558,7 @@ static int64_t domain_unmap(struct siommu_domain *dom, uint64_t iova,
 			gp = &e->g;	/* unmap straight into the queue entry */
 	}
 	/* Step 1: clear the entries. */
-	n = unmap_clear(dom, iova, size, gp);
+	n = unmap_clear(dom, iova, size, gp, true);
 	if (n < 0) {
 		siommu_free(e);
 		return n;

@@ -18,8 +18,8 @@
  * The revoke notifier (called by siommu_mem_region_revoke() after new
  * accesses to the region started failing and before it waits for those in
  * flight) takes iommu->lock so that no domain goes away, and for each
- * paging domain collects the records that intersect the region, then
- * unmaps each of them whole: entries cleared, IOTLB invalidated (every
+ * paging domain finds the records that intersect the region, in IOVA order,
+ * and unmaps each of them whole, allocating nothing: entries cleared, IOTLB invalidated (every
  * unmap mode: revocation does not wait for a flush queue), table pages
  * freed after a grace period.  It does not wait for a grace period itself:
  * the revoke does that right after the notifiers, and an access that still
@@ -108,58 +108,39 @@ void core_maps_free(struct siommu_domain *dom)
 	}
 }
 
-struct revoke_range {
-	uint64_t iova;
-	uint64_t size;
-};
-
 /*
- * Collect the records of @dom that intersect [pa, pa_last] into a new
- * array.  Returns the count, or -ENOMEM.
+ * The first record of @dom at or after IOVA @from that maps into
+ * [pa, pa_last]: its range in *@iova, *@size.  Returns false if none.
  */
-static int collect_locked(struct siommu_domain *dom, uint64_t pa,
-			  uint64_t pa_last, struct revoke_range **out)
+static bool next_intersecting(struct siommu_domain *dom, uint64_t from,
+			      uint64_t pa, uint64_t pa_last, uint64_t *iova,
+			      uint64_t *size)
 {
-	struct revoke_range *v = NULL, *nv;
-	struct core_map_rec *r;
-	int n = 0, cap = 0;
+	struct core_map_rec key = { .iova = from }, *r;
+	bool found = false;
 
 	siommu_mutex_lock(&dom->maps_lock);
-	RB_FOREACH(r, core_map_tree, &dom->maps) {
+	for (r = RB_NFIND(core_map_tree, &dom->maps, &key); r;
+	     r = RB_NEXT(core_map_tree, &dom->maps, r)) {
 		uint64_t r_pa_last = r->pa + (r->last - r->iova);
 
-		if (r->pa > pa_last || r_pa_last < pa)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			nv = siommu_malloc((size_t)cap * sizeof(*v));
-			if (!nv) {
-				siommu_free(v);
-				siommu_mutex_unlock(&dom->maps_lock);
-				return -ENOMEM;
-			}
-			if (v)
-				memcpy(nv, v, (size_t)n * sizeof(*v));
-			siommu_free(v);
-			v = nv;
+		if (r->pa <= pa_last && r_pa_last >= pa) {
+			*iova = r->iova;
+			*size = r->last - r->iova + 1;
+			found = true;
+			break;
 		}
-		v[n].iova = r->iova;
-		v[n].size = r->last - r->iova + 1;
-		n++;
 	}
 	siommu_mutex_unlock(&dom->maps_lock);
-	*out = v;
-	return n;
+	return found;
 }
 
 void core_revoke_notify(void *opaque, struct siommu_mem_region *region)
 {
 	struct siommu_iommu *iommu = opaque;
 	struct siommu_mem_region_info info;
-	struct revoke_range *v;
 	struct siommu_domain *dom;
-	uint64_t pa_last;
-	int i, n;
+	uint64_t pa_last, iova, size;
 
 	if (siommu_mem_region_info(region, &info) || !info.size)
 		return;
@@ -168,21 +149,18 @@ void core_revoke_notify(void *opaque, struct siommu_mem_region *region)
 	cds_list_for_each_entry(dom, &iommu->domains, node) {
 		if (dom->type != SIOMMU_DOMAIN_PAGING)
 			continue;
-		n = collect_locked(dom, info.pa, pa_last, &v);
-		if (n < 0) {
-			/*
-			 * Cannot list them: drop every translation of the
-			 * domain from the IOTLB at least.  Accesses through
-			 * the remaining entries fail on the revoked region.
-			 */
-			siommu_iotlb_inv_domain(iommu->iotlb, dom->domid);
-			siommu_warn(iommu->ctx, "revoke: out of memory listing domain %u mappings",
-				    dom->domid);
-			continue;
+		/*
+		 * One record at a time, in IOVA order, each unmapped whole (no
+		 * split: no allocation, so this cannot fail half way).
+		 */
+		iova = 0;
+		while (next_intersecting(dom, iova, info.pa, pa_last, &iova, &size)) {
+			if (core_unmap_nowait(dom, iova, size) < 0) {
+				/* Cannot happen for a whole record; drop it anyway. */
+				SIOMMU_WARN_ON(true);
+				core_maps_remove(dom, iova, iova + size - 1, NULL);
+			}
 		}
-		for (i = 0; i < n; i++)
-			core_unmap_nowait(dom, v[i].iova, v[i].size);
-		siommu_free(v);
 	}
 	siommu_mutex_unlock(&iommu->lock);
 }
