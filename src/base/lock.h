@@ -25,7 +25,7 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_CORE_DOMAIN = 220,	/* core: dom->lock (users, dying) */
 	SIOMMU_RANK_CORE_MAPS = 225,	/* core: dom->maps_lock (mapping records, with a memory map) */
 	SIOMMU_RANK_CORE_FQ = 230,	/* core: dom->fq.lock (the flush queue's list) */
-	SIOMMU_RANK_IOVA_FLUSH = 400,	/* iova: space->flush_lock, held across a grace period */
+	SIOMMU_RANK_IOVA_FLUSH = 400,	/* iova: space->flush_lock, serializes cache flushes (waits for busy owners, no grace period) */
 	SIOMMU_RANK_IOVA_REGISTRY = 401,	/* iova: the thread-cache registry (process-wide) */
 	SIOMMU_RANK_IOVA_DEPOT = 402,	/* iova: space->depot_lock */
 	SIOMMU_RANK_IOVA_TREE = 403,	/* iova: space->tree_lock */
