@@ -59,6 +59,7 @@ struct run {
 	uint64_t **quar;		/* driver only */
 	unsigned int qlen, qmax;
 	bool broken;
+	bool lazy;			/* unmap lazily, then flush + synchronize */
 	int stop;			/* atomic */
 	/* results */
 	uint64_t dma_ok, dma_fault, dma_other;	/* atomic adds */
@@ -144,17 +145,19 @@ static void *dma_thread(void *arg)
 	return NULL;
 }
 
-static void run_setup(struct run *r, bool broken)
+static void run_setup(struct run *r, bool broken, bool lazy)
 {
 	struct siommu_domain_cfg cfg = {
 		.type = SIOMMU_DOMAIN_PAGING,
 		.fmt = SIOMMU_PT_FMT_X86_64,
-		.unmap_mode = SIOMMU_UNMAP_STRICT,
+		.unmap_mode = lazy ? SIOMMU_UNMAP_LAZY : SIOMMU_UNMAP_STRICT,
+		.fq_batch = 16,
 	};
 	unsigned int s;
 
 	memset(r, 0, sizeof(*r));
 	r->broken = broken;
+	r->lazy = lazy;
 	r->qmax = broken ? QMAX_BROKEN : QMAX_OK;
 	r->quar = calloc(r->qmax, sizeof(*r->quar));
 	assert_non_null(r->quar);
@@ -216,6 +219,11 @@ static void drive(struct run *r, double secs)
 		old = r->slot_buf[s];
 		assert_int_equal(siommu_domain_unmap(r->dom, IOVA0 + (uint64_t)s * PG, PG),
 				 PG);
+		if (r->lazy) {
+			/* Lazy: the old page is unreachable after a drain and a grace period. */
+			assert_int_equal(siommu_domain_flush(r->dom), 0);
+			assert_int_equal(siommu_synchronize(), 0);
+		}
 		r->unmaps++;
 		/* The contract: from here on no DMA touches @old. */
 		for (i = 0; i < WORDS; i++)
@@ -240,8 +248,8 @@ static void test_core_strict_unmap_contract(void **state)
 {
 	struct run r;
 
-	run_setup(&r, false);
-	drive(&r, test_stress_seconds(2.0));
+	run_setup(&r, false, false);
+	drive(&r, test_stress_seconds(1.5));
 	run_teardown(&r);
 	print_message("# unmaps %" PRIu64 " dma ok %" PRIu64 " faults %" PRIu64
 		      " poison reads %" PRIu64 " writes after return %" PRIu64 "\n",
@@ -261,7 +269,7 @@ static void test_core_strict_unmap_broken_is_caught(void **state)
 #if SIOMMU_TESTING_BUILD && !defined(TEST_TSAN)
 	struct run r;
 
-	run_setup(&r, true);
+	run_setup(&r, true, false);
 	drive(&r, 2.0);
 	run_teardown(&r);
 	print_message("# broken: unmaps %" PRIu64 " poison reads %" PRIu64
@@ -273,10 +281,29 @@ static void test_core_strict_unmap_broken_is_caught(void **state)
 #endif
 }
 
+/* Lazy unmap, then siommu_domain_flush() and a grace period: the same contract. */
+static void test_core_lazy_unmap_flush_contract(void **state)
+{
+	struct run r;
+
+	run_setup(&r, false, true);
+	drive(&r, test_stress_seconds(1.0));
+	run_teardown(&r);
+	print_message("# lazy: unmaps %" PRIu64 " dma ok %" PRIu64 " poison reads %" PRIu64
+		      " writes after return %" PRIu64 "\n", r.unmaps, r.dma_ok,
+		      r.poison_reads, r.writes_after_return);
+	assert_int_equal(r.dma_other, 0);
+	assert_int_equal(r.poison_reads, 0);
+	assert_int_equal(r.writes_after_return, 0);
+	assert_true(r.unmaps > 10);
+	assert_true(r.dma_ok > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_strict_unmap_contract),
+		cmocka_unit_test(test_core_lazy_unmap_flush_contract),
 		cmocka_unit_test(test_core_strict_unmap_broken_is_caught),
 	};
 
