@@ -65,6 +65,8 @@ struct siommu_iommu_caps {
 	uint32_t iotlb_ways;		/* 0: the IOTLB default */
 	uint32_t fault_log_size;	/* records kept; 0: 256 */
 	uint32_t fault_rate;		/* records logged per second; 0: 100 */
+	uint32_t prq_size;		/* page-request queue entries (for PRI, used by
+					 * the iopf layer): a power of two; 0: 256 */
 };
 
 /**
@@ -79,7 +81,7 @@ struct siommu_iommu_caps {
  * Returns: 0; -EINVAL (NULL @ctx or @out, a width out of 32..64 (ias) or
  *          32..52 (oas), pasid_bits above 20, page sizes without 4 KiB or
  *          outside 4K|2M|1G, a bad IOTLB geometry, fault_log_size above
- *          65536); -ENOMEM.
+ *          65536, prq_size not a power of two or above 65536); -ENOMEM.
  */
 SIOMMU_API int siommu_iommu_create(struct siommu_ctx *ctx,
 				   const struct siommu_iommu_caps *caps,

@@ -38,6 +38,8 @@
 #define CORE_DEFAULT_FLOG	256
 #define CORE_DEFAULT_RATE	100
 #define CORE_FLOG_MAX		65536
+#define CORE_DEFAULT_PRQ	256
+#define CORE_PRQ_MAX		65536
 #define CORE_PGSIZES		(SIOMMU_PT_SZ_4K | SIOMMU_PT_SZ_2M | SIOMMU_PT_SZ_1G)
 
 static int caps_fill(const struct siommu_iommu_caps *in,
@@ -61,6 +63,10 @@ static int caps_fill(const struct siommu_iommu_caps *in,
 		c.iotlb_capacity = SIOMMU_IOTLB_DEFAULT_CAPACITY;
 	if (!c.iotlb_ways)
 		c.iotlb_ways = SIOMMU_IOTLB_DEFAULT_WAYS;
+	if (!c.prq_size)
+		c.prq_size = CORE_DEFAULT_PRQ;
+	if (c.prq_size > CORE_PRQ_MAX || (c.prq_size & (c.prq_size - 1)))
+		return -EINVAL;
 	if ((c.pgsize_bitmap & ~CORE_PGSIZES) ||
 	    !(c.pgsize_bitmap & SIOMMU_PT_SZ_4K))
 		return -EINVAL;

@@ -107,12 +107,18 @@ static void test_core_iommu_create_rejects_bad_caps(void **state)
 	assert_int_equal(siommu_iommu_create(f->ctx, &c, NULL, &i), -EINVAL);
 	c = (struct siommu_iommu_caps){ .iotlb_capacity = 3 };
 	assert_int_equal(siommu_iommu_create(f->ctx, &c, NULL, &i), -EINVAL);
+	c = (struct siommu_iommu_caps){ .prq_size = 100 };
+	assert_int_equal(siommu_iommu_create(f->ctx, &c, NULL, &i), -EINVAL);
+	c = (struct siommu_iommu_caps){ .fault_log_size = 65537 };
+	assert_int_equal(siommu_iommu_create(f->ctx, &c, NULL, &i), -EINVAL);
 	/* Defaults are filled in. */
 	assert_int_equal(siommu_iommu_create(f->ctx, NULL, NULL, &i), 0);
 	assert_int_equal(siommu_iommu_get_caps(i, &c), 0);
 	assert_int_equal(c.ias_lg2, 48);
 	assert_int_equal(c.oas_lg2, 52);
 	assert_int_equal(c.pasid_bits, 0);
+	assert_int_equal(c.prq_size, 256);
+	assert_int_equal(c.fault_log_size, 256);
 	assert_true(c.pgsize_bitmap & SIOMMU_PT_SZ_4K);
 	assert_int_equal(siommu_iommu_destroy(i), 0);
 	assert_int_equal(siommu_iommu_destroy(NULL), 0);
@@ -907,6 +913,9 @@ static void test_core_null_arguments(void **state)
 	assert_int_equal(siommu_domain_map(NULL, 0, 0, PG, SIOMMU_PT_READ), -EINVAL);
 	assert_int_equal(siommu_domain_unmap(NULL, 0, PG), -EINVAL);
 	assert_int_equal(siommu_domain_flush(NULL), -EINVAL);
+	assert_int_equal(siommu_domain_dma_unmap(NULL, 0, PG), -EINVAL);
+	assert_int_equal(siommu_domain_dma_map(NULL, 0, PG,
+					       SIOMMU_PT_READ, UINT64_MAX, NULL), -EINVAL);
 	assert_int_equal(siommu_dma_read(NULL, 0, 0, &b, 1), -EINVAL);
 	assert_int_equal(siommu_dma_write(f->dev, 1u << 20, 0, &b, 1), -EINVAL);
 	assert_int_equal(siommu_dma_write_sg(f->dev, 0, &sg, 1), -EINVAL);

@@ -220,6 +220,7 @@ static int verb_iommu_info(struct run_ctx *rc, struct run_cmd *cmd)
 	run_result(rc, "ways", "%u", c.iotlb_ways);
 	run_result(rc, "fault_log", "%u", c.fault_log_size);
 	run_result(rc, "fault_rate", "%u", c.fault_rate);
+	run_result(rc, "prq", "%u", c.prq_size);
 	return 0;
 }
 
