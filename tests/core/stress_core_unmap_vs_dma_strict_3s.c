@@ -18,7 +18,10 @@
  * grace period (core_test_set_skip_grace()).  DMA threads yield between
  * translation and copy; the test must then see POISON read or written over.
  * Buffers are never freed in that variant, so the failure shows up as a
- * counted violation rather than an ASan report.
+ * counted violation rather than an ASan report.  SIOMMU_STRESS_BREAK=1 runs
+ * the contract case itself on the broken variant (it must then fail; under
+ * TSan it fails with a data-race report between a DMA copy and the
+ * poisoning).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -246,9 +249,14 @@ static void drive(struct run *r, double secs)
 
 static void test_core_strict_unmap_contract(void **state)
 {
+	/*
+	 * SIOMMU_STRESS_BREAK=1 (testing builds): run this very test on the
+	 * broken variant, to see it fail (under TSan: a data-race report).
+	 */
+	bool brk = SIOMMU_TESTING_BUILD && getenv("SIOMMU_STRESS_BREAK");
 	struct run r;
 
-	run_setup(&r, false, false);
+	run_setup(&r, brk, false);
 	drive(&r, test_stress_seconds(1.5));
 	run_teardown(&r);
 	print_message("# unmaps %" PRIu64 " dma ok %" PRIu64 " faults %" PRIu64
