@@ -327,7 +327,8 @@ SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
  * siommu_domain_flush() - Drain a LAZY domain's flush queue now: invalidate
  * the IOTLB for what it holds and queue the table pages for freeing after a
  * grace period.  No-op for other domains.
- * Context: any thread.  Returns: 0 or -EINVAL.
+ * Context: any thread, outside a read-side section.
+ * Returns: 0, -EINVAL or -EDEADLK (inside a read-side section).
  */
 SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom);
 

@@ -634,6 +634,9 @@ SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom)
 {
 	if (!dom)
 		return -EINVAL;
+	/* A drain may have to wait for a grace period (allocation failure). */
+	if (siommu_rcu_read_ongoing())
+		return -EDEADLK;
 	core_fq_drain(dom);
 	return 0;
 }

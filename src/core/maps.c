@@ -161,6 +161,13 @@ void core_revoke_notify(void *opaque, struct siommu_mem_region *region)
 				core_maps_remove(dom, iova, iova + size - 1, NULL);
 			}
 		}
+		/*
+		 * Lazily unmapped ranges of the region may still sit in the
+		 * IOTLB: drain now, so that no stale entry can reach whatever
+		 * is added at these addresses after the region is gone.
+		 */
+		if (dom->unmap_mode == SIOMMU_UNMAP_LAZY)
+			core_fq_drain(dom);
 	}
 	siommu_mutex_unlock(&iommu->lock);
 }

@@ -371,6 +371,8 @@ static void test_core_translate_iotlb_hit_and_unmap(void **state)
 	/* Unmap inside a read-side section would wait for itself. */
 	siommu_read_lock();
 	assert_int_equal(siommu_domain_unmap(p, 0x400000, 0x200000), -EDEADLK);
+	assert_int_equal(siommu_domain_flush(p), -EDEADLK);
+	assert_int_equal(siommu_domain_dma_unmap(p, 0x400000, 0x200000), -EDEADLK);
 	siommu_read_unlock();
 	assert_int_equal(siommu_device_detach(f->dev), 0);
 	assert_int_equal(siommu_domain_destroy(p), 0);
@@ -611,11 +613,19 @@ static void test_core_revoke_tears_down_mappings(void **state)
 	assert_int_equal(siommu_domain_map(a, 0x20000000, 0x200000, PG, SIOMMU_PT_READ), 0);
 	assert_int_equal(siommu_domain_map(b, 0x10000000, 0x100000, PG, SIOMMU_PT_READ), 0);
 	assert_int_equal(siommu_domain_map(b, 0x20000000, 0x200000, PG, SIOMMU_PT_READ), 0);
+	/* b: a page of r1 unmapped lazily while the IOTLB holds it. */
+	assert_int_equal(siommu_domain_map(b, 0x30000000, 0x101000, PG, SIOMMU_PT_READ), 0);
+	assert_int_equal(siommu_translate(dev, 1, 0x30000000, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_domain_unmap(b, 0x30000000, PG), PG);
+	assert_int_equal(siommu_translate(dev, 1, 0x30000000, SIOMMU_ACC_READ, &t), 0);
+	assert_true(t.iotlb_hit);
 	/* Warm the IOTLB of both. */
 	assert_int_equal(siommu_translate(dev, 0, 0x10000000 + 8 * PG, SIOMMU_ACC_READ, &t), 0);
 	assert_int_equal(siommu_translate(dev, 1, 0x10000000, SIOMMU_ACC_READ, &t), 0);
 
 	assert_int_equal(siommu_mem_region_revoke(r1), 0);
+	/* The lazy queue was drained: no stale entry survives the revoke. */
+	assert_int_equal(siommu_translate(dev, 1, 0x30000000, SIOMMU_ACC_READ, &t), -ENOENT);
 	assert_int_equal(siommu_translate(dev, 0, 0x10000000, SIOMMU_ACC_READ, &t), -ENOENT);
 	assert_int_equal(siommu_translate(dev, 0, 0x10000000 + 8 * PG, SIOMMU_ACC_READ, &t),
 			 -ENOENT);
