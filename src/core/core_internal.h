@@ -157,7 +157,7 @@ struct siommu_domain {
 	struct siommu_mutex maps_lock;		/* protects maps */
 	struct core_map_tree maps;		/* [maps_lock] */
 #if SIOMMU_TESTING_BUILD
-	bool test_skip_grace;			/* tests only: strict unmap without its grace period */
+	bool test_skip_grace;			/* tests only: unmap and destroy without grace periods */
 #endif
 };
 
@@ -207,7 +207,10 @@ void core_maps_remove(struct siommu_domain *dom, uint64_t iova, uint64_t last,
 		      struct core_map_rec **spare);
 void core_maps_free(struct siommu_domain *dom);
 #if SIOMMU_TESTING_BUILD
-/* Tests only: make strict unmap skip its grace period (the broken variant). */
+/*
+ * Tests only: make strict unmap, and the destroy of a paging domain, skip
+ * their grace periods (the broken variants the stress tests must catch).
+ */
 void core_test_set_skip_grace(struct siommu_domain *dom, bool skip);
 #endif
 

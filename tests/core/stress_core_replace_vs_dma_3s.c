@@ -12,6 +12,11 @@
  * no "no domain" or "not present" fault) and return a page that is all A or
  * all B (one translation per page).  Under ASan, a DMA that walked a freed
  * table or domain would be a use-after-free.
+ *
+ * SIOMMU_STRESS_BREAK=1 (testing builds): domains are destroyed without
+ * their grace period (core_test_set_skip_grace()), and the DMA threads
+ * yield between loading the attachment and using the domain; ASan then
+ * reports a use-after-free (and TSan a race).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,10 +26,13 @@
 #include "test_common.h"
 
 #include <softiommu/core.h>
+#include "siommu_config.h"
+#include "core/core_internal.h"
 
 #define PG		4096u
 #define WORDS		(PG / 8)
 #define NDMA		2
+#define NDMA_BREAK	6		/* oversubscribed: preempted inside the window */
 #define IOVA		0x40000000ull
 #define PAT_A		0xaaaaaaaaaaaaaaaaull
 #define PAT_B		0xbbbbbbbbbbbbbbbbull
@@ -49,6 +57,8 @@ static void *dma_thread(void *arg)
 	uint32_t pasid;
 	int ret;
 
+	if (getenv("SIOMMU_STRESS_BREAK"))
+		siommu_test_yield(1ull << SIOMMU_YIELD_CORE_XLATE);
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		pasid = n++ & 1;
 		ret = siommu_dma_read(r->dev, pasid, IOVA, buf, PG);
@@ -105,9 +115,9 @@ static void test_core_replace_during_dma(void **state)
 	struct siommu_iommu *iommu;
 	struct siommu_domain *cur, *next;
 	struct siommu_ctx *ctx;
-	pthread_t tids[NDMA];
+	pthread_t tids[NDMA_BREAK];
 	double t0, secs = test_stress_seconds(2.0);
-	unsigned int gen = 0, i;
+	unsigned int gen = 0, i, ndma = getenv("SIOMMU_STRESS_BREAK") ? NDMA_BREAK : NDMA;
 	struct run r;
 
 	memset(&r, 0, sizeof(r));
@@ -122,7 +132,7 @@ static void test_core_replace_during_dma(void **state)
 	assert_int_equal(siommu_device_attach(r.dev, cur), 0);
 	assert_int_equal(siommu_pasid_attach(r.dev, 1, cur), 0);
 
-	for (i = 0; i < NDMA; i++)
+	for (i = 0; i < ndma; i++)
 		assert_int_equal(pthread_create(&tids[i], NULL, dma_thread, &r), 0);
 	t0 = test_now_s();
 	while (test_now_s() - t0 < secs) {
@@ -131,11 +141,14 @@ static void test_core_replace_during_dma(void **state)
 		assert_int_equal(siommu_device_replace(r.dev, next), 0);
 		assert_int_equal(siommu_pasid_replace(r.dev, 1, next), 0);
 		/* Waits for DMA that loaded @cur, then frees it and its table. */
+#if SIOMMU_TESTING_BUILD
+		core_test_set_skip_grace(cur, getenv("SIOMMU_STRESS_BREAK") != NULL);
+#endif
 		assert_int_equal(siommu_domain_destroy(cur), 0);
 		cur = next;
 	}
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < NDMA; i++)
+	for (i = 0; i < ndma; i++)
 		assert_int_equal(pthread_join(tids[i], NULL), 0);
 
 	print_message("# replaces %u reads %" PRIu64 " (A %" PRIu64 ", B %" PRIu64
