@@ -93,6 +93,8 @@ struct siommu_iommu {
 	pthread_cond_t fq_cond;			/* waits on lock.m; CLOCK_MONOTONIC */
 	bool fq_thread_running;			/* [L] */
 	bool fq_stop;				/* [L] */
+	bool fq_idle;				/* seq_cst atomics: the flusher waits untimed */
+	uint64_t fq_kicks;			/* seq_cst atomics: queues made non-empty */
 };
 
 struct siommu_device {

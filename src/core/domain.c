@@ -24,8 +24,7 @@
  * Lazy unmap: steps 1, then the gather goes into the domain's flush queue
  * and unmap returns.  The queue is drained when it holds fq_batch entries
  * (by the unmap that fills it), when its oldest entry has waited
- * fq_timeout (by the IOMMU's flusher thread, or the next unmap), or by
- * siommu_domain_flush().  A drain takes the whole list out under the queue
+ * fq_timeout (by the IOMMU's flusher thread), or by siommu_domain_flush().  A drain takes the whole list out under the queue
  * lock, invalidates the domain's IOTLB entries once (as Linux's flush queue
  * does a full flush per batch), then syncs each gather without waiting
  * (table pages freed by RCU callbacks).  Until the drain, a DMA may still
@@ -81,47 +80,83 @@ SIOMMU_API int siommu_domain_type_parse(const char *name,
 
 /*
  * The IOMMU's flusher thread drains lazy domains whose oldest queued unmap
- * has waited its timeout.  It sleeps on iommu->fq_cond while no queue holds
- * anything; an unmap that makes a queue non-empty wakes it.  It runs under
- * iommu->lock (dropped while sleeping) so that a domain cannot be destroyed
- * under it; a drain never waits for a grace period (core_fq_drain()).
+ * has waited its timeout.  It runs under iommu->lock (dropped while it
+ * sleeps) so that no domain is destroyed under it; a drain never waits for
+ * a grace period (core_fq_drain()).
+ *
+ * Sleeping.  While some queue holds entries it sleeps until the earliest
+ * one is due.  When every queue is empty it lingers one more period
+ * (CORE_FLUSHER_LINGER_NS) and only then goes idle (an untimed wait), so
+ * that a stream of lazy unmaps, whose queues empty at every count drain,
+ * does not pay a wake-up per batch.
+ *
+ * Waking an idle flusher without losing the wake-up and without taking
+ * iommu->lock on every unmap: an unmap that makes a queue non-empty bumps
+ * fq_kicks, then reads fq_idle, and signals (under iommu->lock) only if
+ * it is set.  The flusher sets fq_idle, then re-reads fq_kicks, and waits
+ * only if no kick came since its scan.  All four accesses are sequentially
+ * consistent (a store-buffering pair): either the flusher sees the kick
+ * and scans again, or the unmap sees fq_idle and signals; the signal
+ * cannot come before the wait, since the flusher holds iommu->lock from
+ * setting fq_idle until the wait releases it.
  */
+#define CORE_FLUSHER_LINGER_NS	10000000ull
+
+/* Drain what is due; returns the earliest due time left (UINT64_MAX: none). */
+static uint64_t flusher_scan_locked(struct siommu_iommu *iommu, uint64_t now)
+{
+	struct siommu_domain *dom;
+	uint64_t next = UINT64_MAX, due;
+
+	siommu_assert_held(&iommu->lock);
+	cds_list_for_each_entry(dom, &iommu->domains, node) {
+		if (dom->unmap_mode != SIOMMU_UNMAP_LAZY)
+			continue;
+		siommu_mutex_lock(&dom->fq.lock);
+		due = dom->fq.count ? dom->fq.oldest_ns + dom->fq.timeout_ns : UINT64_MAX;
+		siommu_mutex_unlock(&dom->fq.lock);
+		if (due <= now) {
+			core_fq_drain(dom);
+			continue;
+		}
+		if (due < next)
+			next = due;
+	}
+	return next;
+}
+
 static void *flusher_main(void *arg)
 {
 	struct siommu_iommu *iommu = arg;
-	struct siommu_domain *dom;
+	bool lingered = false;
 	struct timespec ts;
-	uint64_t now, next;
+	uint64_t kicks, now, next;
 
 	siommu_mutex_lock(&iommu->lock);
 	while (!iommu->fq_stop) {
+		kicks = __atomic_load_n(&iommu->fq_kicks, __ATOMIC_SEQ_CST);
 		now = core_now_ns();
-		next = UINT64_MAX;
-		cds_list_for_each_entry(dom, &iommu->domains, node) {
-			uint64_t due;
-
-			if (dom->unmap_mode != SIOMMU_UNMAP_LAZY)
-				continue;
-			siommu_mutex_lock(&dom->fq.lock);
-			due = dom->fq.count ? dom->fq.oldest_ns + dom->fq.timeout_ns :
-					      UINT64_MAX;
-			siommu_mutex_unlock(&dom->fq.lock);
-			if (due <= now) {
-				core_fq_drain(dom);
-				continue;
-			}
-			if (due < next)
-				next = due;
+		next = flusher_scan_locked(iommu, now);
+		if (next == UINT64_MAX && !lingered) {
+			lingered = true;
+			next = now + CORE_FLUSHER_LINGER_NS;
+		} else if (next == UINT64_MAX) {
+			/* Pairs with the fetch_add and load in core_flusher_kick(). */
+			__atomic_store_n(&iommu->fq_idle, true, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&iommu->fq_kicks, __ATOMIC_SEQ_CST) == kicks &&
+			    !iommu->fq_stop)
+				pthread_cond_wait(&iommu->fq_cond, &iommu->lock.m);
+			__atomic_store_n(&iommu->fq_idle, false, __ATOMIC_SEQ_CST);
+			lingered = false;
+			continue;
+		} else {
+			lingered = false;
 		}
 		/* The lock is ours again when the wait returns (lockdep agrees). */
-		if (next == UINT64_MAX) {
-			pthread_cond_wait(&iommu->fq_cond, &iommu->lock.m);
-		} else {
-			/* fq_cond uses CLOCK_MONOTONIC (see flusher_start()). */
-			ts.tv_sec = (time_t)(next / 1000000000ull);
-			ts.tv_nsec = (long)(next % 1000000000ull);
-			pthread_cond_timedwait(&iommu->fq_cond, &iommu->lock.m, &ts);
-		}
+		/* fq_cond uses CLOCK_MONOTONIC (see flusher_start_locked()). */
+		ts.tv_sec = (time_t)(next / 1000000000ull);
+		ts.tv_nsec = (long)(next % 1000000000ull);
+		pthread_cond_timedwait(&iommu->fq_cond, &iommu->lock.m, &ts);
 	}
 	siommu_mutex_unlock(&iommu->lock);
 	return NULL;
@@ -150,8 +185,13 @@ static int flusher_start_locked(struct siommu_iommu *iommu)
 	return 0;
 }
 
+/* A queue became non-empty.  Context: no core lock held. */
 void core_flusher_kick(struct siommu_iommu *iommu)
 {
+	/* Pairs with the store and load in flusher_main(). */
+	__atomic_fetch_add(&iommu->fq_kicks, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&iommu->fq_idle, __ATOMIC_SEQ_CST))
+		return;
 	siommu_mutex_lock(&iommu->lock);
 	if (iommu->fq_thread_running)
 		pthread_cond_signal(&iommu->fq_cond);
@@ -472,17 +512,20 @@ void core_fq_drain(struct siommu_domain *dom)
 static bool fq_enqueue(struct siommu_domain *dom, struct core_fq_entry *e,
 		       bool *wake)
 {
-	uint64_t now = core_now_ns();
 	bool drain;
 
+	/*
+	 * Drains by time are the flusher thread's: it is woken when the
+	 * queue becomes non-empty and sleeps until the oldest entry is due,
+	 * so an enqueue reads the clock only for the first entry.
+	 */
 	siommu_mutex_lock(&dom->fq.lock);
 	*wake = dom->fq.count == 0;
 	if (*wake)
-		dom->fq.oldest_ns = now;
+		dom->fq.oldest_ns = core_now_ns();
 	cds_list_add_tail(&e->node, &dom->fq.entries);
 	dom->fq.count++;
-	drain = dom->fq.count >= dom->fq.batch ||
-		now - dom->fq.oldest_ns >= dom->fq.timeout_ns;
+	drain = dom->fq.count >= dom->fq.batch;
 	siommu_mutex_unlock(&dom->fq.lock);
 	return drain;
 }
