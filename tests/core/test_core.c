@@ -720,6 +720,41 @@ static void test_core_lazy_unmap_drained_by_time(void **state)
 	assert_int_equal(siommu_domain_destroy(p), 0);
 }
 
+/*
+ * The flusher goes idle after a quiet period; each new lazy unmap must wake
+ * it (a lost wake-up leaves the entry queued: the poll times out).
+ */
+static void test_core_lazy_flusher_wakes_from_idle(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain_cfg cfg = {
+		.type = SIOMMU_DOMAIN_PAGING, .fmt = SIOMMU_PT_FMT_X86_64,
+		.unmap_mode = SIOMMU_UNMAP_LAZY, .fq_batch = 1000,
+		.fq_timeout_ms = 1,
+	};
+	struct siommu_domain_info info;
+	struct siommu_domain *p;
+	unsigned int round;
+	double t0;
+
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &p), 0);
+	for (round = 0; round < 12; round++) {
+		/* Quiet for longer than the linger period: the flusher idles. */
+		usleep(15000);
+		assert_int_equal(siommu_domain_map(p, 0x1000, 0x9000, PG, SIOMMU_PT_READ), 0);
+		assert_int_equal(siommu_domain_unmap(p, 0x1000, PG), PG);
+		t0 = test_now_s();
+		do {
+			assert_int_equal(siommu_domain_get_info(p, &info), 0);
+			if (!info.fq_pending)
+				break;
+			usleep(200);
+		} while (test_now_s() - t0 < 5);
+		assert_int_equal(info.fq_pending, 0);
+	}
+	assert_int_equal(siommu_domain_destroy(p), 0);
+}
+
 /* A domain destroyed with unmaps still queued drains them. */
 static void test_core_lazy_destroy_drains(void **state)
 {
@@ -953,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_core_revoke_tears_down_mappings),
 		cmocka_unit_test_setup_teardown(test_core_lazy_unmap_defers_invalidation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_lazy_unmap_drained_by_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_lazy_flusher_wakes_from_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_lazy_destroy_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dma_map_releases_iova, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_fault_log_order_and_overflow, setup, teardown),
