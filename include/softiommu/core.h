@@ -90,9 +90,10 @@ SIOMMU_API int siommu_iommu_create(struct siommu_ctx *ctx,
 
 /**
  * siommu_iommu_destroy() - Destroy an IOMMU.
- * Context: any thread, outside a read-side section; no other thread uses
- *          @iommu.  NULL returns 0.
- * Returns: 0, or -EBUSY (nothing done) while devices or domains live.
+ * Context: any thread, outside a read-side section and outside revoke
+ *          notifiers; no other thread uses @iommu.  NULL returns 0.
+ * Returns: 0, -EBUSY (nothing done) while devices or domains live, or
+ *          -EDEADLK (called from a revoke notifier: nothing done).
  */
 SIOMMU_API int siommu_iommu_destroy(struct siommu_iommu *iommu);
 
@@ -436,8 +437,10 @@ struct siommu_dma_sg {
  * Context: any thread, inside or outside a read-side section; lock-free
  *          apart from recording a fault.
  * Returns: 0, a fault (as siommu_translate_rcu()), -EFAULT (the output
- *          address reaches no memory) or -EINVAL (NULL pointer, @len 0,
- *          the range wraps).
+ *          address reaches no memory), -ENODEV (it reaches a revoked
+ *          region), an MMIO callback's error (these three are recorded as
+ *          SIOMMU_FAULT_BAD_ADDRESS), or -EINVAL (NULL pointer, @len 0, the
+ *          range wraps).
  */
 SIOMMU_API int siommu_dma_read(struct siommu_device *dev, uint32_t pasid,
 			       uint64_t iova, void *buf, size_t len);
