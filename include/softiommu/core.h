@@ -184,6 +184,14 @@ struct siommu_domain_cfg {
 	enum siommu_unmap_mode unmap_mode;
 	uint32_t fq_batch;		/* LAZY: drain when this many unmaps wait; 0: 256 */
 	uint32_t fq_timeout_ms;		/* LAZY: drain when the oldest waited this long; 0: 10 */
+	/*
+	 * PAGING: an existing table to translate through instead of a new
+	 * one (fmt, levels, pt_flags and table_phys_base are then ignored):
+	 * not owned by the domain, it must outlive it.  Whoever changes it
+	 * directly (an SVA or mirror layer) calls siommu_domain_invalidate()
+	 * after each change, as a driver flushes the IOTLB.
+	 */
+	struct siommu_pt *pt;
 };
 
 struct siommu_domain_info {
@@ -361,6 +369,23 @@ SIOMMU_API int siommu_domain_dma_map(struct siommu_domain *dom, uint64_t pa,
  */
 SIOMMU_API int64_t siommu_domain_dma_unmap(struct siommu_domain *dom,
 					   uint64_t iova, uint64_t size);
+
+/* siommu_domain_invalidate() flags */
+#define SIOMMU_INVAL_WAIT	(1u << 0)	/* also wait for a grace period */
+
+/**
+ * siommu_domain_invalidate() - Drop the IOTLB's translations of
+ * [iova, iova + size - 1] for a PAGING domain (every PASID), after its
+ * table was changed behind the core's back (a table given in
+ * siommu_domain_cfg.pt).  With SIOMMU_INVAL_WAIT, also wait until no DMA
+ * that may hold an old translation is still copying: then the old memory
+ * may be reused, as after a strict unmap.
+ * Context: any thread; with SIOMMU_INVAL_WAIT outside a read-side section.
+ * Returns: 0; -EINVAL (not PAGING, size 0, the range wraps, unknown flag);
+ *          -EDEADLK (WAIT inside a read-side section: nothing done).
+ */
+SIOMMU_API int siommu_domain_invalidate(struct siommu_domain *dom, uint64_t iova,
+					uint64_t size, unsigned int flags);
 
 /* ------------------------------------------------------------------ translate */
 

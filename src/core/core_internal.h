@@ -149,6 +149,7 @@ struct siommu_domain {
 	uint32_t domid;				/* immutable (PAGING) */
 	unsigned int ias_lg2;			/* immutable */
 	struct siommu_pt *pt;			/* immutable (PAGING) */
+	bool pt_external;			/* immutable: pt given by the caller, not freed */
 	struct siommu_iova_space *iovas;	/* immutable (PAGING): for dma_map */
 	struct cds_list_head node;		/* [iommu->lock] */
 	struct siommu_mutex lock;		/* protects fields marked [M] */

@@ -229,6 +229,17 @@ static int paging_init(struct siommu_domain *dom,
 	if (cfg->unmap_mode != SIOMMU_UNMAP_STRICT &&
 	    cfg->unmap_mode != SIOMMU_UNMAP_LAZY)
 		return -EINVAL;
+	if (cfg->pt) {
+		/* A table the caller owns (SVA, mirrors): used as it is. */
+		ret = siommu_pt_get_info(cfg->pt, &info);
+		if (ret)
+			return ret;
+		if (info.oas_lg2 > iommu->caps.oas_lg2)
+			return -ERANGE;
+		dom->pt = cfg->pt;
+		dom->pt_external = true;
+		goto have_table;
+	}
 	pcfg.fmt = cfg->fmt;
 	pcfg.levels = cfg->levels;
 	pcfg.flags = cfg->pt_flags;
@@ -247,6 +258,7 @@ static int paging_init(struct siommu_domain *dom,
 			return ret;
 		siommu_pt_get_info(dom->pt, &info);
 	}
+have_table:
 	dom->ias_lg2 = info.ias_lg2 < iommu->caps.ias_lg2 ? info.ias_lg2 :
 			iommu->caps.ias_lg2;
 	icfg.start = 1ull << 12;	/* IOVA 0 is never handed out */
@@ -254,7 +266,8 @@ static int paging_init(struct siommu_domain *dom,
 	icfg.granule_lg2 = 12;
 	ret = siommu_iova_space_create(iommu->ctx, &icfg, &dom->iovas);
 	if (ret) {
-		siommu_pt_destroy(dom->pt);
+		if (!dom->pt_external)
+			siommu_pt_destroy(dom->pt);
 		return ret;
 	}
 	dom->unmap_mode = cfg->unmap_mode;
@@ -315,7 +328,8 @@ SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
 err_unlock:
 	siommu_mutex_unlock(&iommu->lock);
 	siommu_iova_space_destroy(dom->iovas);
-	siommu_pt_destroy(dom->pt);
+	if (!dom->pt_external)
+		siommu_pt_destroy(dom->pt);
 err_free:
 	siommu_mutex_destroy(&dom->maps_lock);
 	siommu_mutex_destroy(&dom->lock);
@@ -353,7 +367,8 @@ SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom)
 #endif
 			siommu_rcu_synchronize();
 		siommu_iotlb_inv_domain(iommu->iotlb, dom->domid);
-		SIOMMU_WARN_ON(siommu_pt_destroy(dom->pt) != 0);
+		if (!dom->pt_external)
+			SIOMMU_WARN_ON(siommu_pt_destroy(dom->pt) != 0);
 		siommu_iova_free_all(dom->iovas);
 		SIOMMU_WARN_ON(siommu_iova_space_destroy(dom->iovas) != 0);
 		siommu_mutex_destroy(&dom->fq.lock);
@@ -674,6 +689,23 @@ SIOMMU_API int64_t siommu_domain_dma_unmap(struct siommu_domain *dom,
 	    r.kind != SIOMMU_IOVA_ALLOCATED || !size || size - 1 > r.last - r.start)
 		return -EINVAL;
 	return domain_unmap(dom, iova, size, true);
+}
+
+SIOMMU_API int siommu_domain_invalidate(struct siommu_domain *dom, uint64_t iova,
+					uint64_t size, unsigned int flags)
+{
+	uint64_t last;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING || !size ||
+	    siommu_add_overflow(iova, size - 1, &last) || (flags & ~SIOMMU_INVAL_WAIT))
+		return -EINVAL;
+	if ((flags & SIOMMU_INVAL_WAIT) && siommu_rcu_read_ongoing())
+		return -EDEADLK;
+	/* The caller changed the table before calling, as for a gather. */
+	core_inval(dom, iova, last, 0);
+	if (flags & SIOMMU_INVAL_WAIT)
+		siommu_rcu_synchronize();
+	return 0;
 }
 
 SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom)

@@ -399,6 +399,46 @@ static void test_core_replace_switches_translation(void **state)
 	assert_int_equal(siommu_domain_destroy(b), 0);
 }
 
+/* A domain over a table the caller owns and changes (SVA, mirrors). */
+static void test_core_external_table_and_invalidate(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_pt_cfg pcfg = { .fmt = SIOMMU_PT_FMT_X86_64 };
+	struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_PAGING };
+	struct siommu_translation t;
+	struct siommu_pt_gather g;
+	struct siommu_domain *d;
+	struct siommu_pt *pt;
+
+	assert_int_equal(siommu_pt_create(f->ctx, &pcfg, &pt), 0);
+	assert_int_equal(siommu_pt_map(pt, 0x7000, 0x3000, PG, SIOMMU_PT_READ), 0);
+	cfg.pt = pt;
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &d), 0);
+	assert_ptr_equal(siommu_domain_pt(d), pt);
+	assert_int_equal(siommu_device_attach(f->dev, d), 0);
+	assert_int_equal(siommu_translate(f->dev, 0, 0x7008, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(t.pa, 0x3008);
+	/* Changed behind the core's back: the IOTLB still answers... */
+	siommu_pt_gather_init(&g);
+	assert_int_equal(siommu_pt_unmap(pt, 0x7000, PG, &g), PG);
+	assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, 0), 0);
+	assert_int_equal(siommu_translate(f->dev, 0, 0x7008, SIOMMU_ACC_READ, &t), 0);
+	assert_true(t.iotlb_hit);
+	/* ...until the owner invalidates. */
+	assert_int_equal(siommu_domain_invalidate(d, 0x7000, PG, 7), -EINVAL);
+	assert_int_equal(siommu_domain_invalidate(d, 0x7000, 0, 0), -EINVAL);
+	siommu_read_lock();
+	assert_int_equal(siommu_domain_invalidate(d, 0x7000, PG, SIOMMU_INVAL_WAIT), -EDEADLK);
+	siommu_read_unlock();
+	assert_int_equal(siommu_domain_invalidate(d, 0x7000, PG, SIOMMU_INVAL_WAIT), 0);
+	assert_int_equal(siommu_translate(f->dev, 0, 0x7008, SIOMMU_ACC_READ, &t), -ENOENT);
+	assert_int_equal(siommu_device_detach(f->dev), 0);
+	assert_int_equal(siommu_domain_destroy(d), 0);
+	/* The table outlives the domain. */
+	assert_int_equal(siommu_pt_map(pt, 0x7000, 0x3000, PG, SIOMMU_PT_READ), 0);
+	assert_int_equal(siommu_pt_destroy(pt), 0);
+}
+
 /* ------------------------------------------------------------------ DMA */
 
 static void test_core_dma_host_split_pages(void **state)
@@ -982,6 +1022,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_translate_fault_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_translate_iotlb_hit_and_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_replace_switches_translation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_external_table_and_invalidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dma_host_split_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dma_sg, setup, teardown),
 		cmocka_unit_test(test_core_dma_mem_ram_mmio_revoked),
