@@ -96,3 +96,16 @@ expect iova=0x7fffffffe000
 domain-flush domain=l
 domain-dma-map domain=l pa=0x100000 size=4K
 expect iova=0x7ffffffff000
+
+# explicit IOTLB invalidation of a range (what a table's owner calls after
+# changing it): a lazily unmapped page stops hitting at once
+domain-map domain=l iova=0x50000000 pa=0x100000 size=4K
+translate dev=gpu iova=0x50000000
+domain-unmap domain=l iova=0x50000000 size=4K
+translate dev=gpu iova=0x50000000
+expect hit=yes
+domain-invalidate domain=l iova=0x50000000 size=4K wait=yes
+translate dev=gpu iova=0x50000000
+expect err=ENOENT
+domain-invalidate domain=l iova=0x50000000 size=0
+expect err=EINVAL

@@ -555,6 +555,18 @@ static int verb_dma_unmap(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int verb_invalidate(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
+	uint64_t iova, size;
+	bool wait;
+
+	if (!cdom || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "size", &size) ||
+	    run_arg_bool_opt(rc, cmd, "wait", &wait, false))
+		return RUN_EUSAGE;
+	return siommu_domain_invalidate(cdom->dom, iova, size, wait ? SIOMMU_INVAL_WAIT : 0);
+}
+
 static int verb_flush(struct run_ctx *rc, struct run_cmd *cmd)
 {
 	struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
@@ -776,6 +788,9 @@ const struct run_verb run_verbs_core[] = {
 	{ "domain-unmap", "domain-unmap domain=DOM iova=N size=N",
 	  "unmap (strict: invalidate and wait; lazy: queue)", verb_unmap },
 	{ "domain-flush", "domain-flush domain=DOM", "drain a lazy domain's flush queue", verb_flush },
+	{ "domain-invalidate", "domain-invalidate domain=DOM iova=N size=N [wait=no]",
+	  "drop the IOTLB's translations of a range (wait=yes: and a grace period)",
+	  verb_invalidate },
 	{ "domain-dma-map", "domain-dma-map domain=DOM pa=N size=N [limit=N] [prot=rw]",
 	  "map at an IOVA allocated from the domain's space (printed)", verb_dma_map },
 	{ "domain-dma-unmap", "domain-dma-unmap domain=DOM iova=N size=N",
