@@ -292,6 +292,30 @@ SIOMMU_API int siommu_pasid_replace(struct siommu_device *dev, uint32_t pasid,
 				    struct siommu_domain *dom);
 SIOMMU_API int siommu_pasid_detach(struct siommu_device *dev, uint32_t pasid);
 
+/*
+ * Attachment hook: called after every successful attach, replace and detach
+ * of a device or device+PASID, with the domain before and after (either may
+ * be NULL), from the thread that made the change, with no core lock held and
+ * before that call returns.  @old stays valid during the call (its
+ * attachment count is dropped afterwards).  Concurrent DMA may already use
+ * @new.  The I/O page-fault layer uses it to drain what was pending for the
+ * old domain (seed 002).  It must not attach or detach (dev, pasid) itself.
+ */
+typedef void siommu_attach_hook_fn(void *opaque, struct siommu_device *dev,
+				   uint32_t pasid, struct siommu_domain *old,
+				   struct siommu_domain *new_dom);
+
+/**
+ * siommu_iommu_set_attach_hook() - Install (@fn non-NULL) or remove (NULL)
+ * the IOMMU's attachment hook.  One hook per IOMMU.
+ * Context: any thread; while no attach, replace or detach of the IOMMU's
+ *          devices runs (typically at setup and teardown).
+ * Returns: 0; -EINVAL (@iommu NULL); -EBUSY (a hook is installed already).
+ */
+SIOMMU_API int siommu_iommu_set_attach_hook(struct siommu_iommu *iommu,
+					    siommu_attach_hook_fn *fn,
+					    void *opaque);
+
 /**
  * siommu_device_domain() - The domain (@dev, @pasid) is attached to, or NULL.
  * Context: any thread; the answer may be stale as soon as it is returned.

@@ -88,6 +88,8 @@ struct siommu_iommu {
 	uint32_t next_domid;			/* [L] */
 	struct core_fault_log flog;
 	struct siommu_mem_notifier *mem_notifier;	/* immutable; NULL without mem */
+	siommu_attach_hook_fn *attach_hook;	/* [L]; see siommu_iommu_set_attach_hook() */
+	void *attach_hook_opaque;		/* [L] */
 	/* The flusher thread (domain.c), started with the first LAZY domain: */
 	pthread_t fq_thread;			/* [L] */
 	pthread_cond_t fq_cond;			/* waits on lock.m; CLOCK_MONOTONIC */

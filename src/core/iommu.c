@@ -360,6 +360,41 @@ static void domain_put_user(struct siommu_domain *dom)
 	siommu_mutex_unlock(&dom->lock);
 }
 
+SIOMMU_API int siommu_iommu_set_attach_hook(struct siommu_iommu *iommu,
+					    siommu_attach_hook_fn *fn,
+					    void *opaque)
+{
+	int ret = 0;
+
+	if (!iommu)
+		return -EINVAL;
+	siommu_mutex_lock(&iommu->lock);
+	if (fn && iommu->attach_hook) {
+		ret = -EBUSY;
+	} else {
+		iommu->attach_hook = fn;
+		iommu->attach_hook_opaque = fn ? opaque : NULL;
+	}
+	siommu_mutex_unlock(&iommu->lock);
+	return ret;
+}
+
+/* Context: no core lock held; @old still counts this attachment. */
+static void call_attach_hook(struct siommu_device *dev, uint32_t pasid,
+			     struct siommu_domain *old, struct siommu_domain *new_dom)
+{
+	struct siommu_iommu *iommu = dev->iommu;
+	siommu_attach_hook_fn *fn;
+	void *opaque;
+
+	siommu_mutex_lock(&iommu->lock);
+	fn = iommu->attach_hook;
+	opaque = iommu->attach_hook_opaque;
+	siommu_mutex_unlock(&iommu->lock);
+	if (fn)
+		fn(opaque, dev, pasid, old, new_dom);
+}
+
 static void trace_attach(struct siommu_device *dev, bool attach)
 {
 	struct siommu_trace_event ev = { 0 };
@@ -416,6 +451,7 @@ static int do_attach(struct siommu_device *dev, uint32_t pasid,
 		if (pasid != SIOMMU_NO_PASID)
 			dev->nr_pasids--;
 		siommu_mutex_unlock(&dev->lock);
+		call_attach_hook(dev, pasid, old, NULL);
 		/*
 		 * DMA that loaded @old may still run through it: the domain
 		 * is freed only after a grace period (siommu_domain_destroy).
@@ -445,6 +481,7 @@ static int do_attach(struct siommu_device *dev, uint32_t pasid,
 	if (!old && pasid != SIOMMU_NO_PASID)
 		dev->nr_pasids++;
 	siommu_mutex_unlock(&dev->lock);
+	call_attach_hook(dev, pasid, old, dom);
 	if (old)
 		domain_put_user(old);
 	trace_attach(dev, true);

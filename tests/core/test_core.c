@@ -295,6 +295,65 @@ static void test_core_pasid_attach(void **state)
 	assert_int_equal(siommu_domain_destroy(b), 0);
 }
 
+struct hook_log {
+	unsigned int calls;
+	uint32_t pasid;
+	struct siommu_domain *old, *new_dom;
+	uint32_t old_users;
+};
+
+static void attach_hook(void *opaque, struct siommu_device *dev, uint32_t pasid,
+			struct siommu_domain *old, struct siommu_domain *new_dom)
+{
+	struct hook_log *h = opaque;
+	struct siommu_domain_info info;
+
+	h->calls++;
+	h->pasid = pasid;
+	h->old = old;
+	h->new_dom = new_dom;
+	h->old_users = 0;
+	if (old && !siommu_domain_get_info(old, &info))
+		h->old_users = info.users;
+	/* The new attachment is already visible. */
+	assert_ptr_equal(siommu_device_domain(dev, pasid), new_dom);
+}
+
+static void test_core_attach_hook(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain *a = mkdom(f, SIOMMU_DOMAIN_IDENTITY, 0);
+	struct siommu_domain *b = mkdom(f, SIOMMU_DOMAIN_BLOCKED, 0);
+	struct hook_log h;
+
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(siommu_iommu_set_attach_hook(f->iommu, attach_hook, &h), 0);
+	assert_int_equal(siommu_iommu_set_attach_hook(f->iommu, attach_hook, &h), -EBUSY);
+	assert_int_equal(siommu_iommu_set_attach_hook(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(siommu_pasid_attach(f->dev, 4, a), 0);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(h.pasid, 4);
+	assert_null(h.old);
+	assert_ptr_equal(h.new_dom, a);
+	assert_int_equal(siommu_pasid_replace(f->dev, 4, b), 0);
+	assert_int_equal(h.calls, 2);
+	assert_ptr_equal(h.old, a);
+	assert_int_equal(h.old_users, 1);	/* still counted during the hook */
+	assert_int_equal(siommu_pasid_detach(f->dev, 4), 0);
+	assert_int_equal(h.calls, 3);
+	assert_ptr_equal(h.old, b);
+	assert_null(h.new_dom);
+	/* Failed changes call nothing. */
+	assert_int_equal(siommu_pasid_detach(f->dev, 4), -ENOENT);
+	assert_int_equal(h.calls, 3);
+	assert_int_equal(siommu_iommu_set_attach_hook(f->iommu, NULL, NULL), 0);
+	assert_int_equal(siommu_device_attach(f->dev, a), 0);
+	assert_int_equal(h.calls, 3);
+	assert_int_equal(siommu_device_detach(f->dev), 0);
+	assert_int_equal(siommu_domain_destroy(a), 0);
+	assert_int_equal(siommu_domain_destroy(b), 0);
+}
+
 static void test_core_attach_other_iommu_rejected(void **state)
 {
 	struct fixture *f = *state;
@@ -1019,6 +1078,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_attach_detach_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_pasid_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_attach_other_iommu_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_attach_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_translate_fault_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_translate_iotlb_hit_and_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_replace_switches_translation, setup, teardown),
