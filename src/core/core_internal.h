@@ -4,15 +4,20 @@
  *
  * Lock order (docs/modules/core.md; ranks in src/base/lock.h):
  *
- *	iommu->lock  >  dev->lock  >  dom->lock  >  dom->fq.lock
- *	  >  (iova, mem, pgtable pool locks)  >  iommu->flog.lock
+ *	iommu->lock  >  dev->lock  >  dom->lock  >  dom->maps_lock
+ *	  >  dom->fq.lock  >  (iova, mem, pgtable pool locks)
+ *	  >  iommu->flog.lock
  *
- * iommu->lock guards the device and domain lists; dev->lock serializes
- * changes of one device's attachments; dom->lock guards a domain's user
- * count and its dying flag; the flush-queue lock guards the queue's list;
- * the fault-log lock is a leaf, taken on the fault path only.  No lock is
- * held across a grace period, and no lock is taken by translate or DMA
- * except the fault-log lock when a fault is recorded.
+ * iommu->lock guards the device and domain lists, the attachment hook and
+ * the flusher thread's state (the flusher and the revoke notifier hold it
+ * while they work on domains, so none is destroyed under them); dev->lock
+ * serializes changes of one device's attachments; dom->lock guards a
+ * domain's user count and its dying flag; maps_lock the mapping records;
+ * the flush-queue lock the queue's list; the fault-log lock is a leaf,
+ * taken on the fault path only.  No lock is held across a grace period
+ * (the revoke notifier's unmaps do not wait), and translate and DMA take
+ * no lock but the fault-log lock when a fault is recorded.  Hooks, log and
+ * trace sinks are called with no core lock held.
  */
 #ifndef SIOMMU_CORE_INTERNAL_H
 #define SIOMMU_CORE_INTERNAL_H
