@@ -14,8 +14,10 @@
  * serializes changes of one device's attachments; dom->lock guards a
  * domain's user count and its dying flag; maps_lock the mapping records;
  * the flush-queue lock the queue's list; the fault-log lock is a leaf,
- * taken on the fault path only.  No lock is held across a grace period
- * (the revoke notifier's unmaps do not wait), and translate and DMA take
+ * taken on the fault path only.  No lock a reader takes is held across a
+ * grace period (the revoke notifier's and the flusher's work does not wait,
+ * except when a gather sync cannot allocate its deferred batch: then it
+ * waits under iommu->lock, which no reader takes), and translate and DMA take
  * no lock but the fault-log lock when a fault is recorded.  Hooks, log and
  * trace sinks are called with no core lock held.
  */
