@@ -460,5 +460,5 @@ const struct run_verb run_verbs_pgtable[] = {
 	{ "pt-info", "pt-info pt=NAME", "table pages and bytes", verb_info },
 	{ "pt-dump", "pt-dump pt=NAME [dev=SSSS:BB:DD.F] [pasid=N]",
 	  "dump in the layout of Linux's domain_translation_struct", verb_dump },
-	{ NULL },
+	{ NULL, NULL, NULL, NULL },
 };
