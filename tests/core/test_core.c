@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "test_common.h"
@@ -978,6 +979,89 @@ static void test_core_fault_log_rate_limited(void **state)
 	assert_int_equal(siommu_iommu_destroy(iommu), 0);
 }
 
+struct fault_storm {
+	struct siommu_iommu *iommu;
+	struct siommu_device *dev;
+	int stop;			/* atomic */
+	int started;			/* atomic: the reader runs */
+	uint64_t read, last_seq;	/* reader only */
+	bool out_of_order;
+};
+
+static void *fault_thread(void *arg)
+{
+	struct fault_storm *fs = arg;
+	uint8_t b;
+	int i;
+
+	while (!__atomic_load_n(&fs->started, __ATOMIC_ACQUIRE))
+		sched_yield();
+	for (i = 0; i < 2000; i++)
+		assert_int_equal(siommu_dma_read(fs->dev, 0, (uint64_t)i << 12, &b, 1), -ENODATA);
+	return NULL;
+}
+
+static void reader_take(struct fault_storm *fs, int n,
+			const struct siommu_fault_record *rec)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (rec[i].seq <= fs->last_seq)
+			fs->out_of_order = true;
+		fs->last_seq = rec[i].seq;
+	}
+	fs->read += (uint64_t)n;
+}
+
+static void *fault_reader(void *arg)
+{
+	struct fault_storm *fs = arg;
+	struct siommu_fault_record rec[16];
+	int n;
+
+	__atomic_store_n(&fs->started, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&fs->stop, __ATOMIC_ACQUIRE)) {
+		n = siommu_fault_log_read(fs->iommu, rec, 16);
+		assert_true(n >= 0);
+		reader_take(fs, n, rec);
+	}
+	/* What the faulting threads left. */
+	while ((n = siommu_fault_log_read(fs->iommu, rec, 16)) > 0)
+		reader_take(fs, n, rec);
+	return NULL;
+}
+
+/* Faults from several threads while a reader drains the log. */
+static void test_core_fault_log_concurrent(void **state)
+{
+	struct siommu_iommu_caps caps = { .fault_log_size = 64, .fault_rate = 1000000 };
+	struct siommu_iommu_stats st;
+	struct fixture *f = *state;
+	struct fault_storm fs;
+	pthread_t t[3];
+	int i;
+
+	memset(&fs, 0, sizeof(fs));
+	assert_int_equal(siommu_iommu_create(f->ctx, &caps, NULL, &fs.iommu), 0);
+	assert_int_equal(siommu_device_create(fs.iommu, RID1, 0, 0, &fs.dev), 0);
+	assert_int_equal(pthread_create(&t[0], NULL, fault_reader, &fs), 0);
+	for (i = 1; i < 3; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, fault_thread, &fs), 0);
+	for (i = 1; i < 3; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	__atomic_store_n(&fs.stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t[0], NULL), 0);
+	assert_int_equal(siommu_iommu_get_stats(fs.iommu, &st), 0);
+	assert_int_equal(st.faults[SIOMMU_FAULT_NO_DOMAIN], 4000);
+	assert_int_equal(st.faults_logged + st.faults_ratelimited, 4000);
+	/* Every logged record was read or overwritten, once. */
+	assert_int_equal(fs.read + st.faults_overflow, st.faults_logged);
+	assert_false(fs.out_of_order);
+	assert_int_equal(siommu_device_destroy(fs.dev), 0);
+	assert_int_equal(siommu_iommu_destroy(fs.iommu), 0);
+}
+
 struct trace_seen {
 	unsigned int n[SIOMMU_TRACE_NR_TYPES];
 	char last_fault[160];
@@ -1094,6 +1178,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_dma_map_releases_iova, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_fault_log_order_and_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_fault_log_rate_limited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_fault_log_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_trace_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_null_arguments, setup, teardown),
 	};
