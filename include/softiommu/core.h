@@ -20,7 +20,9 @@
  * the DMA helpers read them lock-free inside one RCU read-side section, so
  * a concurrent DMA sees the old domain or the new one, never a freed one (a
  * domain is freed only after a grace period).  Map and unmap of disjoint
- * ranges of one domain run concurrently with no domain-wide lock.
+ * ranges of one domain run concurrently with no domain-wide lock (with a
+ * memory map, a short per-domain lock guards the mapping records that
+ * revocation needs).
  *
  * Translations outlive nothing: the address siommu_translate_rcu() returns
  * is valid only inside the read-side section it was obtained in.  The DMA
