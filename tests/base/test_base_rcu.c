@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <urcu/urcu-memb.h>
 #include "test_common.h"
-#include <softiommu/base.h>
+#include <softiommu/softiommu.h>
 
 static void log_sink(void *opaque, enum siommu_log_level level, const char *msg)
 {
@@ -72,6 +72,66 @@ static void *call_every_api(void *arg)
 	siommu_read_lock();
 	siommu_read_unlock();
 	return arg;
+}
+
+/*
+ * The IOMMU as a whole from a brand-new thread: memory map, IOMMU, device,
+ * domain, attach, map, translate, DMA, unmap, faults, teardown.  (Each
+ * module's own unit test also runs its whole API from new threads.)
+ */
+static void *call_iommu_api(void *arg)
+{
+	struct siommu_domain_cfg dcfg = { .type = SIOMMU_DOMAIN_PAGING,
+					  .fmt = SIOMMU_PT_FMT_VTD_SS };
+	struct siommu_iommu_caps caps = { .pasid_bits = 8 };
+	struct siommu_translation tr;
+	struct siommu_iommu_stats st;
+	struct siommu_fault_record rec[4];
+	struct siommu_mem_region *ram;
+	struct siommu_domain *dom;
+	struct siommu_device *dev;
+	struct siommu_iommu *iommu;
+	struct siommu_mem *mem;
+	struct siommu_ctx *ctx;
+	char buf[64] = "hello", back[64];
+	uint64_t iova;
+
+	assert_int_equal(siommu_ctx_create(&ctx), 0);
+	assert_int_equal(siommu_ctx_set_log(ctx, SIOMMU_LOG_ERR, NULL, NULL), 0);
+	assert_int_equal(siommu_mem_create(ctx, &mem), 0);
+	assert_int_equal(siommu_mem_add_ram(mem, 0x100000, 0x100000, &ram), 0);
+	assert_int_equal(siommu_iommu_create(ctx, &caps, mem, &iommu), 0);
+	assert_int_equal(siommu_device_create(iommu, SIOMMU_RID(0, 1, 2, 3), SIOMMU_DEV_PASID, 8,
+					      &dev), 0);
+	assert_int_equal(siommu_domain_create(iommu, &dcfg, &dom), 0);
+	assert_int_equal(siommu_device_attach(dev, dom), 0);
+	assert_int_equal(siommu_pasid_attach(dev, 1, dom), 0);
+	assert_int_equal(siommu_domain_dma_map(dom, 0x100000, 0x2000,
+					       SIOMMU_PT_READ | SIOMMU_PT_WRITE, ~0ull, &iova), 0);
+	assert_int_equal(siommu_dma_write(dev, SIOMMU_NO_PASID, iova, buf, sizeof(buf)), 0);
+	assert_int_equal(siommu_dma_read(dev, 1, iova, back, sizeof(back)), 0);
+	assert_memory_equal(buf, back, sizeof(buf));
+	assert_int_equal(siommu_translate(dev, SIOMMU_NO_PASID, iova, SIOMMU_ACC_READ, &tr), 0);
+	assert_int_equal(tr.pa, 0x100000);
+	assert_int_equal(siommu_domain_dma_unmap(dom, iova, 0x2000), 0x2000);
+	assert_int_equal(siommu_dma_read(dev, SIOMMU_NO_PASID, iova, back, 8), -ENOENT);
+	assert_int_equal(siommu_fault_log_read(iommu, rec, 4), 1);
+	assert_int_equal(siommu_iommu_get_stats(iommu, &st), 0);
+	assert_int_equal(st.faults[SIOMMU_FAULT_NOT_PRESENT], 1);
+	assert_int_equal(siommu_pasid_detach(dev, 1), 0);
+	assert_int_equal(siommu_device_detach(dev), 0);
+	assert_int_equal(siommu_domain_destroy(dom), 0);
+	assert_int_equal(siommu_device_destroy(dev), 0);
+	assert_int_equal(siommu_iommu_destroy(iommu), 0);
+	assert_int_equal(siommu_mem_region_destroy(ram), 0);
+	assert_int_equal(siommu_mem_destroy(mem), 0);
+	assert_int_equal(siommu_ctx_destroy(ctx), 0);
+	return arg;
+}
+
+static void test_base_rcu_unseen_thread_drives_an_iommu(void **state)
+{
+	test_run_threads(3, call_iommu_api, NULL);
 }
 
 static void test_base_rcu_unseen_thread_calls_every_api(void **state)
@@ -144,6 +204,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base_rcu_unseen_thread_calls_every_api),
+		cmocka_unit_test(test_base_rcu_unseen_thread_drives_an_iommu),
 		cmocka_unit_test(test_base_rcu_nesting),
 		cmocka_unit_test(test_base_rcu_misuse_is_refused),
 		cmocka_unit_test(test_base_rcu_thread_exit_unregisters),
