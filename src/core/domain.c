@@ -10,15 +10,17 @@
  *      siommu_pt_gather_sync()), so no lookup that starts afterwards hits
  *      the old translation, and no walk that started before can insert it
  *      (the IOTLB's seq_begin/insert generations, see translate.c);
- *   3. the gather's table pages are queued for freeing after a grace period;
- *   4. siommu_rcu_synchronize(): every read-side section that was running
- *      at step 2 has ended.  A DMA holds one section across its translate
- *      and its copy, so every DMA that may have obtained the old translation
- *      (by a walk before step 1 or an IOTLB hit before step 2) has finished
- *      copying;
+ *   3. siommu_rcu_synchronize(): every read-side section that was running
+ *      at step 2 has ended;
+ *      A DMA holds one section across its translate and its copy, so every
+ *      DMA that may have obtained the old translation (by a walk before
+ *      step 1 or an IOTLB hit before step 2) has finished copying;
+ *   4. the gather's detached table pages are freed (steps 2 to 4 are one
+ *      siommu_pt_gather_sync(SIOMMU_PT_SYNC_WAIT) call when there are
+ *      pages);
  *   5. siommu_domain_dma_unmap() releases the IOVA; return: the caller may
  *      free or reuse the memory.
- * Skipping step 4 is the broken variant the stress test must catch
+ * Skipping step 3 is the broken variant the stress test must catch
  * (core_test_set_skip_grace()).
  *
  * Lazy unmap: steps 1, then the gather goes into the domain's flush queue
@@ -470,14 +472,26 @@ void core_test_set_skip_grace(struct siommu_domain *dom, bool skip)
 static void unmap_strict(struct siommu_domain *dom, struct siommu_pt_gather *g,
 			 bool unmapped)
 {
-	/* Steps 2 and 3: invalidate, queue the pages for after a grace period. */
-	SIOMMU_WARN_ON(siommu_pt_gather_sync(g, core_inval, dom, 0) != 0);
-	if (!unmapped)		/* no translation removed: no DMA to wait for */
-		return;
+	bool wait = unmapped;	/* no translation removed: no DMA to wait for */
+
 #if SIOMMU_TESTING_BUILD
 	if (dom->test_skip_grace)	/* deliberately broken (tests only) */
-		return;
+		wait = false;
 #endif
+	if (wait && g->head) {
+		/*
+		 * Steps 2 to 4 and the free in one call: invalidate, wait for a
+		 * grace period (every DMA that may hold the old translation has
+		 * finished), free the detached table pages before returning.
+		 */
+		SIOMMU_WARN_ON(siommu_pt_gather_sync(g, core_inval, dom,
+						     SIOMMU_PT_SYNC_WAIT) != 0);
+		return;
+	}
+	/* Steps 2 and 3: invalidate (no table pages to free, or not waiting). */
+	SIOMMU_WARN_ON(siommu_pt_gather_sync(g, core_inval, dom, 0) != 0);
+	if (!wait)
+		return;
 	siommu_debug_yield(SIOMMU_YIELD_RECLAIM);
 	/* Step 4: wait out every DMA that may hold the old translation. */
 	siommu_rcu_synchronize();

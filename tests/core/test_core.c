@@ -438,6 +438,32 @@ static void test_core_translate_iotlb_hit_and_unmap(void **state)
 	assert_int_equal(siommu_domain_destroy(p), 0);
 }
 
+/*
+ * Strict unmap frees what it detached before it returns: clear, invalidate,
+ * grace period, free (DESIGN.md §4 core), not later in a callback.
+ */
+static void test_core_strict_unmap_frees_tables_before_return(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain *p = mkdom(f, SIOMMU_DOMAIN_PAGING, SIOMMU_UNMAP_STRICT);
+	struct siommu_pt_info before, mapped, after;
+	uint64_t i;
+
+	assert_int_equal(siommu_pt_get_info(siommu_domain_pt(p), &before), 0);
+	/* 4 KiB pages over a whole 2 MiB span: one PTE page, detachable on unmap */
+	for (i = 0; i < 512; i++)
+		assert_int_equal(siommu_domain_map(p, 0x40000000 + i * PG, 0x1000000 + i * PG, PG,
+						   SIOMMU_PT_READ), 0);
+	assert_int_equal(siommu_pt_get_info(siommu_domain_pt(p), &mapped), 0);
+	assert_true(mapped.table_pages > before.table_pages);
+	assert_int_equal(siommu_domain_unmap(p, 0x40000000, 0x200000), 0x200000);
+	assert_int_equal(siommu_pt_get_info(siommu_domain_pt(p), &after), 0);
+	assert_int_equal(after.detached_pages, 0);
+	assert_int_equal(after.reclaim_pages, 0);
+	assert_int_equal(after.table_pages, mapped.table_pages - 1);
+	assert_int_equal(siommu_domain_destroy(p), 0);
+}
+
 /* PASIDs tag IOTLB entries; a replace switches tables at once. */
 static void test_core_replace_switches_translation(void **state)
 {
@@ -1165,6 +1191,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_attach_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_translate_fault_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_translate_iotlb_hit_and_unmap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_strict_unmap_frees_tables_before_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_replace_switches_translation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_external_table_and_invalidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dma_host_split_pages, setup, teardown),
