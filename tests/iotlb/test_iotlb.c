@@ -39,6 +39,12 @@ static int setup(void **state)
 	return make(state, 64, 4);
 }
 
+/* Room for every entry a test inserts, wherever the sets fall. */
+static int setup_big(void **state)
+{
+	return make(state, 1024, 4);
+}
+
 static int setup_one_set(void **state)
 {
 	return make(state, 4, 4);
@@ -424,6 +430,34 @@ static void test_iotlb_inv_range_covers_every_page_size(void **state)
 	assert_true(hit(f->tlb, 2, 0, G1 + M2 + K4));
 	assert_int_equal(stats(f->tlb).invalidations, 1);
 	assert_int_equal(stats(f->tlb).inv_entries, 3);
+}
+
+/*
+ * Consecutive pages fall in consecutive sets: a contiguous working set of up
+ * to (ways - 1) / ways of the capacity fits whole, with no conflict eviction,
+ * at any alignment (an aligned block of as many pages as there are sets
+ * takes each set once; the two partial blocks at the ends add at most one
+ * page per set each).
+ */
+static void test_iotlb_contiguous_working_set_fits(void **state)
+{
+	struct siommu_iotlb *tlb;
+	struct siommu_iotlb_config cfg = { .capacity = 512, .ways = 4 };
+	struct siommu_ctx *ctx;
+	uint64_t base, i;
+
+	assert_int_equal(siommu_ctx_create(&ctx), 0);
+	assert_int_equal(siommu_iotlb_create(ctx, &cfg, &tlb), 0);
+	for (base = 0x7f000000; base < 0x7f000000 + 3 * 0x100000; base += 0x100000 + 0x5000) {
+		assert_int_equal(siommu_iotlb_inv_all(tlb), 0);
+		for (i = 0; i < 384; i++)
+			assert_int_equal(ins(tlb, 7, 0, base + i * K4, i * K4, 12, 1), 0);
+		for (i = 0; i < 384; i++)
+			assert_true(hit(tlb, 7, 0, base + i * K4));
+	}
+	assert_int_equal(stats(tlb).evictions, 0);
+	siommu_iotlb_destroy(tlb);
+	assert_int_equal(siommu_ctx_destroy(ctx), 0);
 }
 
 /* A range large enough to take the scan path removes the same entries. */
@@ -861,7 +895,8 @@ int main(void)
 		cmocka_unit_test(test_iotlb_direct_mapped),
 		cmocka_unit_test_setup_teardown(test_iotlb_inv_range_covers_every_page_size,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_iotlb_inv_range_large_scans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iotlb_inv_range_large_scans, setup_big, teardown),
+		cmocka_unit_test(test_iotlb_contiguous_working_set_fits),
 		cmocka_unit_test_setup_teardown(test_iotlb_inv_range_pasid_any, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iotlb_inv_pasid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iotlb_inv_domain, setup, teardown),
