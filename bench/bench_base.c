@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <urcu/urcu-bp.h>
 
@@ -92,6 +93,7 @@ struct gp_arg {
 	bool bp;
 	double hold_ns;		/* time each read-side section lasts */
 	volatile bool stop;
+	int running;		/* atomic: the reader has entered its first section */
 };
 
 static void spin_ns(double ns)
@@ -112,10 +114,12 @@ static void *gp_reader(void *p)
 	while (!__atomic_load_n(&a->stop, __ATOMIC_RELAXED)) {
 		if (a->bp) {
 			urcu_bp_read_lock();
+			__atomic_store_n(&a->running, 1, __ATOMIC_RELEASE);
 			spin_ns(a->hold_ns);
 			urcu_bp_read_unlock();
 		} else {
 			siommu_rcu_read_lock();
+			__atomic_store_n(&a->running, 1, __ATOMIC_RELEASE);
 			spin_ns(a->hold_ns);
 			siommu_rcu_read_unlock();
 		}
@@ -134,6 +138,9 @@ static double measure_gp(struct bench_run *br, bool bp, double hold_ns)
 
 	if (pthread_create(&tid, NULL, gp_reader, &a))
 		return -1;
+	/* time grace periods only once the reader is at work */
+	while (!__atomic_load_n(&a.running, __ATOMIC_ACQUIRE))
+		sched_yield();
 	start = bench_now_ns();
 	deadline = start + bench_seconds(br) * 1e9;
 	do {
