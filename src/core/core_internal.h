@@ -146,6 +146,8 @@ struct core_fq {
 	struct siommu_mutex lock;		/* protects fields marked [Q] */
 	struct cds_list_head entries;		/* [Q] oldest first */
 	uint32_t count;				/* [Q] */
+	struct cds_list_head spare;		/* [Q] drained entries kept for reuse */
+	uint32_t nr_spare;			/* [Q] at most batch */
 	uint64_t oldest_ns;			/* [Q] enqueue time of the first entry */
 	uint32_t batch;				/* immutable */
 	uint64_t timeout_ns;			/* immutable */

@@ -44,6 +44,8 @@
 
 #include "core/core_internal.h"
 
+static void fq_spare_free(struct siommu_domain *dom);
+
 #define CORE_FQ_DEFAULT_BATCH	256
 #define CORE_FQ_DEFAULT_MS	10
 #define CORE_DOMID_MAX		0xfffffffeu	/* 0xffffffff is the IOTLB's ANY */
@@ -275,6 +277,7 @@ have_table:
 	dom->unmap_mode = cfg->unmap_mode;
 	siommu_mutex_init(&dom->fq.lock, "core.fq", SIOMMU_RANK_CORE_FQ);
 	CDS_INIT_LIST_HEAD(&dom->fq.entries);
+	CDS_INIT_LIST_HEAD(&dom->fq.spare);
 	dom->fq.batch = cfg->fq_batch ? cfg->fq_batch : CORE_FQ_DEFAULT_BATCH;
 	dom->fq.timeout_ns = (uint64_t)(cfg->fq_timeout_ms ? cfg->fq_timeout_ms :
 					CORE_FQ_DEFAULT_MS) * 1000000ull;
@@ -298,6 +301,7 @@ SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
 	dom->ias_lg2 = iommu->caps.oas_lg2;	/* identity: out = in */
 	siommu_mutex_init(&dom->lock, "core.domain", SIOMMU_RANK_CORE_DOMAIN);
 	CDS_INIT_LIST_HEAD(&dom->fq.entries);
+	CDS_INIT_LIST_HEAD(&dom->fq.spare);
 	siommu_mutex_init(&dom->maps_lock, "core.maps", SIOMMU_RANK_CORE_MAPS);
 	RB_INIT(&dom->maps);
 	dom->track_maps = cfg->type == SIOMMU_DOMAIN_PAGING && iommu->mem;
@@ -363,6 +367,7 @@ SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom)
 
 	if (dom->type == SIOMMU_DOMAIN_PAGING) {
 		core_fq_drain(dom);
+		fq_spare_free(dom);
 		/* DMA that loaded @dom before its last detach has finished. */
 #if SIOMMU_TESTING_BUILD
 		if (!dom->test_skip_grace)	/* tests: the broken variant */
@@ -497,9 +502,19 @@ static void unmap_strict(struct siommu_domain *dom, struct siommu_pt_gather *g,
 	siommu_rcu_synchronize();
 }
 
-static void fq_entry_free(struct core_fq_entry *e)
+/*
+ * Drained entries are kept for reuse (up to a batch), so that a lazy unmap
+ * allocates nothing once the queue has cycled: Linux's flush queues are
+ * preallocated rings for the same reason.
+ */
+static void fq_spare_free(struct siommu_domain *dom)
 {
-	siommu_free(e);
+	struct core_fq_entry *e, *tmp;
+
+	cds_list_for_each_entry_safe(e, tmp, &dom->fq.spare, node)
+		siommu_free(e);
+	CDS_INIT_LIST_HEAD(&dom->fq.spare);
+	dom->fq.nr_spare = 0;
 }
 
 void core_fq_drain(struct siommu_domain *dom)
@@ -531,16 +546,32 @@ void core_fq_drain(struct siommu_domain *dom)
 		/* The IOTLB no longer translates it: the IOVA may be reused. */
 		if (e->release_iova)	/* a racing second unmap's free is refused */
 			siommu_iova_free(dom->iovas, e->iova);
-		fq_entry_free(e);
 	}
+	/* Keep up to a batch of entries for the next unmaps; free the rest. */
+	siommu_mutex_lock(&dom->fq.lock);
+	cds_list_for_each_entry_safe(e, tmp, &list, node) {
+		if (dom->fq.nr_spare < dom->fq.batch) {
+			cds_list_move(&e->node, &dom->fq.spare);
+			dom->fq.nr_spare++;
+		} else {
+			cds_list_del(&e->node);
+			siommu_free(e);
+		}
+	}
+	siommu_mutex_unlock(&dom->fq.lock);
 	siommu_stats_inc(dom->iommu->stats, CORE_STAT_FQ_BATCHES);
 	siommu_stats_add(dom->iommu->stats, CORE_STAT_FQ_ENTRIES, n);
 }
 
-/* Returns true if the queue must be drained now.  Takes ownership of @e. */
-static bool fq_enqueue(struct siommu_domain *dom, struct core_fq_entry *e,
-		       bool *wake)
+/*
+ * Queue what a lazy unmap gathered in @g (copied: a gather is plain values).
+ * Returns 1 if the queue must be drained now, 0, or -ENOMEM (nothing
+ * queued: the caller finishes the unmap strictly).
+ */
+static int fq_enqueue(struct siommu_domain *dom, const struct siommu_pt_gather *g,
+		      uint64_t iova, uint64_t size, bool release_iova, bool *wake)
 {
+	struct core_fq_entry *e = NULL;
 	bool drain;
 
 	/*
@@ -549,6 +580,21 @@ static bool fq_enqueue(struct siommu_domain *dom, struct core_fq_entry *e,
 	 * so an enqueue reads the clock only for the first entry.
 	 */
 	siommu_mutex_lock(&dom->fq.lock);
+	if (siommu_unlikely(cds_list_empty(&dom->fq.spare))) {
+		siommu_mutex_unlock(&dom->fq.lock);
+		e = siommu_malloc(sizeof(*e));	/* until the queue has cycled once */
+		if (!e)
+			return -ENOMEM;
+		siommu_mutex_lock(&dom->fq.lock);
+	} else {
+		e = cds_list_first_entry(&dom->fq.spare, struct core_fq_entry, node);
+		cds_list_del(&e->node);
+		dom->fq.nr_spare--;
+	}
+	e->g = *g;
+	e->iova = iova;
+	e->size = size;
+	e->release_iova = release_iova;	/* Step 5 waits for the drain. */
 	*wake = dom->fq.count == 0;
 	if (*wake)
 		dom->fq.oldest_ns = core_now_ns();
@@ -622,33 +668,26 @@ static int64_t domain_unmap(struct siommu_domain *dom, uint64_t iova,
 			    uint64_t size, bool release_iova)
 {
 	struct siommu_iommu *iommu = dom->iommu;
-	struct core_fq_entry *e = NULL;
-	struct siommu_pt_gather g, *gp = &g;
+	struct siommu_pt_gather g;
 	bool wake = false;
 	int64_t n;
+	int q = -ENOMEM;
 
-	if (dom->unmap_mode == SIOMMU_UNMAP_LAZY) {
-		e = siommu_zalloc(sizeof(*e));
-		if (e)
-			gp = &e->g;	/* unmap straight into the queue entry */
-	}
 	/* Step 1: clear the entries. */
-	n = unmap_clear(dom, iova, size, gp, true);
-	if (n < 0) {
-		siommu_free(e);
+	n = unmap_clear(dom, iova, size, &g, true);
+	if (n < 0)
 		return n;
-	}
-	if (e) {
-		e->iova = iova;
-		e->size = size;
-		e->release_iova = release_iova;	/* Step 5 waits for the drain. */
-		if (fq_enqueue(dom, e, &wake))
+	if (dom->unmap_mode == SIOMMU_UNMAP_LAZY)
+		q = fq_enqueue(dom, &g, iova, size, release_iova, &wake);
+	if (q >= 0) {
+		if (q)
 			core_fq_drain(dom);
 		else if (wake)
 			core_flusher_kick(iommu);
 		siommu_stats_inc(iommu->stats, CORE_STAT_UNMAPS_LAZY);
 	} else {
-		unmap_strict(dom, gp, n > 0);
+		/* STRICT, or LAZY without memory for a queue entry: strictly. */
+		unmap_strict(dom, &g, n > 0);
 		/* Step 5: no DMA can use the translation: the IOVA may be reused. */
 		if (release_iova)	/* a racing second unmap's free is refused */
 			siommu_iova_free(dom->iovas, iova);

@@ -464,6 +464,33 @@ static void test_core_strict_unmap_frees_tables_before_return(void **state)
 	assert_int_equal(siommu_domain_destroy(p), 0);
 }
 
+/* Once its flush queue has cycled, a lazy unmap allocates nothing. */
+static void test_core_lazy_unmap_reuses_queue_entries(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain_cfg cfg = {
+		.type = SIOMMU_DOMAIN_PAGING, .fmt = SIOMMU_PT_FMT_X86_64,
+		.unmap_mode = SIOMMU_UNMAP_LAZY, .fq_batch = 8,
+	};
+	struct siommu_domain *p = NULL;
+	unsigned int round, i;
+
+	if (!siommu_testing_build())
+		skip();
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &p), 0);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 8; i++)
+			assert_int_equal(siommu_domain_map(p, 0x100000 + i * PG, 0x200000 + i * PG,
+							   PG, SIOMMU_PT_READ), 0);
+		assert_int_equal(siommu_test_fail_nth(0), 0);	/* counts from here */
+		for (i = 0; i < 8; i++)
+			assert_int_equal(siommu_domain_unmap(p, 0x100000 + i * PG, PG), PG);
+		if (round > 0)	/* the first round fills the spare list */
+			assert_int_equal(siommu_test_alloc_count(), 0);
+	}
+	assert_int_equal(siommu_domain_destroy(p), 0);
+}
+
 /* PASIDs tag IOTLB entries; a replace switches tables at once. */
 static void test_core_replace_switches_translation(void **state)
 {
@@ -1192,6 +1219,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_translate_fault_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_translate_iotlb_hit_and_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_strict_unmap_frees_tables_before_return, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_lazy_unmap_reuses_queue_entries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_replace_switches_translation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_external_table_and_invalidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dma_host_split_pages, setup, teardown),
