@@ -20,11 +20,11 @@
 #include <softiommu/mem.h>
 
 #include "run.h"
+#include "verbs.h"
 
 #define IOMMU_TYPE	"iommu"
 #define DEV_TYPE	"device"
 #define DOMAIN_TYPE	"domain"
-#define MEM_TYPE	"mem"
 #define CLI_PASIDS	64		/* PASIDs a device may have attached in a run */
 #define DATA_MAX	4096u
 #define FAULTS_MAX	64u
@@ -54,14 +54,6 @@ struct cli_domain {
 static const char *const type_names[] = { "blocked", "identity", "paging", NULL };
 static const char *const mode_names[] = { "strict", "lazy", NULL };
 
-/*
- * The memory map of a mem-create object.  verbs_mem.c's object starts with
- * its struct siommu_mem pointer; that is all this file relies on.
- */
-static struct siommu_mem *mem_of(void *obj)
-{
-	return *(struct siommu_mem **)obj;
-}
 
 static const char *size_name(unsigned int lg2)
 {
@@ -168,11 +160,11 @@ static int verb_iommu_create(struct run_ctx *rc, struct run_cmd *cmd)
 	    run_arg_u64_opt(rc, cmd, "fault-rate", &rate, 0))
 		return RUN_EUSAGE;
 	if (run_arg_has(cmd, "mem")) {
-		void *m = run_obj_arg(rc, cmd, "mem", MEM_TYPE);
+		void *m = run_obj_arg(rc, cmd, "mem", RUN_MEM_TYPE);
 
 		if (!m)
 			return RUN_EUSAGE;
-		mem = mem_of(m);
+		mem = run_mem_of(m);
 	}
 	if (ias > 64 || oas > 64 || pb > 64 || cap > UINT32_MAX || ways > UINT32_MAX ||
 	    flog > UINT32_MAX || rate > UINT32_MAX)

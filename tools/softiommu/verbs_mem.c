@@ -19,8 +19,9 @@
 #include <softiommu/mem.h>
 
 #include "run.h"
+#include "verbs.h"
 
-#define MEM_TYPE	"mem"
+#define MEM_TYPE	RUN_MEM_TYPE
 #define REGION_TYPE	"mem-region"
 #define DATA_MAX	256u		/* bytes a read or write may move */
 #define REGS_MAX	4096u		/* the register file's largest size */
@@ -33,6 +34,11 @@ struct cli_mem {
 	struct run_ctx *rc;
 	struct cli_region *regions;		/* to name regions in messages */
 };
+
+struct siommu_mem *run_mem_of(void *obj)
+{
+	return ((struct cli_mem *)obj)->mem;
+}
 
 struct cli_region {
 	struct cli_region *next;
