@@ -303,6 +303,58 @@ int run_arg_enum(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
 	return run_arg_enum_opt(rc, cmd, key, names, v, 0);
 }
 
+int run_arg_letters(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
+		    const char *letters, const char *def, unsigned int *bits)
+{
+	char spaced[64];
+	const char *s, *p;
+	size_t i, n = 0;
+
+	if (run_arg_str_opt(rc, cmd, key, &s, def))
+		return RUN_EUSAGE;
+	*bits = 0;
+	for (; *s; s++) {
+		p = strchr(letters, *s);
+		if (!p) {
+			for (i = 0; letters[i] && n + 3 < sizeof(spaced); i++) {
+				spaced[n++] = letters[i];
+				spaced[n++] = ' ';
+			}
+			spaced[n ? n - 1 : 0] = '\0';
+			return run_error(rc, cmd, "%s: letters %s, got '%c'", key, spaced, *s);
+		}
+		*bits |= 1u << (p - letters);
+	}
+	return 0;
+}
+
+void run_result_letters(struct run_ctx *rc, const char *key, const char *letters,
+			unsigned int bits)
+{
+	char buf[33];
+	unsigned int i, n = 0;
+
+	for (i = 0; letters[i] && i < 32; i++)
+		if (bits & (1u << i))
+			buf[n++] = letters[i];
+	buf[n] = '\0';
+	run_result(rc, key, "%s", n ? buf : "-");
+}
+
+const char *run_pgsize_name(int lg2)
+{
+	switch (lg2) {
+	case 12:
+		return "4K";
+	case 21:
+		return "2M";
+	case 30:
+		return "1G";
+	default:
+		return NULL;
+	}
+}
+
 /* ---- objects ---- */
 
 void *run_obj_find(struct run_ctx *rc, const char *type, const char *name)

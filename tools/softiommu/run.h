@@ -82,6 +82,20 @@ int run_arg_enum_opt(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
 		     const char *const *names, int *v, int def);
 bool run_arg_has(struct run_cmd *cmd, const char *key);
 
+/*
+ * Flag letters: @letters[i] names bit i ("rwcnmp" for SIOMMU_PT_*, "rwxp"
+ * for access types).  run_arg_letters() parses key=LETTERS (or @def when the
+ * key is absent) into *@bits: 0 or RUN_EUSAGE.  run_result_letters() adds
+ * key=LETTERS of the set bits, "-" when none.
+ */
+int run_arg_letters(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
+		    const char *letters, const char *def, unsigned int *bits);
+void run_result_letters(struct run_ctx *rc, const char *key, const char *letters,
+			unsigned int bits);
+
+/* "4K", "2M", "1G" for a page size of 2^12, 2^21, 2^30 bytes; NULL otherwise. */
+const char *run_pgsize_name(int lg2);
+
 /* Parse a number as the language does.  Returns 0 or -EINVAL. */
 int run_parse_u64(const char *s, uint64_t *v);
 

@@ -23,6 +23,9 @@
 #include "verbs.h"
 
 #define IOMMU_TYPE	"iommu"
+/* SIOMMU_PT_* bits and SIOMMU_ACC_* bits, in order */
+#define PROT_LETTERS	"rwcnmp"
+#define ACCESS_LETTERS	"rwxp"
 #define DEV_TYPE	"device"
 #define DOMAIN_TYPE	"domain"
 #define CLI_PASIDS	64		/* PASIDs a device may have attached in a run */
@@ -55,68 +58,9 @@ static const char *const type_names[] = { "blocked", "identity", "paging", NULL 
 static const char *const mode_names[] = { "strict", "lazy", NULL };
 
 
-static const char *size_name(unsigned int lg2)
-{
-	switch (lg2) {
-	case 12:
-		return "4K";
-	case 21:
-		return "2M";
-	case 30:
-		return "1G";
-	default:
-		return "?";
-	}
-}
 
-static void result_prot(struct run_ctx *rc, const char *key, unsigned int prot)
-{
-	static const char letters[] = "rwcnmp";
-	char buf[8];
-	unsigned int i, n = 0;
 
-	for (i = 0; i < 6; i++)
-		if (prot & (1u << i))
-			buf[n++] = letters[i];
-	buf[n] = 0;
-	run_result(rc, key, "%s", n ? buf : "-");
-}
 
-/* A string of letters: r w c n m p (the SIOMMU_PT_* bits in order). */
-static int arg_prot(struct run_ctx *rc, struct run_cmd *cmd, unsigned int *prot)
-{
-	static const char letters[] = "rwcnmp";
-	const char *s, *p;
-
-	if (run_arg_str_opt(rc, cmd, "prot", &s, "rw"))
-		return RUN_EUSAGE;
-	*prot = 0;
-	for (; *s; s++) {
-		p = strchr(letters, *s);
-		if (!p)
-			return run_error(rc, cmd, "prot: letters r w c n m p, got '%c'", *s);
-		*prot |= 1u << (p - letters);
-	}
-	return 0;
-}
-
-/* r, w, x, p letters: SIOMMU_ACC_READ, WRITE, EXEC, PRIV. */
-static int arg_access(struct run_ctx *rc, struct run_cmd *cmd, unsigned int *acc)
-{
-	static const char letters[] = "rwxp";
-	const char *s, *p;
-
-	if (run_arg_str_opt(rc, cmd, "access", &s, "r"))
-		return RUN_EUSAGE;
-	*acc = 0;
-	for (; *s; s++) {
-		p = strchr(letters, *s);
-		if (!p)
-			return run_error(rc, cmd, "access: letters r w x p, got '%c'", *s);
-		*acc |= 1u << (p - letters);
-	}
-	return 0;
-}
 
 static int arg_pasid(struct run_ctx *rc, struct run_cmd *cmd, uint32_t *pasid)
 {
@@ -495,7 +439,8 @@ static int verb_map(struct run_ctx *rc, struct run_cmd *cmd)
 	unsigned int prot;
 
 	if (!cdom || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "pa", &pa) ||
-	    run_arg_u64(rc, cmd, "size", &size) || arg_prot(rc, cmd, &prot))
+	    run_arg_u64(rc, cmd, "size", &size) ||
+	    run_arg_letters(rc, cmd, "prot", PROT_LETTERS, "rw", &prot))
 		return RUN_EUSAGE;
 	return siommu_domain_map(cdom->dom, iova, pa, size, prot);
 }
@@ -523,7 +468,8 @@ static int verb_dma_map(struct run_ctx *rc, struct run_cmd *cmd)
 	int ret;
 
 	if (!cdom || run_arg_u64(rc, cmd, "pa", &pa) || run_arg_u64(rc, cmd, "size", &size) ||
-	    run_arg_u64_opt(rc, cmd, "limit", &limit, UINT64_MAX) || arg_prot(rc, cmd, &prot))
+	    run_arg_u64_opt(rc, cmd, "limit", &limit, UINT64_MAX) ||
+	    run_arg_letters(rc, cmd, "prot", PROT_LETTERS, "rw", &prot))
 		return RUN_EUSAGE;
 	ret = siommu_domain_dma_map(cdom->dom, pa, size, prot, limit, &iova);
 	if (ret)
@@ -654,14 +600,14 @@ static int verb_translate(struct run_ctx *rc, struct run_cmd *cmd)
 	int ret;
 
 	if (!cd || arg_pasid(rc, cmd, &pasid) || run_arg_u64(rc, cmd, "iova", &iova) ||
-	    arg_access(rc, cmd, &access))
+	    run_arg_letters(rc, cmd, "access", ACCESS_LETTERS, "r", &access))
 		return RUN_EUSAGE;
 	ret = siommu_translate(cd->dev, pasid, iova, access, &t);
 	if (ret)
 		return ret;
 	run_result(rc, "pa", "0x%" PRIx64, t.pa);
-	run_result(rc, "size", "%s", size_name(t.pgsize_lg2));
-	result_prot(rc, "prot", t.prot);
+	run_result(rc, "size", "%s", run_pgsize_name((int)t.pgsize_lg2) ?: "?");
+	run_result_letters(rc, "prot", PROT_LETTERS, t.prot);
 	run_result(rc, "hit", "%s", t.iotlb_hit ? "yes" : "no");
 	return 0;
 }

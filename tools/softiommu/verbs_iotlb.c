@@ -51,19 +51,6 @@ static int arg_id(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
 	return 0;
 }
 
-static const char *size_name(unsigned int lg2)
-{
-	switch (lg2) {
-	case 12:
-		return "4K";
-	case 21:
-		return "2M";
-	case 30:
-		return "1G";
-	default:
-		return "?";
-	}
-}
 
 static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 {
@@ -126,7 +113,7 @@ static int verb_lookup(struct run_ctx *rc, struct run_cmd *cmd)
 	run_result(rc, "hit", "yes");
 	run_result(rc, "addr", "0x%" PRIx64, e.addr + (iova - e.iova));
 	run_result(rc, "page", "0x%" PRIx64, e.iova);
-	run_result(rc, "size", "%s", size_name(e.size_lg2));
+	run_result(rc, "size", "%s", run_pgsize_name((int)e.size_lg2) ?: "?");
 	run_result(rc, "prot", "0x%x", e.prot);
 	return 0;
 }
@@ -299,7 +286,7 @@ static int dump_fn(void *opaque, uint32_t dom, uint32_t pasid,
 
 	run_print(a->rc, "  dom=%" PRIu32 " pasid=%" PRIu32 " iova=0x%" PRIx64
 		  " size=%s addr=0x%" PRIx64 " prot=0x%x",
-		  dom, pasid, e->iova, size_name(e->size_lg2), e->addr, e->prot);
+		  dom, pasid, e->iova, run_pgsize_name((int)e->size_lg2) ?: "?", e->addr, e->prot);
 	a->n++;
 	return 0;
 }

@@ -20,6 +20,10 @@
 
 #include "run.h"
 
+/* SIOMMU_PT_* bits and SIOMMU_PT_ACC_* bits, in order */
+#define PROT_LETTERS	"rwcnmp"
+#define ACCESS_LETTERS	"rwxp"
+
 #define PT_TYPE		"pt"
 #define PT_CLI_PHYS	0x10000000ull
 #define PT_MAX_BITS	4096
@@ -38,50 +42,8 @@ static void pt_obj_destroy(void *obj)
 	free(p);
 }
 
-static const char *size_name(int lg2)
-{
-	switch (lg2) {
-	case 12:
-		return "4K";
-	case 21:
-		return "2M";
-	case 30:
-		return "1G";
-	default:
-		return "none";
-	}
-}
 
-static int arg_prot(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
-		    unsigned int *prot, const char *def)
-{
-	static const char letters[] = "rwcnmp";
-	const char *s, *p;
 
-	if (run_arg_str_opt(rc, cmd, key, &s, def))
-		return RUN_EUSAGE;
-	*prot = 0;
-	for (; *s; s++) {
-		p = strchr(letters, *s);
-		if (!p)
-			return run_error(rc, cmd, "%s: letters r w c n m p, got '%c'", key, *s);
-		*prot |= 1u << (p - letters);	/* the SIOMMU_PT_* bit order */
-	}
-	return 0;
-}
-
-static void result_prot(struct run_ctx *rc, const char *key, unsigned int prot)
-{
-	static const char letters[] = "rwcnmp";
-	char buf[8];
-	unsigned int i, n = 0;
-
-	for (i = 0; i < 6; i++)
-		if (prot & (1u << i))
-			buf[n++] = letters[i];
-	buf[n] = 0;
-	run_result(rc, key, "%s", n ? buf : "-");
-}
 
 static int arg_pgsizes(struct run_ctx *rc, struct run_cmd *cmd, uint64_t *bitmap)
 {
@@ -189,7 +151,8 @@ static int verb_map(struct run_ctx *rc, struct run_cmd *cmd)
 	unsigned int prot;
 
 	if (!p || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "pa", &pa) ||
-	    run_arg_u64(rc, cmd, "size", &size) || arg_prot(rc, cmd, "prot", &prot, "rw"))
+	    run_arg_u64(rc, cmd, "size", &size) ||
+	    run_arg_letters(rc, cmd, "prot", PROT_LETTERS, "rw", &prot))
 		return RUN_EUSAGE;
 	return siommu_pt_map(p->pt, iova, pa, size, prot);
 }
@@ -261,31 +224,23 @@ static int verb_iova_to_phys(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_translate(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	static const char letters[] = "rwxp";
 	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
 	struct siommu_pt_xlate x;
-	unsigned int access = 0;
-	const char *s, *c;
+	unsigned int access;
 	uint64_t iova;
 	int ret;
 
 	if (!p || run_arg_u64(rc, cmd, "iova", &iova) ||
-	    run_arg_str_opt(rc, cmd, "access", &s, "r"))
+	    run_arg_letters(rc, cmd, "access", ACCESS_LETTERS, "r", &access))
 		return RUN_EUSAGE;
-	for (; *s; s++) {
-		c = strchr(letters, *s);
-		if (!c)
-			return run_error(rc, cmd, "access: letters r w x p, got '%c'", *s);
-		access |= 1u << (c - letters);
-	}
 	siommu_read_lock();
 	ret = siommu_pt_translate_rcu(p->pt, iova, access, &x);
 	siommu_read_unlock();
 	if (ret)
 		return ret;
 	run_result(rc, "pa", "0x%" PRIx64, x.pa);
-	run_result(rc, "size", "%s", size_name((int)x.pgsize_lg2));
-	result_prot(rc, "prot", x.prot);
+	run_result(rc, "size", "%s", run_pgsize_name((int)x.pgsize_lg2) ?: "none");
+	run_result_letters(rc, "prot", PROT_LETTERS, x.prot);
 	return 0;
 }
 
@@ -303,7 +258,7 @@ static int verb_walk(struct run_ctx *rc, struct run_cmd *cmd)
 	if (ret)
 		return ret;
 	run_result(rc, "leaf", "%s", w.leaf_level < 0 ? "none" :
-		   size_name(12 + 9 * w.leaf_level));
+		   run_pgsize_name(12 + 9 * w.leaf_level) ?: "none");
 	for (l = (int)w.levels - 1; l >= w.last_level; l--) {
 		snprintf(key, sizeof(key), "l%d", l);
 		run_result(rc, key, "0x%016" PRIx64, w.entry[l]);
@@ -322,7 +277,7 @@ static int verb_level(struct run_ctx *rc, struct run_cmd *cmd)
 	lvl = siommu_pt_lookup_level(p->pt, iova);
 	if (lvl < 0)
 		return lvl;
-	run_result(rc, "level", "%s", size_name(lvl));
+	run_result(rc, "level", "%s", run_pgsize_name(lvl) ?: "none");
 	return 0;
 }
 
