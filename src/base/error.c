@@ -36,7 +36,7 @@ static const struct {
 	{ ERANGE,	"ERANGE",	"Out of range" },
 	{ EDEADLK,	"EDEADLK",	"Would deadlock" },
 	{ ENAMETOOLONG,	"ENAMETOOLONG",	"Name too long" },
-	{ ENOSYS,	"ENOSYS",	"Function not implemented" },
+	{ ENOSYS,	"ENOSYS",	"No such function" },
 	{ ENOTEMPTY,	"ENOTEMPTY",	"Not empty" },
 	{ ENODATA,	"ENODATA",	"No data available" },
 	{ ETIME,	"ETIME",	"Timer expired" },
