@@ -34,40 +34,40 @@ static void *call_every_api(void *arg)
 	int logs = 0, traces = 0, err;
 	char buf[256], sb[256];
 
-	assert_non_null(siommu_version());
-	assert_non_null(siommu_strerror(-EINVAL));
-	assert_non_null(siommu_errname(-EINVAL));
-	assert_int_equal(siommu_errname_parse("EBUSY", &err), 0);
+	thread_assert_non_null(siommu_version());
+	thread_assert_non_null(siommu_strerror(-EINVAL));
+	thread_assert_non_null(siommu_errname(-EINVAL));
+	thread_assert_int_equal(siommu_errname_parse("EBUSY", &err), 0);
 
-	assert_false(siommu_read_ongoing());
+	thread_assert_false(siommu_read_ongoing());
 	siommu_read_lock();
-	assert_true(siommu_read_ongoing());
+	thread_assert_true(siommu_read_ongoing());
 	siommu_read_unlock();
-	assert_int_equal(siommu_synchronize(), 0);
+	thread_assert_int_equal(siommu_synchronize(), 0);
 
-	assert_int_equal(siommu_ctx_create(&ctx), 0);
-	assert_int_equal(siommu_ctx_set_log(ctx, SIOMMU_LOG_DEBUG, log_sink, &logs), 0);
+	thread_assert_int_equal(siommu_ctx_create(&ctx), 0);
+	thread_assert_int_equal(siommu_ctx_set_log(ctx, SIOMMU_LOG_DEBUG, log_sink, &logs), 0);
 	siommu_log(ctx, SIOMMU_LOG_INFO, "hello %d", 1);
-	assert_int_equal(logs, 1);
-	assert_string_equal(siommu_log_level_name(SIOMMU_LOG_INFO), "info");
-	assert_int_equal(siommu_log_level_parse("debug", &lvl), 0);
-	assert_int_equal(siommu_ctx_set_trace(ctx, trace_sink, &traces), 0);
-	assert_int_equal(siommu_trace_emit(ctx, &ev), 0);
-	assert_int_equal(traces, 1);
-	assert_string_equal(siommu_trace_type_name(SIOMMU_TRACE_MAP), "map");
-	assert_true(siommu_trace_format(&ev, buf, sizeof(buf)) > 0);
-	assert_true(siommu_trace_format_line(&rec, buf, sizeof(buf)) > 0);
-	assert_int_equal(siommu_trace_parse_line(buf, &back, sb, sizeof(sb)), 0);
+	thread_assert_int_equal(logs, 1);
+	thread_assert_string_equal(siommu_log_level_name(SIOMMU_LOG_INFO), "info");
+	thread_assert_int_equal(siommu_log_level_parse("debug", &lvl), 0);
+	thread_assert_int_equal(siommu_ctx_set_trace(ctx, trace_sink, &traces), 0);
+	thread_assert_int_equal(siommu_trace_emit(ctx, &ev), 0);
+	thread_assert_int_equal(traces, 1);
+	thread_assert_string_equal(siommu_trace_type_name(SIOMMU_TRACE_MAP), "map");
+	thread_assert_true(siommu_trace_format(&ev, buf, sizeof(buf)) > 0);
+	thread_assert_true(siommu_trace_format_line(&rec, buf, sizeof(buf)) > 0);
+	thread_assert_int_equal(siommu_trace_parse_line(buf, &back, sb, sizeof(sb)), 0);
 
 	(void)siommu_testing_build();
 	err = siommu_test_fail_nth(0);
-	assert_true(err == 0 || err == -EOPNOTSUPP);
-	assert_true(siommu_test_alloc_count() >= 0 || siommu_test_alloc_count() == -EOPNOTSUPP);
+	thread_assert_true(err == 0 || err == -EOPNOTSUPP);
+	thread_assert_true(siommu_test_alloc_count() >= 0 || siommu_test_alloc_count() == -EOPNOTSUPP);
 	err = siommu_test_yield(0);
-	assert_true(err == 0 || err == -EOPNOTSUPP);
+	thread_assert_true(err == 0 || err == -EOPNOTSUPP);
 
-	assert_int_equal(siommu_ctx_destroy(ctx), 0);
-	assert_int_equal(siommu_thread_release(), 0);
+	thread_assert_int_equal(siommu_ctx_destroy(ctx), 0);
+	thread_assert_int_equal(siommu_thread_release(), 0);
 	/* after release, the library registers the thread again on demand */
 	siommu_read_lock();
 	siommu_read_unlock();
@@ -96,36 +96,36 @@ static void *call_iommu_api(void *arg)
 	char buf[64] = "hello", back[64];
 	uint64_t iova;
 
-	assert_int_equal(siommu_ctx_create(&ctx), 0);
-	assert_int_equal(siommu_ctx_set_log(ctx, SIOMMU_LOG_ERR, NULL, NULL), 0);
-	assert_int_equal(siommu_mem_create(ctx, &mem), 0);
-	assert_int_equal(siommu_mem_add_ram(mem, 0x100000, 0x100000, &ram), 0);
-	assert_int_equal(siommu_iommu_create(ctx, &caps, mem, &iommu), 0);
-	assert_int_equal(siommu_device_create(iommu, SIOMMU_RID(0, 1, 2, 3), SIOMMU_DEV_PASID, 8,
+	thread_assert_int_equal(siommu_ctx_create(&ctx), 0);
+	thread_assert_int_equal(siommu_ctx_set_log(ctx, SIOMMU_LOG_ERR, NULL, NULL), 0);
+	thread_assert_int_equal(siommu_mem_create(ctx, &mem), 0);
+	thread_assert_int_equal(siommu_mem_add_ram(mem, 0x100000, 0x100000, &ram), 0);
+	thread_assert_int_equal(siommu_iommu_create(ctx, &caps, mem, &iommu), 0);
+	thread_assert_int_equal(siommu_device_create(iommu, SIOMMU_RID(0, 1, 2, 3), SIOMMU_DEV_PASID, 8,
 					      &dev), 0);
-	assert_int_equal(siommu_domain_create(iommu, &dcfg, &dom), 0);
-	assert_int_equal(siommu_device_attach(dev, dom), 0);
-	assert_int_equal(siommu_pasid_attach(dev, 1, dom), 0);
-	assert_int_equal(siommu_domain_dma_map(dom, 0x100000, 0x2000,
+	thread_assert_int_equal(siommu_domain_create(iommu, &dcfg, &dom), 0);
+	thread_assert_int_equal(siommu_device_attach(dev, dom), 0);
+	thread_assert_int_equal(siommu_pasid_attach(dev, 1, dom), 0);
+	thread_assert_int_equal(siommu_domain_dma_map(dom, 0x100000, 0x2000,
 					       SIOMMU_PT_READ | SIOMMU_PT_WRITE, ~0ull, &iova), 0);
-	assert_int_equal(siommu_dma_write(dev, SIOMMU_NO_PASID, iova, buf, sizeof(buf)), 0);
-	assert_int_equal(siommu_dma_read(dev, 1, iova, back, sizeof(back)), 0);
-	assert_memory_equal(buf, back, sizeof(buf));
-	assert_int_equal(siommu_translate(dev, SIOMMU_NO_PASID, iova, SIOMMU_ACC_READ, &tr), 0);
-	assert_int_equal(tr.pa, 0x100000);
-	assert_int_equal(siommu_domain_dma_unmap(dom, iova, 0x2000), 0x2000);
-	assert_int_equal(siommu_dma_read(dev, SIOMMU_NO_PASID, iova, back, 8), -ENOENT);
-	assert_int_equal(siommu_fault_log_read(iommu, rec, 4), 1);
-	assert_int_equal(siommu_iommu_get_stats(iommu, &st), 0);
-	assert_int_equal(st.faults[SIOMMU_FAULT_NOT_PRESENT], 1);
-	assert_int_equal(siommu_pasid_detach(dev, 1), 0);
-	assert_int_equal(siommu_device_detach(dev), 0);
-	assert_int_equal(siommu_domain_destroy(dom), 0);
-	assert_int_equal(siommu_device_destroy(dev), 0);
-	assert_int_equal(siommu_iommu_destroy(iommu), 0);
-	assert_int_equal(siommu_mem_region_destroy(ram), 0);
-	assert_int_equal(siommu_mem_destroy(mem), 0);
-	assert_int_equal(siommu_ctx_destroy(ctx), 0);
+	thread_assert_int_equal(siommu_dma_write(dev, SIOMMU_NO_PASID, iova, buf, sizeof(buf)), 0);
+	thread_assert_int_equal(siommu_dma_read(dev, 1, iova, back, sizeof(back)), 0);
+	thread_assert_memory_equal(buf, back, sizeof(buf));
+	thread_assert_int_equal(siommu_translate(dev, SIOMMU_NO_PASID, iova, SIOMMU_ACC_READ, &tr), 0);
+	thread_assert_int_equal(tr.pa, 0x100000);
+	thread_assert_int_equal(siommu_domain_dma_unmap(dom, iova, 0x2000), 0x2000);
+	thread_assert_int_equal(siommu_dma_read(dev, SIOMMU_NO_PASID, iova, back, 8), -ENOENT);
+	thread_assert_int_equal(siommu_fault_log_read(iommu, rec, 4), 1);
+	thread_assert_int_equal(siommu_iommu_get_stats(iommu, &st), 0);
+	thread_assert_int_equal(st.faults[SIOMMU_FAULT_NOT_PRESENT], 1);
+	thread_assert_int_equal(siommu_pasid_detach(dev, 1), 0);
+	thread_assert_int_equal(siommu_device_detach(dev), 0);
+	thread_assert_int_equal(siommu_domain_destroy(dom), 0);
+	thread_assert_int_equal(siommu_device_destroy(dev), 0);
+	thread_assert_int_equal(siommu_iommu_destroy(iommu), 0);
+	thread_assert_int_equal(siommu_mem_region_destroy(ram), 0);
+	thread_assert_int_equal(siommu_mem_destroy(mem), 0);
+	thread_assert_int_equal(siommu_ctx_destroy(ctx), 0);
 	return arg;
 }
 
@@ -186,10 +186,10 @@ static void *app_registered(void *arg)
 {
 	urcu_memb_register_thread();
 	siommu_read_lock();
-	assert_true(siommu_read_ongoing());
+	thread_assert_true(siommu_read_ongoing());
 	siommu_read_unlock();
-	assert_int_equal(siommu_thread_release(), 0);	/* not ours: left alone */
-	assert_true(URCU_TLS(urcu_memb_reader).registered);
+	thread_assert_int_equal(siommu_thread_release(), 0);	/* not ours: left alone */
+	thread_assert_true(URCU_TLS(urcu_memb_reader).registered);
 	urcu_memb_unregister_thread();
 	return NULL;
 }

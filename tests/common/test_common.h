@@ -14,6 +14,56 @@
 #include <time.h>
 #include <cmocka.h>
 
+/*
+ * Checks for threads other than the test's own.  cmocka's assert_*() may
+ * only fail in the thread running the test (a failure longjmps to it), so
+ * helper threads use these: a failed check prints file:line and what was
+ * compared, then aborts the program, which fails the test.
+ */
+__attribute__((noreturn, format(printf, 3, 4)))
+static inline void test_thread_failed(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s:%d: check failed in a helper thread: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	abort();
+}
+
+#define thread_assert_true(c)						\
+	do {								\
+		if (!(c))						\
+			test_thread_failed(__FILE__, __LINE__, "%s", #c);	\
+	} while (0)
+#define thread_assert_false(c)		thread_assert_true(!(c))
+#define thread_assert_non_null(p)	thread_assert_true((p) != NULL)
+#define thread_assert_null(p)		thread_assert_true((p) == NULL)
+#define thread_assert_ptr_equal(a, b)	thread_assert_true((a) == (b))
+#define thread_assert_memory_equal(a, b, n) thread_assert_true(!memcmp((a), (b), (n)))
+#define thread_assert_string_equal(a, b) thread_assert_true(!strcmp((a), (b)))
+#define thread_assert_int_equal(a, b)					\
+	do {								\
+		unsigned long long _ta = (unsigned long long)(a);	\
+		unsigned long long _tb = (unsigned long long)(b);	\
+		if (_ta != _tb)						\
+			test_thread_failed(__FILE__, __LINE__,		\
+					   "%s == %s: 0x%llx != 0x%llx",	\
+					   #a, #b, _ta, _tb);		\
+	} while (0)
+#define thread_assert_int_not_equal(a, b)				\
+	do {								\
+		unsigned long long _ta = (unsigned long long)(a);	\
+		unsigned long long _tb = (unsigned long long)(b);	\
+		if (_ta == _tb)						\
+			test_thread_failed(__FILE__, __LINE__,		\
+					   "%s != %s: both 0x%llx", #a, #b, _ta); \
+	} while (0)
+#define thread_fail_msg(...)	test_thread_failed(__FILE__, __LINE__, __VA_ARGS__)
+
 /* Path of a file under the shared/ folder beside the checkout. */
 static inline const char *test_shared_path(const char *rel, char *buf, size_t len)
 {

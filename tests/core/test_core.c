@@ -1050,7 +1050,7 @@ static void *fault_thread(void *arg)
 	while (!__atomic_load_n(&fs->started, __ATOMIC_ACQUIRE))
 		sched_yield();
 	for (i = 0; i < 2000; i++)
-		assert_int_equal(siommu_dma_read(fs->dev, 0, (uint64_t)i << 12, &b, 1), -ENODATA);
+		thread_assert_int_equal(siommu_dma_read(fs->dev, 0, (uint64_t)i << 12, &b, 1), -ENODATA);
 	return NULL;
 }
 
@@ -1076,7 +1076,7 @@ static void *fault_reader(void *arg)
 	__atomic_store_n(&fs->started, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&fs->stop, __ATOMIC_ACQUIRE)) {
 		n = siommu_fault_log_read(fs->iommu, rec, 16);
-		assert_true(n >= 0);
+		thread_assert_true(n >= 0);
 		reader_take(fs, n, rec);
 	}
 	/* What the faulting threads left. */

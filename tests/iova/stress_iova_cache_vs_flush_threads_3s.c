@@ -182,10 +182,10 @@ static void *spawner_main(void *p)
 
 	while (!stop_now()) {
 		w = calloc(1, sizeof(*w));
-		assert_non_null(w);
+		thread_assert_non_null(w);
 		w->id = slot * 2 + (gen++ & 1);
 		w->rng = 0x9e3779b97f4a7c15ull * (slot + 1) + gen;
-		assert_int_equal(pthread_create(&tid, NULL, worker_main, w), 0);
+		thread_assert_int_equal(pthread_create(&tid, NULL, worker_main, w), 0);
 		pthread_join(tid, NULL);
 		free(w);
 	}
@@ -198,8 +198,8 @@ static void *flusher_main(void *unused)
 	int ret;
 
 	while (!stop_now()) {
-		assert_int_equal(siommu_iova_flush_caches(space), 0);
-		assert_int_equal(siommu_iova_check(space), 0);
+		thread_assert_int_equal(siommu_iova_flush_caches(space), 0);
+		thread_assert_int_equal(siommu_iova_check(space), 0);
 		if (__atomic_load_n(&reserved_ranges, __ATOMIC_RELAXED) < 16 &&
 		    xorshift(&rng) % 4 == 0) {
 			n = 1 + xorshift(&rng) % 3;
@@ -243,7 +243,7 @@ static void *racer_main(void *p)
 			done = stop_now();
 			__atomic_store_n(r->victim, done ? UINT64_MAX : 0, __ATOMIC_RELAXED);
 			if (!done) {
-				assert_int_equal(siommu_iova_alloc(race_space,
+				thread_assert_int_equal(siommu_iova_alloc(race_space,
 						 (1 + xorshift(&rng) % 64) * PG, UINT64_MAX, &x), 0);
 				__atomic_store_n(r->victim, x, __ATOMIC_RELAXED);
 			}

@@ -519,9 +519,9 @@ static void *hold_cached(void *p)
 	unsigned int i;
 
 	for (i = 0; i < h->n; i++)
-		assert_int_equal(siommu_iova_alloc(h->s, h->size, UINT64_MAX, &x[i]), 0);
+		thread_assert_int_equal(siommu_iova_alloc(h->s, h->size, UINT64_MAX, &x[i]), 0);
 	for (i = 0; i < h->n; i++)
-		assert_int_equal(siommu_iova_free(h->s, x[i]), 0);
+		thread_assert_int_equal(siommu_iova_free(h->s, x[i]), 0);
 	pthread_barrier_wait(h->gate);	/* cached */
 	pthread_barrier_wait(h->gate);	/* stay alive until told */
 	return NULL;
@@ -561,9 +561,9 @@ static void *alloc_free_and_exit(void *p)
 	unsigned int i;
 
 	for (i = 0; i < h->n; i++)
-		assert_int_equal(siommu_iova_alloc(h->s, h->size, UINT64_MAX, &x[i]), 0);
+		thread_assert_int_equal(siommu_iova_alloc(h->s, h->size, UINT64_MAX, &x[i]), 0);
 	for (i = 0; i < h->n; i++)
-		assert_int_equal(siommu_iova_free(h->s, x[i]), 0);
+		thread_assert_int_equal(siommu_iova_free(h->s, x[i]), 0);
 	return NULL;
 }
 
@@ -822,18 +822,18 @@ static void *call_every_api(void *arg)
 	size_t nr;
 	uint64_t x;
 
-	assert_int_equal(siommu_iova_space_create(f->ctx, &cfg, &s), 0);
-	assert_int_equal(siommu_iova_reserve(s, 0, 0xfff), 0);
-	assert_int_equal(siommu_iova_alloc(s, PG, UINT64_MAX, &x), 0);
-	assert_int_equal(siommu_iova_find(s, x, &r), 0);
-	assert_int_equal(siommu_iova_snapshot(s, &r, 1, &nr), -ENOSPC);
-	assert_int_equal(siommu_iova_free(s, x), 0);
-	assert_int_equal(siommu_iova_flush_caches(s), 0);
-	assert_int_equal(siommu_iova_get_stats(s, &st), 0);
-	assert_int_equal(st.frees, 1);
-	assert_non_null(siommu_iova_kind_name(SIOMMU_IOVA_RESERVED));
+	thread_assert_int_equal(siommu_iova_space_create(f->ctx, &cfg, &s), 0);
+	thread_assert_int_equal(siommu_iova_reserve(s, 0, 0xfff), 0);
+	thread_assert_int_equal(siommu_iova_alloc(s, PG, UINT64_MAX, &x), 0);
+	thread_assert_int_equal(siommu_iova_find(s, x, &r), 0);
+	thread_assert_int_equal(siommu_iova_snapshot(s, &r, 1, &nr), -ENOSPC);
+	thread_assert_int_equal(siommu_iova_free(s, x), 0);
+	thread_assert_int_equal(siommu_iova_flush_caches(s), 0);
+	thread_assert_int_equal(siommu_iova_get_stats(s, &st), 0);
+	thread_assert_int_equal(st.frees, 1);
+	thread_assert_non_null(siommu_iova_kind_name(SIOMMU_IOVA_RESERVED));
 	siommu_iova_free_all(s);
-	assert_int_equal(siommu_iova_space_destroy(s), 0);
+	thread_assert_int_equal(siommu_iova_space_destroy(s), 0);
 	return NULL;
 }
 
@@ -856,9 +856,9 @@ static void *free_all_of(void *p)
 	unsigned int i;
 
 	for (i = 0; i < 64; i++)
-		assert_int_equal(siommu_iova_free(t->s, t->x[i]), 0);
+		thread_assert_int_equal(siommu_iova_free(t->s, t->x[i]), 0);
 	for (i = 0; i < 64; i++)
-		assert_int_equal(siommu_iova_free(t->s, t->x[i]), -ENOENT);
+		thread_assert_int_equal(siommu_iova_free(t->s, t->x[i]), -ENOENT);
 	return NULL;
 }
 

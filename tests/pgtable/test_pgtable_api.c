@@ -677,15 +677,15 @@ static void *unseen_thread(void *opaque)
 	struct siommu_pt_gather g;
 	uint64_t pa;
 
-	assert_int_equal(siommu_pt_map(pt, 0x7000, 0x9000, SZ_4K, RW), 0);
-	assert_int_equal(siommu_pt_iova_to_phys(pt, 0x7008, &pa), 0);
-	assert_int_equal(pa, 0x9008);
-	assert_int_equal(siommu_pt_lookup_level(pt, 0x7000), 12);
+	thread_assert_int_equal(siommu_pt_map(pt, 0x7000, 0x9000, SZ_4K, RW), 0);
+	thread_assert_int_equal(siommu_pt_iova_to_phys(pt, 0x7008, &pa), 0);
+	thread_assert_int_equal(pa, 0x9008);
+	thread_assert_int_equal(siommu_pt_lookup_level(pt, 0x7000), 12);
 	b.len = 0;
-	assert_int_equal(siommu_pt_dump(pt, NULL, pt_test_dump_line, &b), 0);
+	thread_assert_int_equal(siommu_pt_dump(pt, NULL, pt_test_dump_line, &b), 0);
 	siommu_pt_gather_init(&g);
-	assert_int_equal(siommu_pt_unmap(pt, 0, SZ_1G, &g), SZ_4K);
-	assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, 0), 0);
+	thread_assert_int_equal(siommu_pt_unmap(pt, 0, SZ_1G, &g), SZ_4K);
+	thread_assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, 0), 0);
 	return NULL;
 }
 
