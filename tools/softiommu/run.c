@@ -411,6 +411,20 @@ void *run_obj_arg(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
 	return obj;
 }
 
+int run_obj_destroy_arg(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
+			const char *type, int (*try_destroy)(void *obj))
+{
+	void *obj = run_obj_arg(rc, cmd, key, type);
+	int ret;
+
+	if (!obj)
+		return RUN_EUSAGE;
+	ret = try_destroy(obj);
+	if (!ret)
+		run_obj_forget(rc, obj);
+	return ret;
+}
+
 static void obj_free(struct run_obj *o)
 {
 	free(o->type);

@@ -111,6 +111,14 @@ int run_obj_add(struct run_ctx *rc, struct run_cmd *cmd, const char *type,
 void *run_obj_arg(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
 		  const char *type);
 void *run_obj_find(struct run_ctx *rc, const char *type, const char *name);
+/*
+ * The destroy verb of an object type: find the object named by argument @key,
+ * call @try_destroy (which destroys and frees it, or fails and changes
+ * nothing), and forget it if that succeeded.  Returns 0, RUN_EUSAGE, or
+ * @try_destroy's error.
+ */
+int run_obj_destroy_arg(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
+			const char *type, int (*try_destroy)(void *obj));
 /* Forget (without destroying) the object; for verbs that destroy it themselves. */
 void run_obj_forget(struct run_ctx *rc, void *obj);
 

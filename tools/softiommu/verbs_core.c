@@ -301,20 +301,21 @@ static int verb_dev_create(struct run_ctx *rc, struct run_cmd *cmd)
 	return run_obj_add(rc, cmd, DEV_TYPE, name, cd, dev_obj_destroy);
 }
 
-static int verb_dev_destroy(struct run_ctx *rc, struct run_cmd *cmd)
+static int dev_try_destroy(void *obj)
 {
-	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
-	int ret;
+	struct cli_dev *cd = obj;
+	int ret = siommu_device_destroy(cd->dev);
 
-	if (!cd)
-		return RUN_EUSAGE;
-	ret = siommu_device_destroy(cd->dev);
 	if (ret)
 		return ret;
-	run_obj_forget(rc, cd);
 	dev_unlink(cd);
 	free(cd);
 	return 0;
+}
+
+static int verb_dev_destroy(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	return run_obj_destroy_arg(rc, cmd, "dev", DEV_TYPE, dev_try_destroy);
 }
 
 static int verb_dev_info(struct run_ctx *rc, struct run_cmd *cmd)
@@ -397,19 +398,19 @@ static int verb_domain_create(struct run_ctx *rc, struct run_cmd *cmd)
 	return run_obj_add(rc, cmd, DOMAIN_TYPE, name, cdom, domain_obj_destroy);
 }
 
+static int domain_try_destroy(void *obj)
+{
+	struct cli_domain *cdom = obj;
+	int ret = siommu_domain_destroy(cdom->dom);
+
+	if (!ret)
+		free(cdom);
+	return ret;
+}
+
 static int verb_domain_destroy(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
-	int ret;
-
-	if (!cdom)
-		return RUN_EUSAGE;
-	ret = siommu_domain_destroy(cdom->dom);
-	if (ret)
-		return ret;
-	run_obj_forget(rc, cdom);
-	free(cdom);
-	return 0;
+	return run_obj_destroy_arg(rc, cmd, "domain", DOMAIN_TYPE, domain_try_destroy);
 }
 
 static int verb_domain_info(struct run_ctx *rc, struct run_cmd *cmd)

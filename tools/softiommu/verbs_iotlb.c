@@ -80,15 +80,15 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int tlb_try_destroy(void *obj)
+{
+	siommu_iotlb_destroy(obj);	/* cannot fail */
+	return 0;
+}
+
 static int verb_destroy(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct siommu_iotlb *tlb = run_obj_arg(rc, cmd, "tlb", TLB_TYPE);
-
-	if (!tlb)
-		return RUN_EUSAGE;
-	run_obj_forget(rc, tlb);
-	siommu_iotlb_destroy(tlb);
-	return 0;
+	return run_obj_destroy_arg(rc, cmd, "tlb", TLB_TYPE, tlb_try_destroy);
 }
 
 static int verb_lookup(struct run_ctx *rc, struct run_cmd *cmd)

@@ -60,18 +60,14 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int space_try_destroy(void *obj)
+{
+	return siommu_iova_space_destroy(obj);	/* on error: still there, still registered */
+}
+
 static int verb_destroy(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct siommu_iova_space *s = run_obj_arg(rc, cmd, "space", SPACE_TYPE);
-	int ret;
-
-	if (!s)
-		return RUN_EUSAGE;
-	ret = siommu_iova_space_destroy(s);
-	if (ret)
-		return ret;	/* still there, still registered */
-	run_obj_forget(rc, s);
-	return 0;
+	return run_obj_destroy_arg(rc, cmd, "space", SPACE_TYPE, space_try_destroy);
 }
 
 static int verb_alloc(struct run_ctx *rc, struct run_cmd *cmd)

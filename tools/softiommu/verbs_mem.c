@@ -288,19 +288,19 @@ static int verb_revoke(struct run_ctx *rc, struct run_cmd *cmd)
 	return siommu_mem_region_revoke(c->r);
 }
 
+static int region_try_destroy(void *obj)
+{
+	struct cli_region *c = obj;
+	int ret = siommu_mem_region_destroy(c->r);
+
+	if (!ret)
+		region_free(c);
+	return ret;
+}
+
 static int verb_region_destroy(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct cli_region *c = run_obj_arg(rc, cmd, "region", REGION_TYPE);
-	int ret;
-
-	if (!c)
-		return RUN_EUSAGE;
-	ret = siommu_mem_region_destroy(c->r);
-	if (ret)
-		return ret;
-	run_obj_forget(rc, c);
-	region_free(c);
-	return 0;
+	return run_obj_destroy_arg(rc, cmd, "region", REGION_TYPE, region_try_destroy);
 }
 
 static int verb_get(struct run_ctx *rc, struct run_cmd *cmd)

@@ -129,19 +129,19 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int pt_try_destroy(void *obj)
+{
+	struct run_pt *p = obj;
+	int ret = siommu_pt_destroy(p->pt);	/* -EBUSY: an unsynced gather holds pages */
+
+	if (!ret)
+		free(p);
+	return ret;
+}
+
 static int verb_destroy(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
-	int ret;
-
-	if (!p)
-		return RUN_EUSAGE;
-	ret = siommu_pt_destroy(p->pt);
-	if (ret)
-		return ret;	/* -EBUSY: an unsynced gather holds pages */
-	run_obj_forget(rc, p);
-	free(p);
-	return 0;
+	return run_obj_destroy_arg(rc, cmd, "pt", PT_TYPE, pt_try_destroy);
 }
 
 static int verb_map(struct run_ctx *rc, struct run_cmd *cmd)
