@@ -3,7 +3,7 @@
  * Trace events in the text format of the Linux "iommu" trace events.
  *
  * The print formats below are those of include/trace/events/iommu.h as the
- * kernel's tracefs "format" files give them (see shared/traces/
+ * kernel's tracefs "format" files give them (see tests/data/traces/
  * linux6.1-iommu-event-formats.txt); the line layout is ftrace's default
  * (trace_output.c): "%16s-%-7d [%03d] %5s %5lu.%06lu: %s: %s".
  *

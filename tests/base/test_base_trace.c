@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Trace events against real Linux output: every line of the captures in
- * shared/traces/ parses and formats back byte for byte, and each event's
+ * tests/data/traces/ parses and formats back byte for byte, and each event's
  * text matches the kernel's print fmt.
  */
 #include <errno.h>
@@ -19,9 +19,9 @@ static void roundtrip_file(const char *rel, struct counts *c)
 	FILE *f;
 
 	memset(c, 0, sizeof(*c));
-	f = fopen(test_shared_path(rel, path, sizeof(path)), "r");
+	f = fopen(test_data_path(rel, path, sizeof(path)), "r");
 	if (!f)
-		fail_msg("cannot open %s (SIOMMU_SHARED_DIR points at shared/)", path);
+		fail_msg("cannot open %s (SIOMMU_SOURCE_DIR is the source tree)", path);
 	while (fgets(line, sizeof(line), f)) {
 		int ret = siommu_trace_parse_line(line, &rec, sb, sizeof(sb));
 

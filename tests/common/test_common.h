@@ -64,12 +64,12 @@ static inline void test_thread_failed(const char *file, int line, const char *fm
 	} while (0)
 #define thread_fail_msg(...)	test_thread_failed(__FILE__, __LINE__, __VA_ARGS__)
 
-/* Path of a file under the shared/ folder beside the checkout. */
-static inline const char *test_shared_path(const char *rel, char *buf, size_t len)
+/* Path of a file under tests/data/ of the source tree (SIOMMU_SOURCE_DIR). */
+static inline const char *test_data_path(const char *rel, char *buf, size_t len)
 {
-	const char *dir = getenv("SIOMMU_SHARED_DIR");
+	const char *dir = getenv("SIOMMU_SOURCE_DIR");
 
-	snprintf(buf, len, "%s/%s", dir ? dir : "../shared", rel);
+	snprintf(buf, len, "%s/tests/data/%s", dir ? dir : ".", rel);
 	return buf;
 }
 
