@@ -5,7 +5,8 @@
  * The print formats below are those of include/trace/events/iommu.h as the
  * kernel's tracefs "format" files give them (see tests/data/traces/
  * linux6.1-iommu-event-formats.txt); the line layout is ftrace's default
- * (trace_output.c): "%16s-%-7d [%03d] %5s %5lu.%06lu: %s: %s".
+ * (trace_output.c): "%16s-%-7d [%03d] " then the latency flags (when
+ * options/irq-info is on) then " %5lu.%06lu: %s: %s".
  *
  * The parser accepts what the kernel writes: any task name (it may contain
  * spaces, dashes and '<...>'), optional latency flags, a seconds.fraction
@@ -126,9 +127,12 @@ SIOMMU_API int siommu_trace_format_line(const struct siommu_trace_record *rec,
 	ret = siommu_trace_format(&rec->ev, text, sizeof(text));
 	if (ret < 0)
 		return ret;
-	return fmt(buf, len, "%16s-%-7d [%03d] %s%s%5" PRIu64 ".%06" PRIu64 ": %s: %s",
+	/*
+	 * As trace_print_context(): "[%03d] ", the flags (irq-info on), then
+	 * " %5lu.%06lu": without flags two spaces precede the time field.
+	 */
+	return fmt(buf, len, "%16s-%-7d [%03d] %s %5" PRIu64 ".%06" PRIu64 ": %s: %s",
 		   rec->task, rec->pid, rec->cpu, rec->irq_flags,
-		   rec->irq_flags[0] ? " " : "",
 		   (uint64_t)(rec->ts_ns / 1000000000u), (uint64_t)((rec->ts_ns / 1000u) % 1000000u),
 		   type_names[rec->ev.type], text);
 }

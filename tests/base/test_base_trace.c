@@ -135,6 +135,34 @@ static void test_base_trace_format_every_event(void **state)
 			    "attach_device_to_domain: IOMMU: device=0000:00:04.0");
 }
 
+/*
+ * A line without the flags column (options/irq-info off).  The kernel's
+ * trace_print_context() prints "[%03d] ", no latency flags, then the time as
+ * " %5lu.%06lu: ": two spaces between "]" and a timestamp of five digits
+ * before the point, so the padding is one space more than with flags.
+ * Built here from that format: "%16s-%-7d " "[%03d] " " %5lu.%06lu: ".
+ */
+static void test_base_trace_roundtrip_no_flags(void **state)
+{
+	char line[512], again[512], sb[256];
+	struct siommu_trace_record rec;
+
+	snprintf(line, sizeof(line), "%16s-%-7d [%03d]  %5lu.%06lu: %s", "kworker/u4:3", 112, 1,
+		 2ul, 615063ul, "map: IOMMU: iova=0x00000000fffff000 - 0x0000000100000000 "
+		 "paddr=0x000000005a9ed000 size=4096");
+	assert_string_equal(line, "    kworker/u4:3-112     [001]      2.615063: map: IOMMU: "
+			    "iova=0x00000000fffff000 - 0x0000000100000000 paddr=0x000000005a9ed000 size=4096");
+	assert_int_equal(siommu_trace_parse_line(line, &rec, sb, sizeof(sb)), 0);
+	assert_string_equal(rec.irq_flags, "");
+	assert_int_equal(rec.ts_ns, 2615063000ull);
+	assert_true(siommu_trace_format_line(&rec, again, sizeof(again)) > 0);
+	assert_string_equal(again, line);
+	/* a timestamp as wide as its field: still one separating space */
+	rec.ts_ns = 12345678901000ull;
+	assert_true(siommu_trace_format_line(&rec, again, sizeof(again)) > 0);
+	assert_non_null(strstr(again, "[001]  12345.678901: map:"));
+}
+
 static void test_base_trace_bad_input(void **state)
 {
 	struct siommu_trace_record rec;
@@ -182,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_base_trace_roundtrip_net),
 		cmocka_unit_test(test_base_trace_parse_fields),
 		cmocka_unit_test(test_base_trace_format_every_event),
+		cmocka_unit_test(test_base_trace_roundtrip_no_flags),
 		cmocka_unit_test(test_base_trace_bad_input),
 	};
 

@@ -16,6 +16,9 @@ trace-parse line="       swapper/0-1       [000] .....     1.538549: map: IOMMU:
 expect event=map size=16M roundtrip=yes
 trace-parse line="              ip-10509   [000] .....    46.664330: map: IOMMU: iova=0x00000000ffff7000 - 0x00000000ffff8000 paddr=0x0000000006a89000 size=4096"
 expect task=ip pid=10509 roundtrip=yes
+# without the flags column (options/irq-info off) two spaces precede the time
+trace-parse line="    kworker/u4:3-112     [001]      2.615063: map: IOMMU: iova=0x00000000fffff000 - 0x0000000100000000 paddr=0x000000005a9ed000 size=4096"
+expect task=kworker/u4:3 ts_ns=2615063000 roundtrip=yes
 trace-parse line="# tracer: nop"
 expect err=ENOENT
 trace-parse line="  x-1 [000] ..... 1.000000: map: IOMMU: iova=0x1 - 0x5 paddr=0x0 size=1"
