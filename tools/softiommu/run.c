@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,10 @@ void run_list_verbs(FILE *f)
 	fprintf(f, "Commands of the run language (one per line; `expect` checks the previous one):\n");
 	fprintf(f, "  %-52s %s\n", "expect ok | err=NAME | KEY=VALUE ...",
 		"check the previous command's outcome");
+	fprintf(f, "Any command takes as=NAME: its result values are kept under NAME (a failed\n"
+		   "command unsets it); a later unquoted value uses them as $NAME.FIELD or\n"
+		   "${NAME.FIELD}, optionally +N or -N: `domain-dma-map ... as=buf` then\n"
+		   "`dma-read ... iova=$buf.iova+0x10`.  An unknown variable or field is an error.\n");
 	for (i = 0; i < NR_TABLES; i++) {
 		const struct run_verb *v;
 
@@ -93,6 +98,15 @@ struct run_result {
 	char *val;
 };
 
+/* A variable: the result values of a command run with as=NAME. */
+struct run_var {
+	char *name;
+	struct run_result *vals;
+	unsigned int nvals;
+	unsigned int line;		/* where it was set */
+	struct run_var *next;
+};
+
 struct run_line {
 	unsigned int line;
 	bool is_expect;
@@ -105,6 +119,7 @@ struct run_ctx {
 	FILE *out;
 	struct siommu_ctx *ctx;
 	struct run_obj *objs;		/* newest first */
+	struct run_var *vars;
 	/* the outcome of the last command, for `expect` */
 	const char *last_verb;
 	int last_err;
@@ -533,6 +548,283 @@ static void print_outcome(struct run_ctx *rc)
 	fputc('\n', rc->out);
 }
 
+/* ---- variables ---- */
+
+static bool name_char(char ch, bool first)
+{
+	return isalpha((unsigned char)ch) || ch == '_' || (!first && isdigit((unsigned char)ch));
+}
+
+/* A variable name: a letter or '_', then letters, digits, '_'. */
+static size_t var_name_len(const char *s)
+{
+	size_t n = 0;
+
+	while (name_char(s[n], n == 0))
+		n++;
+	return n;
+}
+
+struct var_ref {
+	const char *name, *field;
+	size_t name_len, field_len;
+	size_t len;			/* of the whole reference, '$' included */
+};
+
+/*
+ * Parse the reference at @s ('$'): $NAME.FIELD (FIELD: letters, digits, '_')
+ * or ${NAME.FIELD} (FIELD may also contain '-').  Returns 0 or -EINVAL.
+ */
+static int parse_ref(const char *s, struct var_ref *r)
+{
+	const char *p = s + 1;
+	bool brace = *p == '{';
+
+	if (brace)
+		p++;
+	r->name = p;
+	r->name_len = var_name_len(p);
+	p += r->name_len;
+	if (!r->name_len || *p != '.')
+		return -EINVAL;
+	r->field = ++p;
+	while (isalnum((unsigned char)*p) || *p == '_' || (brace && *p == '-'))
+		p++;
+	r->field_len = (size_t)(p - r->field);
+	if (!r->field_len || (brace && *p != '}'))
+		return -EINVAL;
+	if (brace)
+		p++;
+	r->len = (size_t)(p - s);
+	return 0;
+}
+
+/* Length of the number token at @s (0x hex or decimal, optional K/M/G/T). */
+static size_t number_len(const char *s)
+{
+	size_t n = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		n = 2;
+		while (isxdigit((unsigned char)s[n]))
+			n++;
+	} else {
+		while (isdigit((unsigned char)s[n]))
+			n++;
+	}
+	if (n && s[n] && strchr("KMGT", s[n]))
+		n++;
+	return n;
+}
+
+/* Every '$' of an unquoted value must start a well-formed reference. */
+static int check_refs(const char *val, const char **err)
+{
+	struct var_ref r;
+	const char *p;
+
+	for (p = strchr(val, '$'); p; p = strchr(p + r.len, '$')) {
+		if (parse_ref(p, &r)) {
+			*err = "a '$' starts a variable reference, $NAME.FIELD or ${NAME.FIELD} "
+			       "(quote the value for a literal '$')";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static struct run_var *var_find(struct run_ctx *rc, const char *name, size_t len)
+{
+	struct run_var *v;
+
+	for (v = rc->vars; v; v = v->next)
+		if (strlen(v->name) == len && !strncmp(v->name, name, len))
+			return v;
+	return NULL;
+}
+
+static void var_free(struct run_var *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->nvals; i++) {
+		free(v->vals[i].key);
+		free(v->vals[i].val);
+	}
+	free(v->vals);
+	free(v->name);
+	free(v);
+}
+
+static void var_unset(struct run_ctx *rc, const char *name)
+{
+	struct run_var **pp, *v;
+
+	for (pp = &rc->vars; (v = *pp); pp = &v->next) {
+		if (!strcmp(v->name, name)) {
+			*pp = v->next;
+			var_free(v);
+			return;
+		}
+	}
+}
+
+/* Bind @name to the current command's results (replacing an older binding). */
+static int var_set(struct run_ctx *rc, const struct run_cmd *cmd, const char *name)
+{
+	struct run_var *v;
+	unsigned int i;
+
+	if (!rc->nr_results)
+		return run_error(rc, cmd, "as=%s: %s reported no values to keep", name, cmd->verb);
+	v = calloc(1, sizeof(*v));
+	if (!v || !(v->name = strdup(name)) ||
+	    !(v->vals = calloc(rc->nr_results, sizeof(*v->vals)))) {
+		if (v)
+			free(v->name);
+		free(v);
+		return run_error(rc, cmd, "out of memory");
+	}
+	for (i = 0; i < rc->nr_results; i++) {
+		v->vals[i].key = strdup(rc->results[i].key);
+		v->vals[i].val = strdup(rc->results[i].val);
+		v->nvals++;
+		if (!v->vals[i].key || !v->vals[i].val) {
+			var_free(v);
+			return run_error(rc, cmd, "out of memory");
+		}
+	}
+	v->line = cmd->line;
+	var_unset(rc, name);
+	v->next = rc->vars;
+	rc->vars = v;
+	return 0;
+}
+
+/* The value of reference @r, or NULL after reporting. */
+static const char *ref_value(struct run_ctx *rc, const struct run_cmd *cmd,
+			     const struct var_ref *r)
+{
+	struct run_var *v = var_find(rc, r->name, r->name_len);
+	char fields[256];
+	size_t n = 0;
+	unsigned int i;
+
+	if (!v) {
+		run_error(rc, cmd, "unknown variable '$%.*s' (keep a command's results with as=%.*s)",
+			  (int)r->name_len, r->name, (int)r->name_len, r->name);
+		return NULL;
+	}
+	for (i = 0; i < v->nvals; i++)
+		if (strlen(v->vals[i].key) == r->field_len &&
+		    !strncmp(v->vals[i].key, r->field, r->field_len))
+			return v->vals[i].val;
+	fields[0] = '\0';
+	for (i = 0; i < v->nvals && n < sizeof(fields); i++) {
+		int w = snprintf(fields + n, sizeof(fields) - n, "%s%s", i ? ", " : "",
+				 v->vals[i].key);
+		if (w < 0)
+			break;
+		n += (size_t)w;
+	}
+	run_error(rc, cmd, "$%s (set at line %u) has no field '%.*s'; it has: %s", v->name,
+		  v->line, (int)r->field_len, r->field, fields);
+	return NULL;
+}
+
+/*
+ * Replace the references of @a's value.  Returns 0 or RUN_EUSAGE (after
+ * reporting); @a->expanded owns the new value until free_expanded().
+ */
+static int expand_arg(struct run_ctx *rc, const struct run_cmd *cmd, struct run_arg *a)
+{
+	const char *p, *q, *val;
+	struct var_ref r;
+	size_t size = 0;
+	char *out = NULL;
+	FILE *f;
+	int ret = 0;
+
+	if (a->quoted || !a->val || !strchr(a->val, '$'))
+		return 0;
+	f = open_memstream(&out, &size);
+	if (!f)
+		return run_error(rc, cmd, "out of memory");
+	for (p = a->val; (q = strchr(p, '$')) && !ret; p = q) {
+		uint64_t x, y;
+		char num[32];
+
+		fwrite(p, 1, (size_t)(q - p), f);
+		if (parse_ref(q, &r)) {		/* checked when the file was read */
+			ret = run_error(rc, cmd, "%s: bad variable reference", a->key);
+			break;
+		}
+		val = ref_value(rc, cmd, &r);
+		if (!val) {
+			ret = RUN_EUSAGE;
+			break;
+		}
+		q += r.len;
+		if ((*q != '+' && *q != '-') || !number_len(q + 1)) {
+			fputs(val, f);
+			continue;
+		}
+		if (run_parse_u64(val, &x)) {
+			ret = run_error(rc, cmd, "%s: $%.*s.%.*s is '%s', not a number to add to",
+					a->key, (int)r.name_len, r.name, (int)r.field_len,
+					r.field, val);
+			break;
+		}
+		while ((*q == '+' || *q == '-') && number_len(q + 1)) {
+			size_t n = number_len(q + 1);
+			bool add = *q == '+';
+
+			snprintf(num, sizeof(num), "%.*s", (int)n, q + 1);
+			if (n >= sizeof(num) || run_parse_u64(num, &y) ||
+			    (add ? __builtin_add_overflow(x, y, &x) : __builtin_sub_overflow(x, y, &x))) {
+				ret = run_error(rc, cmd, "%s: '%s%c%.*s' is out of the 64-bit range",
+						a->key, val, *q, (int)n, q + 1);
+				break;
+			}
+			q += 1 + n;
+		}
+		fprintf(f, "0x%" PRIx64, x);
+	}
+	if (!ret && p)
+		fputs(p, f);
+	if (fclose(f) || !out) {
+		free(out);
+		return ret ? ret : run_error(rc, cmd, "out of memory");
+	}
+	if (ret) {
+		free(out);
+		return ret;
+	}
+	a->expanded = out;
+	a->val = out;
+	return 0;
+}
+
+static int expand_args(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nargs; i++)
+		if (expand_arg(rc, cmd, &cmd->args[i]))
+			return RUN_EUSAGE;
+	return 0;
+}
+
+static void free_expanded(struct run_cmd *cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < cmd->nargs; i++) {
+		free(cmd->args[i].expanded);
+		cmd->args[i].expanded = NULL;
+	}
+}
+
 /* ---- lexing ---- */
 
 /*
@@ -540,10 +832,12 @@ static void print_outcome(struct run_ctx *rc)
  * '#' outside quotes.  Returns 1 with *word set, 0 at the end of the line, or
  * -EINVAL with *err set.
  */
-static int next_word(char **pp, char **word, const char **err)
+static int next_word(char **pp, char **word, bool *was_quoted, const char **err)
 {
 	char *p = *pp, *d;
 	bool quoted = false;
+
+	*was_quoted = false;
 
 	while (isspace((unsigned char)*p))
 		p++;
@@ -570,6 +864,7 @@ static int next_word(char **pp, char **word, const char **err)
 				return -EINVAL;
 			}
 			quoted = !quoted;
+			*was_quoted = true;
 			p++;
 			continue;
 		}
@@ -590,12 +885,13 @@ static int lex_line(char *buf, struct run_cmd *cmd, struct run_arg *args,
 		    const char **err)
 {
 	char *p = buf, *w, *eq, *c;
+	bool quoted;
 	int r;
 
 	cmd->verb = NULL;
 	cmd->nargs = 0;
 	cmd->args = args;
-	while ((r = next_word(&p, &w, err)) == 1) {
+	while ((r = next_word(&p, &w, &quoted, err)) == 1) {
 		if (!cmd->verb) {
 			for (c = w; *c; c++) {
 				if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_') {
@@ -626,6 +922,15 @@ static int lex_line(char *buf, struct run_cmd *cmd, struct run_arg *args,
 		args[cmd->nargs].key = w;
 		args[cmd->nargs].val = eq ? eq + 1 : NULL;
 		args[cmd->nargs].used = false;
+		args[cmd->nargs].quoted = quoted;
+		args[cmd->nargs].expanded = NULL;
+		if (eq && !quoted && check_refs(eq + 1, err))
+			return -EINVAL;
+		if (eq && !strcmp(w, "as") && (quoted || !var_name_len(eq + 1) ||
+					       eq[1 + var_name_len(eq + 1)])) {
+			*err = "as=NAME: a variable name is a letter or '_', then letters, digits, '_'";
+			return -EINVAL;
+		}
 		cmd->nargs++;
 	}
 	return r;
@@ -847,11 +1152,16 @@ int run_text(const char *name, char *text, size_t len, FILE *out)
 	ret = TOOL_EXIT_FAIL;
 	for (i = 0; i < nlines; i++) {
 		struct run_line *l = &lines[i];
+		const char *as;
 		unsigned int k;
 		int r;
 
 		if (l->is_expect) {
-			if (do_expect(&rc, &l->cmd))
+			r = expand_args(&rc, &l->cmd);
+			if (!r)
+				r = do_expect(&rc, &l->cmd);
+			free_expanded(&l->cmd);
+			if (r)
 				goto out_ctx;
 			continue;
 		}
@@ -866,7 +1176,19 @@ int run_text(const char *name, char *text, size_t len, FILE *out)
 		clear_results(&rc);
 		rc.last_verb = l->verb->name;
 		rc.last_err = 0;
+		as = NULL;
+		for (k = 0; k < l->cmd.nargs; k++) {
+			if (!strcmp(l->cmd.args[k].key, "as")) {
+				as = l->cmd.args[k].val;	/* checked: a name, no references */
+				l->cmd.args[k].used = true;
+			}
+		}
+		if (expand_args(&rc, &l->cmd)) {
+			free_expanded(&l->cmd);
+			goto out_ctx;
+		}
 		r = l->verb->fn(&rc, &l->cmd);
+		free_expanded(&l->cmd);
 		if (r == RUN_EUSAGE || rc.failed)
 			goto out_ctx;
 		for (k = 0; k < l->cmd.nargs; k++) {
@@ -888,6 +1210,10 @@ int run_text(const char *name, char *text, size_t len, FILE *out)
 		}
 		rc.last_err = r;
 		print_outcome(&rc);
+		if (as && r)
+			var_unset(&rc, as);
+		else if (as && var_set(&rc, &l->cmd, as))
+			goto out_ctx;
 	}
 	if (rc.last_err) {
 		fprintf(stderr, "%s:%u: %s failed: %s (%s); add `expect err=%s` after it if that is intended\n",
@@ -909,6 +1235,12 @@ out_ctx:
 		obj_free(o);
 	}
 	clear_results(&rc);
+	while (rc.vars) {
+		struct run_var *v = rc.vars;
+
+		rc.vars = v->next;
+		var_free(v);
+	}
 	if (siommu_ctx_destroy(rc.ctx)) {
 		fprintf(stderr, "%s: objects still alive at the end of the run\n", rc.file);
 		ret = TOOL_EXIT_FAIL;

@@ -15,6 +15,13 @@
  * command: `expect ok`, `expect err=NAME`, or `expect key=value ...` against
  * its result values.
  *
+ * Variables: `as=NAME` on any command keeps its result values under NAME
+ * (a failed command unsets NAME).  In a later unquoted value, `$NAME.FIELD`
+ * (or `${NAME.FIELD}`, whose FIELD may contain '-') is replaced by that
+ * value, optionally followed by `+N` or `-N` (numbers, printed in hex):
+ * `iova=$buf.iova+0x800`.  An unknown variable or field is an error at the
+ * line that uses it.  Verbs never see `as=` and get the replaced values.
+ *
  * A module adds verbs by defining, in tools/softiommu/verbs_<module>.c, a
  * table `const struct run_verb run_verbs_<module>[]` ending with an entry
  * whose name is NULL, and adding the module to the list in run.c.
@@ -33,8 +40,10 @@
 
 struct run_arg {
 	const char *key;
-	const char *val;
+	const char *val;	/* after variable references are replaced */
 	bool used;
+	bool quoted;		/* written "..." : taken literally, no references */
+	char *expanded;		/* owned storage of @val when references were replaced */
 };
 
 struct run_cmd {
