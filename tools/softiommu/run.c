@@ -356,6 +356,36 @@ void run_result_letters(struct run_ctx *rc, const char *key, const char *letters
 	run_result(rc, key, "%s", n ? buf : "-");
 }
 
+int run_arg_pgsizes(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
+		    uint64_t *bitmap)
+{
+	const char *s;
+	char *copy, *tok, *save;
+	int ret = 0;
+
+	*bitmap = 0;
+	if (!run_arg_has(cmd, key))
+		return 0;
+	run_arg_str(rc, cmd, key, &s);
+	copy = strdup(s);
+	if (!copy)
+		return run_error(rc, cmd, "out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "4K"))
+			*bitmap |= SIOMMU_PT_SZ_4K;
+		else if (!strcmp(tok, "2M"))
+			*bitmap |= SIOMMU_PT_SZ_2M;
+		else if (!strcmp(tok, "1G"))
+			*bitmap |= SIOMMU_PT_SZ_1G;
+		else
+			ret = run_error(rc, cmd, "%s: a list of 4K, 2M, 1G, got '%s'", key, tok);
+	}
+	free(copy);
+	if (!ret && !*bitmap)
+		ret = run_error(rc, cmd, "%s: a list of 4K, 2M, 1G, got '%s'", key, s);
+	return ret;
+}
+
 const char *run_pgsize_name(int lg2)
 {
 	switch (lg2) {

@@ -102,6 +102,13 @@ int run_arg_letters(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
 void run_result_letters(struct run_ctx *rc, const char *key, const char *letters,
 			unsigned int bits);
 
+/*
+ * pgsizes=4K,2M,1G: *@bitmap of SIOMMU_PT_SZ_* bits, 0 when the key is
+ * absent.  Returns 0 or RUN_EUSAGE.
+ */
+int run_arg_pgsizes(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
+		    uint64_t *bitmap);
+
 /* "4K", "2M", "1G" for a page size of 2^12, 2^21, 2^30 bytes; NULL otherwise. */
 const char *run_pgsize_name(int lg2);
 

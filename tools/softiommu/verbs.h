@@ -6,12 +6,29 @@
 #ifndef SOFTIOMMU_TOOL_VERBS_H
 #define SOFTIOMMU_TOOL_VERBS_H
 
+#include <softiommu/core.h>
 #include <softiommu/mem.h>
+#include <softiommu/pgtable.h>
 
 /* The object type name mem-create registers its memory maps under. */
 #define RUN_MEM_TYPE	"mem"
 
 /* verbs_mem.c: the memory map of a mem-create object. */
 struct siommu_mem *run_mem_of(void *obj);
+
+/* The object type names of pt-create tables and domain-create domains. */
+#define RUN_PT_TYPE	"pt"
+#define RUN_DOMAIN_TYPE	"domain"
+
+/*
+ * verbs_pgtable.c: the table of a pt-create object, and its count of
+ * domains translating through it (domain-create pt=): pt-destroy refuses
+ * with EBUSY while it is not 0, since the table must outlive them.
+ */
+struct siommu_pt *run_pt_of(void *obj);
+void run_pt_users(void *obj, int delta);
+
+/* verbs_core.c: the domain of a domain-create object. */
+struct siommu_domain *run_domain_of(void *obj);
 
 #endif

@@ -27,10 +27,11 @@
 #define PROT_LETTERS	"rwcnmp"
 #define ACCESS_LETTERS	"rwxp"
 #define DEV_TYPE	"device"
-#define DOMAIN_TYPE	"domain"
+#define DOMAIN_TYPE	RUN_DOMAIN_TYPE
 #define CLI_PASIDS	64		/* PASIDs a device may have attached in a run */
 #define DATA_MAX	4096u
 #define FAULTS_MAX	64u
+#define SG_MAX		16u		/* scatter-gather list elements */
 
 struct cli_dev;
 
@@ -45,21 +46,27 @@ struct cli_dev {
 	struct cli_dev *next;
 	struct cli_iommu *ci;
 	struct siommu_device *dev;
-	uint32_t pasids[CLI_PASIDS];	/* attached PASIDs, to detach at the end */
+	char *name;			/* its object name, for dev-find */
+	/*
+	 * The PASIDs attached through this run's verbs, to detach them at the
+	 * end (the core has no enumeration of a device's attachments yet).
+	 */
+	uint32_t pasids[CLI_PASIDS];
 	unsigned int npasids;
 };
 
 struct cli_domain {
 	struct cli_iommu *ci;
 	struct siommu_domain *dom;
+	void *pt_obj;			/* the pt-create table it translates through, or NULL */
 };
 
-static const char *const type_names[] = { "blocked", "identity", "paging", NULL };
 static const char *const mode_names[] = { "strict", "lazy", NULL };
 
-
-
-
+struct siommu_domain *run_domain_of(void *obj)
+{
+	return ((struct cli_domain *)obj)->dom;
+}
 
 
 static int arg_pasid(struct run_ctx *rc, struct run_cmd *cmd, uint32_t *pasid)
@@ -91,7 +98,7 @@ static int verb_iommu_create(struct run_ctx *rc, struct run_cmd *cmd)
 	struct siommu_mem *mem = NULL;
 	struct cli_iommu *ci;
 	const char *name;
-	uint64_t ias, oas, pb, cap, ways, flog, rate;
+	uint64_t ias, oas, pb, cap, ways, flog, rate, prq;
 	int ret;
 
 	if (run_arg_str(rc, cmd, "name", &name) ||
@@ -101,7 +108,9 @@ static int verb_iommu_create(struct run_ctx *rc, struct run_cmd *cmd)
 	    run_arg_u64_opt(rc, cmd, "iotlb", &cap, 0) ||
 	    run_arg_u64_opt(rc, cmd, "ways", &ways, 0) ||
 	    run_arg_u64_opt(rc, cmd, "fault-log", &flog, 0) ||
-	    run_arg_u64_opt(rc, cmd, "fault-rate", &rate, 0))
+	    run_arg_u64_opt(rc, cmd, "fault-rate", &rate, 0) ||
+	    run_arg_u64_opt(rc, cmd, "prq", &prq, 0) ||
+	    run_arg_pgsizes(rc, cmd, "pgsizes", &caps.pgsize_bitmap))
 		return RUN_EUSAGE;
 	if (run_arg_has(cmd, "mem")) {
 		void *m = run_obj_arg(rc, cmd, "mem", RUN_MEM_TYPE);
@@ -111,7 +120,7 @@ static int verb_iommu_create(struct run_ctx *rc, struct run_cmd *cmd)
 		mem = run_mem_of(m);
 	}
 	if (ias > 64 || oas > 64 || pb > 64 || cap > UINT32_MAX || ways > UINT32_MAX ||
-	    flog > UINT32_MAX || rate > UINT32_MAX)
+	    flog > UINT32_MAX || rate > UINT32_MAX || prq > UINT32_MAX)
 		return run_error(rc, cmd, "a capability is out of range");
 	caps.ias_lg2 = (unsigned int)ias;
 	caps.oas_lg2 = (unsigned int)oas;
@@ -120,6 +129,7 @@ static int verb_iommu_create(struct run_ctx *rc, struct run_cmd *cmd)
 	caps.iotlb_ways = (uint32_t)ways;
 	caps.fault_log_size = (uint32_t)flog;
 	caps.fault_rate = (uint32_t)rate;
+	caps.prq_size = (uint32_t)prq;
 	if (run_obj_find(rc, IOMMU_TYPE, name))
 		return run_error(rc, cmd, "an %s named '%s' exists already", IOMMU_TYPE, name);
 	ci = calloc(1, sizeof(*ci));
@@ -133,6 +143,21 @@ static int verb_iommu_create(struct run_ctx *rc, struct run_cmd *cmd)
 		return ret;
 	}
 	return run_obj_add(rc, cmd, IOMMU_TYPE, name, ci, iommu_obj_destroy);
+}
+
+static int iommu_try_destroy(void *obj)
+{
+	struct cli_iommu *ci = obj;
+	int ret = siommu_iommu_destroy(ci->iommu);	/* -EBUSY: devices or domains live */
+
+	if (!ret)
+		free(ci);
+	return ret;
+}
+
+static int verb_iommu_destroy(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	return run_obj_destroy_arg(rc, cmd, "iommu", IOMMU_TYPE, iommu_try_destroy);
 }
 
 static int verb_iommu_info(struct run_ctx *rc, struct run_cmd *cmd)
@@ -259,6 +284,7 @@ static void dev_obj_destroy(void *obj)
 	if (siommu_device_destroy(cd->dev))
 		run_print(cd->ci->rc, "device: left busy at the end of the run");
 	dev_unlink(cd);
+	free(cd->name);
 	free(cd);
 }
 
@@ -291,8 +317,14 @@ static int verb_dev_create(struct run_ctx *rc, struct run_cmd *cmd)
 	if (!cd)
 		return -ENOMEM;
 	cd->ci = ci;
+	cd->name = strdup(name);
+	if (!cd->name) {
+		free(cd);
+		return -ENOMEM;
+	}
 	ret = siommu_device_create(ci->iommu, (uint32_t)rid, flags, (unsigned int)pb, &cd->dev);
 	if (ret) {
+		free(cd->name);
 		free(cd);
 		return ret;
 	}
@@ -309,6 +341,7 @@ static int dev_try_destroy(void *obj)
 	if (ret)
 		return ret;
 	dev_unlink(cd);
+	free(cd->name);
 	free(cd);
 	return 0;
 }
@@ -342,6 +375,26 @@ static int verb_dev_info(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int verb_dev_find(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_iommu *ci = run_obj_arg(rc, cmd, "iommu", IOMMU_TYPE);
+	struct siommu_device *dev;
+	struct cli_dev *cd;
+	uint64_t rid;
+
+	if (!ci || run_arg_u64(rc, cmd, "rid", &rid))
+		return RUN_EUSAGE;
+	if (rid > UINT32_MAX)
+		return run_error(rc, cmd, "rid: at most 32 bits");
+	dev = siommu_device_find(ci->iommu, (uint32_t)rid);
+	for (cd = ci->devs; cd && cd->dev != dev; cd = cd->next)
+		;
+	run_result(rc, "found", "%s", dev ? "yes" : "no");
+	if (dev)
+		run_result(rc, "dev", "%s", cd ? cd->name : "?");
+	return 0;
+}
+
 /* ------------------------------------------------------------------ domains */
 
 static void domain_obj_destroy(void *obj)
@@ -351,8 +404,11 @@ static void domain_obj_destroy(void *obj)
 
 	for (cd = cdom->ci->devs; cd; cd = cd->next)
 		dev_detach_all(cd, cdom->dom);
-	if (siommu_domain_destroy(cdom->dom))
+	if (siommu_domain_destroy(cdom->dom)) {
 		run_print(cdom->ci->rc, "domain: left busy at the end of the run");
+	} else if (cdom->pt_obj) {
+		run_pt_users(cdom->pt_obj, -1);
+	}
 	free(cdom);
 }
 
@@ -361,24 +417,36 @@ static int verb_domain_create(struct run_ctx *rc, struct run_cmd *cmd)
 	struct cli_iommu *ci = run_obj_arg(rc, cmd, "iommu", IOMMU_TYPE);
 	struct siommu_domain_cfg cfg = { 0 };
 	struct cli_domain *cdom;
-	const char *name, *fmt;
+	const char *name, *fmt, *type;
 	uint64_t levels, batch, ms, base;
-	int type, mode, ret;
+	void *pt_obj = NULL;
+	bool dirty, exec;
+	int mode, ret;
 
 	if (!ci || run_arg_str(rc, cmd, "name", &name) ||
-	    run_arg_enum_opt(rc, cmd, "type", type_names, &type, 2) ||
+	    run_arg_str_opt(rc, cmd, "type", &type, "paging") ||
 	    run_arg_str_opt(rc, cmd, "fmt", &fmt, "x86-64") ||
+	    run_arg_bool_opt(rc, cmd, "dirty", &dirty, false) ||
+	    run_arg_bool_opt(rc, cmd, "exec", &exec, false) ||
 	    run_arg_u64_opt(rc, cmd, "levels", &levels, 0) ||
 	    run_arg_enum_opt(rc, cmd, "mode", mode_names, &mode, 0) ||
 	    run_arg_u64_opt(rc, cmd, "fq-batch", &batch, 0) ||
 	    run_arg_u64_opt(rc, cmd, "fq-timeout-ms", &ms, 0) ||
 	    run_arg_u64_opt(rc, cmd, "table-base", &base, 0x10000000))
 		return RUN_EUSAGE;
+	if (siommu_domain_type_parse(type, &cfg.type))
+		return run_error(rc, cmd, "type: blocked, identity or paging, got '%s'", type);
+	if (run_arg_has(cmd, "pt")) {
+		pt_obj = run_obj_arg(rc, cmd, "pt", RUN_PT_TYPE);
+		if (!pt_obj)
+			return RUN_EUSAGE;
+		cfg.pt = run_pt_of(pt_obj);
+	}
 	if (siommu_pt_fmt_parse(fmt, &cfg.fmt))
 		return run_error(rc, cmd, "fmt: x86-64, vtd-ss or arm-lpae-s1, got '%s'", fmt);
 	if (levels > 8 || batch > UINT32_MAX || ms > UINT32_MAX)
 		return run_error(rc, cmd, "levels, fq-batch or fq-timeout-ms out of range");
-	cfg.type = (enum siommu_domain_type)(type + 1);
+	cfg.pt_flags = (dirty ? SIOMMU_PT_F_DIRTY : 0) | (exec ? SIOMMU_PT_F_EXEC : 0);
 	cfg.levels = (unsigned int)levels;
 	cfg.unmap_mode = (enum siommu_unmap_mode)mode;
 	cfg.fq_batch = (uint32_t)batch;
@@ -395,6 +463,9 @@ static int verb_domain_create(struct run_ctx *rc, struct run_cmd *cmd)
 		free(cdom);
 		return ret;
 	}
+	cdom->pt_obj = pt_obj;
+	if (pt_obj)
+		run_pt_users(pt_obj, 1);
 	return run_obj_add(rc, cmd, DOMAIN_TYPE, name, cdom, domain_obj_destroy);
 }
 
@@ -403,9 +474,12 @@ static int domain_try_destroy(void *obj)
 	struct cli_domain *cdom = obj;
 	int ret = siommu_domain_destroy(cdom->dom);
 
-	if (!ret)
-		free(cdom);
-	return ret;
+	if (ret)
+		return ret;
+	if (cdom->pt_obj)
+		run_pt_users(cdom->pt_obj, -1);
+	free(cdom);
+	return 0;
 }
 
 static int verb_domain_destroy(struct run_ctx *rc, struct run_cmd *cmd)
@@ -624,6 +698,26 @@ static int hex_digit(char ch)
 	return -1;
 }
 
+/* @n hex digits at @s (pairs, 1 to @max bytes) into @buf.  0 or RUN_EUSAGE. */
+static int parse_hex(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
+		     const char *s, size_t n, uint8_t *buf, size_t max, size_t *len)
+{
+	size_t i;
+
+	if (n == 0 || n % 2 || n / 2 > max)
+		return run_error(rc, cmd, "%s: 1 to %zu bytes as pairs of hex digits", key, max);
+	*len = n / 2;
+	for (i = 0; i < *len; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return run_error(rc, cmd, "%s: '%c%c' is not a hex byte", key,
+					 s[2 * i], s[2 * i + 1]);
+		buf[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 static int verb_dma_write(struct run_ctx *rc, struct run_cmd *cmd)
 {
 	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
@@ -631,7 +725,7 @@ static int verb_dma_write(struct run_ctx *rc, struct run_cmd *cmd)
 	const char *data;
 	uint64_t iova, fill, count;
 	uint32_t pasid = SIOMMU_NO_PASID;
-	size_t i, len;
+	size_t len;
 
 	if (!cd || arg_pasid(rc, cmd, &pasid) || run_arg_u64(rc, cmd, "iova", &iova))
 		return RUN_EUSAGE;
@@ -646,20 +740,9 @@ static int verb_dma_write(struct run_ctx *rc, struct run_cmd *cmd)
 		memset(buf, (int)fill, (size_t)count);
 		return siommu_dma_write(cd->dev, pasid, iova, buf, (size_t)count);
 	}
-	if (run_arg_str(rc, cmd, "data", &data))
+	if (run_arg_str(rc, cmd, "data", &data) ||
+	    parse_hex(rc, cmd, "data", data, strlen(data), buf, DATA_MAX, &len))
 		return RUN_EUSAGE;
-	len = strlen(data);
-	if (len == 0 || len % 2 || len / 2 > DATA_MAX)
-		return run_error(rc, cmd, "data: 1 to %u bytes as pairs of hex digits", DATA_MAX);
-	len /= 2;
-	for (i = 0; i < len; i++) {
-		int hi = hex_digit(data[2 * i]), lo = hex_digit(data[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return run_error(rc, cmd, "data: '%c%c' is not a hex byte",
-					 data[2 * i], data[2 * i + 1]);
-		buf[i] = (uint8_t)(hi << 4 | lo);
-	}
 	return siommu_dma_write(cd->dev, pasid, iova, buf, len);
 }
 
@@ -698,10 +781,110 @@ static int verb_dma_read(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+/*
+ * sg=IOVA:X[,IOVA:X...]: the list of a scatter-gather transfer, X being the
+ * bytes in hex (write) or a length (read), into @sg with buffers carved from
+ * @buf.  Returns the number of elements, or RUN_EUSAGE after reporting.
+ */
+static int parse_sg(struct run_ctx *rc, struct run_cmd *cmd, bool write,
+		    struct siommu_dma_sg *sg, uint8_t *buf)
+{
+	const char *list, *p, *colon, *end;
+	size_t used = 0, n = 0, len;
+	char num[32];
+	uint64_t v;
+
+	if (run_arg_str(rc, cmd, "sg", &list))
+		return RUN_EUSAGE;
+	for (p = list; ; p = end + 1) {
+		end = p + strcspn(p, ",");
+		colon = memchr(p, ':', (size_t)(end - p));
+		if (n == SG_MAX)
+			return run_error(rc, cmd, "sg: at most %u elements", SG_MAX);
+		if (!colon || (size_t)(colon - p) >= sizeof(num))
+			return run_error(rc, cmd, "sg: elements are IOVA:%s, got '%.*s'",
+					 write ? "HEX" : "LEN", (int)(end - p), p);
+		snprintf(num, sizeof(num), "%.*s", (int)(colon - p), p);
+		if (run_parse_u64(num, &sg[n].iova))
+			return run_error(rc, cmd, "sg: '%s' is not an address", num);
+		colon++;
+		if (write) {
+			if (parse_hex(rc, cmd, "sg", colon, (size_t)(end - colon), buf + used,
+				      DATA_MAX - used, &len))
+				return RUN_EUSAGE;
+		} else {
+			snprintf(num, sizeof(num), "%.*s", (int)(end - colon), colon);
+			if ((size_t)(end - colon) >= sizeof(num) || run_parse_u64(num, &v) ||
+			    v == 0 || v > 256 || v > DATA_MAX - used)
+				return run_error(rc, cmd, "sg: a length is 1 to 256 bytes (%u in all), got '%.*s'",
+						 DATA_MAX, (int)(end - colon), colon);
+			len = (size_t)v;
+		}
+		sg[n].buf = buf + used;
+		sg[n].len = len;
+		used += len;
+		n++;
+		if (!*end)
+			return (int)n;
+	}
+}
+
+static int verb_dma_write_sg(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
+	struct siommu_dma_sg sg[SG_MAX];
+	static uint8_t buf[DATA_MAX];
+	uint32_t pasid = SIOMMU_NO_PASID;
+	int n;
+
+	if (!cd || arg_pasid(rc, cmd, &pasid))
+		return RUN_EUSAGE;
+	if (!cd->ci->has_mem)
+		return run_error(rc, cmd, "DMA needs an IOMMU created with mem=");
+	n = parse_sg(rc, cmd, true, sg, buf);
+	if (n < 0)
+		return RUN_EUSAGE;
+	return siommu_dma_write_sg(cd->dev, pasid, sg, (size_t)n);
+}
+
+static int verb_dma_read_sg(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
+	static char hex[2 * DATA_MAX + SG_MAX];
+	struct siommu_dma_sg sg[SG_MAX];
+	static uint8_t buf[DATA_MAX];
+	uint32_t pasid = SIOMMU_NO_PASID;
+	size_t i, o = 0;
+	int n, e, ret;
+
+	if (!cd || arg_pasid(rc, cmd, &pasid))
+		return RUN_EUSAGE;
+	if (!cd->ci->has_mem)
+		return run_error(rc, cmd, "DMA needs an IOMMU created with mem=");
+	n = parse_sg(rc, cmd, false, sg, buf);
+	if (n < 0)
+		return RUN_EUSAGE;
+	ret = siommu_dma_read_sg(cd->dev, pasid, sg, (size_t)n);
+	if (ret)
+		return ret;
+	/* the elements' bytes in hex, separated by commas */
+	for (e = 0; e < n; e++) {
+		if (e)
+			hex[o++] = ',';
+		for (i = 0; i < sg[e].len; i++, o += 2)
+			snprintf(hex + o, 3, "%02x", ((uint8_t *)sg[e].buf)[i]);
+	}
+	hex[o] = '\0';
+	run_result(rc, "data", "%s", hex);
+	return 0;
+}
+
 const struct run_verb run_verbs_core[] = {
 	{ "iommu-create",
-	  "iommu-create name=NAME [mem=MEM] [ias=48] [oas=52] [pasid-bits=0] [iotlb=512] [ways=4] [fault-log=256] [fault-rate=100]",
+	  "iommu-create name=NAME [mem=MEM] [ias=48] [oas=52] [pgsizes=4K,2M,1G] [pasid-bits=0] [iotlb=512] [ways=4] [fault-log=256] [fault-rate=100] [prq=256]",
 	  "create an IOMMU (DMA through the memory map MEM, or host addresses)", verb_iommu_create },
+	{ "iommu-destroy", "iommu-destroy iommu=NAME",
+	  "destroy an IOMMU (EBUSY while devices or domains live)", verb_iommu_destroy },
 	{ "iommu-info", "iommu-info iommu=NAME", "the IOMMU's capabilities", verb_iommu_info },
 	{ "iommu-stats", "iommu-stats iommu=NAME",
 	  "translations, IOTLB hits, walks, faults by reason, DMA, unmaps, flush-queue batches",
@@ -715,9 +898,12 @@ const struct run_verb run_verbs_core[] = {
 	  verb_dev_destroy },
 	{ "dev-info", "dev-info dev=DEV", "a device's id, capabilities and attachments",
 	  verb_dev_info },
+	{ "dev-find", "dev-find iommu=NAME rid=N", "the device with a requester id, if any",
+	  verb_dev_find },
 	{ "domain-create",
-	  "domain-create iommu=NAME name=DOM [type=paging] [fmt=x86-64] [levels=0] [mode=strict] [fq-batch=256] [fq-timeout-ms=10] [table-base=0x10000000]",
-	  "create a blocked, identity or paging domain", verb_domain_create },
+	  "domain-create iommu=NAME name=DOM [type=paging] [fmt=x86-64] [levels=0] [dirty=no] [exec=no] [mode=strict] [fq-batch=256] [fq-timeout-ms=10] [table-base=0x10000000] [pt=PT]",
+	  "create a blocked, identity or paging domain (pt=: over a pt-create table, which then outlives it)",
+	  verb_domain_create },
 	{ "domain-destroy", "domain-destroy domain=DOM", "destroy a domain (EBUSY while attached)",
 	  verb_domain_destroy },
 	{ "domain-info", "domain-info domain=DOM", "type, domain id, width, mode, users, queued unmaps",
@@ -746,5 +932,10 @@ const struct run_verb run_verbs_core[] = {
 	  "device write through the IOMMU", verb_dma_write },
 	{ "dma-read", "dma-read dev=DEV iova=N len=N [pasid=N]",
 	  "device read through the IOMMU (hex, or a byte sum above 256 bytes)", verb_dma_read },
+	{ "dma-write-sg", "dma-write-sg dev=DEV [pasid=N] sg=IOVA:HEX[,IOVA:HEX...]",
+	  "scatter-gather write of up to 16 elements, in order; stops at the first fault",
+	  verb_dma_write_sg },
+	{ "dma-read-sg", "dma-read-sg dev=DEV [pasid=N] sg=IOVA:LEN[,IOVA:LEN...]",
+	  "scatter-gather read (each element 1 to 256 bytes): data=HEX,HEX...", verb_dma_read_sg },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -6,6 +6,12 @@
  * and the invalidation sequence, dirty bitmaps, accounting and the dump in
  * the layout of Linux's Intel debugfs.
  *
+ * The walker verbs (iova-to-phys, translate, walk, level, seq, dirty, info,
+ * dump) also read a paging domain's own table: domain=DOM instead of pt=
+ * (siommu_domain_pt()).  pt-dirty on a domain drops the cleared range from
+ * the domain's IOTLB, so that the next write walks and sets the dirty bit
+ * again.  Map and unmap of a domain go through the domain verbs.
+ *
  * Table pages get physical addresses from phys_base (default 0x10000000) so
  * that entries and dumps are the same on every run; phys_base=host uses
  * their host addresses instead.  `prot` is a string of letters: r (read),
@@ -16,61 +22,92 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <softiommu/core.h>
 #include <softiommu/pgtable.h>
 
 #include "run.h"
+#include "verbs.h"
 
 /* SIOMMU_PT_* bits and SIOMMU_PT_ACC_* bits, in order */
 #define PROT_LETTERS	"rwcnmp"
 #define ACCESS_LETTERS	"rwxp"
 
-#define PT_TYPE		"pt"
+#define PT_TYPE		RUN_PT_TYPE
 #define PT_CLI_PHYS	0x10000000ull
 #define PT_MAX_BITS	4096
 
 struct run_pt {
 	struct siommu_pt *pt;
 	struct siommu_pt_gather g;	/* what pt-unmap and pt-dirty left to sync */
+	unsigned int users;		/* domains made over it (domain-create pt=) */
+	struct run_ctx *rc;
 };
+
+struct siommu_pt *run_pt_of(void *obj)
+{
+	return ((struct run_pt *)obj)->pt;
+}
+
+void run_pt_users(void *obj, int delta)
+{
+	struct run_pt *p = obj;
+
+	p->users = (unsigned int)((int)p->users + delta);
+}
 
 static void pt_obj_destroy(void *obj)
 {
 	struct run_pt *p = obj;
 
+	if (p->users) {
+		/* a domain outlived its table's object: keep the table alive */
+		run_print(p->rc, "pt: left in use by a domain at the end of the run");
+		return;
+	}
 	siommu_pt_gather_sync(&p->g, NULL, NULL, SIOMMU_PT_SYNC_WAIT);
 	siommu_pt_destroy(p->pt);
 	free(p);
 }
 
-
-
-
-static int arg_pgsizes(struct run_ctx *rc, struct run_cmd *cmd, uint64_t *bitmap)
+/*
+ * The table a walker verb reads: pt=NAME (a pt-create table) or domain=DOM
+ * (a paging domain's own table, siommu_domain_pt()).  *@own is the pt-create
+ * object, NULL for a domain's table; *@dom the domain, NULL for pt=.
+ * Returns the table, or NULL after reporting.
+ */
+static struct siommu_pt *pt_target(struct run_ctx *rc, struct run_cmd *cmd,
+				   struct run_pt **own, struct siommu_domain **dom)
 {
-	const char *s;
-	char *copy, *tok, *save;
-	int ret = 0;
+	struct siommu_pt *pt;
+	void *obj;
 
-	*bitmap = 0;
-	if (!run_arg_has(cmd, "pgsizes"))
-		return 0;
-	run_arg_str(rc, cmd, "pgsizes", &s);
-	copy = strdup(s);
-	if (!copy)
-		return run_error(rc, cmd, "out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "4K"))
-			*bitmap |= SIOMMU_PT_SZ_4K;
-		else if (!strcmp(tok, "2M"))
-			*bitmap |= SIOMMU_PT_SZ_2M;
-		else if (!strcmp(tok, "1G"))
-			*bitmap |= SIOMMU_PT_SZ_1G;
-		else
-			ret = run_error(rc, cmd, "pgsizes: a list of 4K, 2M, 1G, got '%s'", tok);
+	*own = NULL;
+	*dom = NULL;
+	if (run_arg_has(cmd, "pt") == run_arg_has(cmd, "domain")) {
+		run_error(rc, cmd, "%s: give one of pt=NAME or domain=DOM", cmd->verb);
+		return NULL;
 	}
-	free(copy);
-	return ret;
+	if (run_arg_has(cmd, "pt")) {
+		*own = run_obj_arg(rc, cmd, "pt", RUN_PT_TYPE);
+		return *own ? (*own)->pt : NULL;
+	}
+	obj = run_obj_arg(rc, cmd, "domain", RUN_DOMAIN_TYPE);
+	if (!obj)
+		return NULL;
+	*dom = run_domain_of(obj);
+	pt = siommu_domain_pt(*dom);
+	if (!pt) {
+		struct siommu_domain_info info = { 0 };
+
+		siommu_domain_get_info(*dom, &info);
+		run_error(rc, cmd, "domain: a %s domain has no page table",
+			  siommu_domain_type_name(info.type) ?: "non-paging");
+	}
+	return pt;
 }
+
+
+
 
 static const char *const fmt_names[] = { "x86-64", "vtd-ss", "arm-lpae-s1", NULL };
 static const enum siommu_pt_fmt fmt_values[] = {
@@ -95,7 +132,7 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 	    run_arg_bool_opt(rc, cmd, "dirty", &dirty, false) ||
 	    run_arg_bool_opt(rc, cmd, "exec", &exec, false) ||
 	    run_arg_str_opt(rc, cmd, "phys_base", &base, NULL) ||
-	    arg_pgsizes(rc, cmd, &cfg.pgsize_bitmap))
+	    run_arg_pgsizes(rc, cmd, "pgsizes", &cfg.pgsize_bitmap))
 		return RUN_EUSAGE;
 	if (levels > 16 || oas > 64)
 		return run_error(rc, cmd, "levels/oas out of range");
@@ -112,6 +149,7 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->rc = rc;
 	siommu_pt_gather_init(&p->g);
 	ret = siommu_pt_create(run_siommu(rc), &cfg, &p->pt);
 	if (ret) {
@@ -132,7 +170,11 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 static int pt_try_destroy(void *obj)
 {
 	struct run_pt *p = obj;
-	int ret = siommu_pt_destroy(p->pt);	/* -EBUSY: an unsynced gather holds pages */
+	int ret;
+
+	if (p->users)
+		return -EBUSY;			/* domains translate through it */
+	ret = siommu_pt_destroy(p->pt);		/* -EBUSY: an unsynced gather holds pages */
 
 	if (!ret)
 		free(p);
@@ -209,13 +251,15 @@ static int verb_sync(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_iova_to_phys(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
 	uint64_t iova, pa;
 	int ret;
 
-	if (!p || run_arg_u64(rc, cmd, "iova", &iova))
+	if (!pt || run_arg_u64(rc, cmd, "iova", &iova))
 		return RUN_EUSAGE;
-	ret = siommu_pt_iova_to_phys(p->pt, iova, &pa);
+	ret = siommu_pt_iova_to_phys(pt, iova, &pa);
 	if (ret)
 		return ret;
 	run_result(rc, "pa", "0x%" PRIx64, pa);
@@ -224,17 +268,19 @@ static int verb_iova_to_phys(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_translate(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
 	struct siommu_pt_xlate x;
 	unsigned int access;
 	uint64_t iova;
 	int ret;
 
-	if (!p || run_arg_u64(rc, cmd, "iova", &iova) ||
+	if (!pt || run_arg_u64(rc, cmd, "iova", &iova) ||
 	    run_arg_letters(rc, cmd, "access", ACCESS_LETTERS, "r", &access))
 		return RUN_EUSAGE;
 	siommu_read_lock();
-	ret = siommu_pt_translate_rcu(p->pt, iova, access, &x);
+	ret = siommu_pt_translate_rcu(pt, iova, access, &x);
 	siommu_read_unlock();
 	if (ret)
 		return ret;
@@ -246,15 +292,17 @@ static int verb_translate(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_walk(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
 	struct siommu_pt_walk w;
 	uint64_t iova;
 	char key[16];
 	int ret, l;
 
-	if (!p || run_arg_u64(rc, cmd, "iova", &iova))
+	if (!pt || run_arg_u64(rc, cmd, "iova", &iova))
 		return RUN_EUSAGE;
-	ret = siommu_pt_walk(p->pt, iova, &w);
+	ret = siommu_pt_walk(pt, iova, &w);
 	if (ret)
 		return ret;
 	run_result(rc, "leaf", "%s", w.leaf_level < 0 ? "none" :
@@ -268,13 +316,15 @@ static int verb_walk(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_level(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
 	uint64_t iova;
 	int lvl;
 
-	if (!p || run_arg_u64(rc, cmd, "iova", &iova))
+	if (!pt || run_arg_u64(rc, cmd, "iova", &iova))
 		return RUN_EUSAGE;
-	lvl = siommu_pt_lookup_level(p->pt, iova);
+	lvl = siommu_pt_lookup_level(pt, iova);
 	if (lvl < 0)
 		return lvl;
 	run_result(rc, "level", "%s", run_pgsize_name(lvl) ?: "none");
@@ -283,31 +333,42 @@ static int verb_level(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_seq(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
 	uint64_t iova, seq;
 
-	if (!p || run_arg_u64(rc, cmd, "iova", &iova))
+	if (!pt || run_arg_u64(rc, cmd, "iova", &iova))
 		return RUN_EUSAGE;
 	if (run_arg_has(cmd, "seq")) {
 		if (run_arg_u64(rc, cmd, "seq", &seq))
 			return RUN_EUSAGE;
 		run_result(rc, "retry", "%s",
-			   siommu_pt_seq_retry(p->pt, iova, seq) ? "yes" : "no");
+			   siommu_pt_seq_retry(pt, iova, seq) ? "yes" : "no");
 		return 0;
 	}
-	run_result(rc, "seq", "%" PRIu64, siommu_pt_seq_begin(p->pt, iova));
+	run_result(rc, "seq", "%" PRIu64, siommu_pt_seq_begin(pt, iova));
 	return 0;
+}
+
+static void dirty_inval(void *opaque, uint64_t iova, uint64_t last, unsigned int flags)
+{
+	(void)flags;
+	siommu_domain_invalidate(opaque, iova, last - iova + 1, 0);
 }
 
 static int verb_dirty(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_pt_gather g;
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
 	uint64_t iova, size, pgshift, bits, *bitmap;
 	unsigned int i;
 	int64_t n;
 	bool clear;
 
-	if (!p || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "size", &size) ||
+	if (!pt || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "size", &size) ||
 	    run_arg_u64_opt(rc, cmd, "pgshift", &pgshift, 12) ||
 	    run_arg_bool_opt(rc, cmd, "clear", &clear, true))
 		return RUN_EUSAGE;
@@ -318,9 +379,17 @@ static int verb_dirty(struct run_ctx *rc, struct run_cmd *cmd)
 	bitmap = calloc(PT_MAX_BITS / 64, sizeof(*bitmap));
 	if (!bitmap)
 		return -ENOMEM;
-	n = siommu_pt_read_and_clear_dirty(p->pt, iova, size,
+	siommu_pt_gather_init(&g);
+	n = siommu_pt_read_and_clear_dirty(pt, iova, size,
 					   clear ? 0 : SIOMMU_PT_DIRTY_NO_CLEAR, bitmap,
-					   (unsigned int)pgshift, &p->g);
+					   (unsigned int)pgshift, p ? &p->g : &g);
+	/*
+	 * A domain's table: the IOTLB may hold entries filled by a write walk,
+	 * whose next write would not walk to set the dirty bit again; drop
+	 * the cleared range from it now (no table pages are detached).
+	 */
+	if (dom)
+		siommu_pt_gather_sync(&g, dirty_inval, dom, 0);
 	if (n >= 0) {
 		char *hex = malloc(PT_MAX_BITS / 4 + 3), *q;
 
@@ -344,12 +413,14 @@ static int verb_dirty(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_info(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
 	struct siommu_pt_info info;
 
-	if (!p)
+	if (!pt)
 		return RUN_EUSAGE;
-	siommu_pt_get_info(p->pt, &info);
+	siommu_pt_get_info(pt, &info);
 	run_result(rc, "fmt", "%s", siommu_pt_fmt_name(info.fmt));
 	run_result(rc, "levels", "%u", info.levels);
 	run_result(rc, "pages", "%" PRIu64, info.table_pages);
@@ -368,14 +439,16 @@ static int dump_line(void *opaque, const char *line)
 
 static int verb_dump(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
 	struct siommu_pt_dump_dev dev = { .pasid = SIOMMU_PT_NO_PASID };
 	unsigned int seg, bus, d, fn;
 	const char *s;
 	uint64_t pasid;
 	char end;
 
-	if (!p || run_arg_str_opt(rc, cmd, "dev", &s, "0000:00:00.0") ||
+	if (!pt || run_arg_str_opt(rc, cmd, "dev", &s, "0000:00:00.0") ||
 	    run_arg_u64_opt(rc, cmd, "pasid", &pasid, SIOMMU_PT_NO_PASID))
 		return RUN_EUSAGE;
 	if (sscanf(s, "%x:%x:%x.%x%c", &seg, &bus, &d, &fn, &end) != 4 ||
@@ -387,7 +460,7 @@ static int verb_dump(struct run_ctx *rc, struct run_cmd *cmd)
 	dev.bus = (uint8_t)bus;
 	dev.devfn = (uint8_t)(d << 3 | fn);
 	dev.pasid = (uint32_t)pasid;
-	return siommu_pt_dump(p->pt, &dev, dump_line, rc);
+	return siommu_pt_dump(pt, &dev, dump_line, rc);
 }
 
 const struct run_verb run_verbs_pgtable[] = {
@@ -402,18 +475,18 @@ const struct run_verb run_verbs_pgtable[] = {
 	  "unmap into the table's gather (freed at pt-sync)", verb_unmap },
 	{ "pt-sync", "pt-sync pt=NAME",
 	  "invalidate what the gather holds, wait a grace period, free", verb_sync },
-	{ "pt-iova-to-phys", "pt-iova-to-phys pt=NAME iova=N", "translate", verb_iova_to_phys },
-	{ "pt-translate", "pt-translate pt=NAME iova=N [access=rwxp]",
+	{ "pt-iova-to-phys", "pt-iova-to-phys pt=NAME|domain=DOM iova=N", "translate", verb_iova_to_phys },
+	{ "pt-translate", "pt-translate pt=NAME|domain=DOM iova=N [access=rwxp]",
 	  "translate as hardware: permission check, A/D update", verb_translate },
-	{ "pt-walk", "pt-walk pt=NAME iova=N", "the raw entries on the path", verb_walk },
-	{ "pt-level", "pt-level pt=NAME iova=N", "page size mapping an address (seed 001)",
+	{ "pt-walk", "pt-walk pt=NAME|domain=DOM iova=N", "the raw entries on the path", verb_walk },
+	{ "pt-level", "pt-level pt=NAME|domain=DOM iova=N", "page size mapping an address (seed 001)",
 	  verb_level },
-	{ "pt-seq", "pt-seq pt=NAME iova=N [seq=N]",
+	{ "pt-seq", "pt-seq pt=NAME|domain=DOM iova=N [seq=N]",
 	  "invalidation sequence; with seq=, whether to retry", verb_seq },
-	{ "pt-dirty", "pt-dirty pt=NAME iova=N size=N [pgshift=12] [clear=yes]",
+	{ "pt-dirty", "pt-dirty pt=NAME|domain=DOM iova=N size=N [pgshift=12] [clear=yes]",
 	  "read (and clear) the dirty bitmap", verb_dirty },
-	{ "pt-info", "pt-info pt=NAME", "table pages and bytes", verb_info },
-	{ "pt-dump", "pt-dump pt=NAME [dev=SSSS:BB:DD.F] [pasid=N]",
+	{ "pt-info", "pt-info pt=NAME|domain=DOM", "table pages and bytes", verb_info },
+	{ "pt-dump", "pt-dump pt=NAME|domain=DOM [dev=SSSS:BB:DD.F] [pasid=N]",
 	  "dump in the layout of Linux's domain_translation_struct", verb_dump },
 	{ NULL, NULL, NULL, NULL },
 };
