@@ -731,6 +731,22 @@ static int var_set(struct run_ctx *rc, const struct run_cmd *cmd, const char *na
 	return 0;
 }
 
+/* @name's command failed: unset it, remembering where (for the message). */
+static void var_failed(struct run_ctx *rc, const struct run_cmd *cmd, const char *name)
+{
+	struct run_var *v;
+
+	var_unset(rc, name);
+	v = calloc(1, sizeof(*v));
+	if (!v || !(v->name = strdup(name))) {
+		free(v);
+		return;				/* then it is merely unknown */
+	}
+	v->line = cmd->line;
+	v->next = rc->vars;
+	rc->vars = v;
+}
+
 /* The value of reference @r, or NULL after reporting. */
 static const char *ref_value(struct run_ctx *rc, const struct run_cmd *cmd,
 			     const struct var_ref *r)
@@ -743,6 +759,11 @@ static const char *ref_value(struct run_ctx *rc, const struct run_cmd *cmd,
 	if (!v) {
 		run_error(rc, cmd, "unknown variable '$%.*s' (keep a command's results with as=%.*s)",
 			  (int)r->name_len, r->name, (int)r->name_len, r->name);
+		return NULL;
+	}
+	if (!v->nvals) {
+		run_error(rc, cmd, "variable '$%s' is not set: its command at line %u failed",
+			  v->name, v->line);
 		return NULL;
 	}
 	for (i = 0; i < v->nvals; i++)
@@ -1241,7 +1262,7 @@ int run_text(const char *name, char *text, size_t len, FILE *out)
 		rc.last_err = r;
 		print_outcome(&rc);
 		if (as && r)
-			var_unset(&rc, as);
+			var_failed(&rc, &l->cmd, as);
 		else if (as && var_set(&rc, &l->cmd, as))
 			goto out_ctx;
 	}

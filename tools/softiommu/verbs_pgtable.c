@@ -98,10 +98,12 @@ static struct siommu_pt *pt_target(struct run_ctx *rc, struct run_cmd *cmd,
 	pt = siommu_domain_pt(*dom);
 	if (!pt) {
 		struct siommu_domain_info info = { 0 };
+		const char *name;
 
 		siommu_domain_get_info(*dom, &info);
-		run_error(rc, cmd, "domain: a %s domain has no page table",
-			  siommu_domain_type_name(info.type) ?: "non-paging");
+		run_arg_str(rc, cmd, "domain", &name);
+		run_error(rc, cmd, "domain: '%s' is %s domain: it has no page table", name,
+			  info.type == SIOMMU_DOMAIN_IDENTITY ? "an identity" : "a blocked");
 	}
 	return pt;
 }
