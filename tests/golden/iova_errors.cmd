@@ -10,7 +10,7 @@ expect err=EINVAL
 # a 1 MiB aperture
 iova-create name=s start=1M last=0x1fffff
 expect granules=256
-iova-alloc space=s size=8K
+iova-alloc space=s size=8K as=a
 expect iova=0x1fe000
 iova-dump space=s
 # size 0, larger than the aperture, or a limit below it
@@ -23,9 +23,9 @@ expect err=ERANGE
 # frees of what was never allocated, not aligned, or inside a range
 iova-free space=s iova=0x100000
 expect err=ENOENT
-iova-free space=s iova=0x1fe800
+iova-free space=s iova=$a.iova+0x800
 expect err=EINVAL
-iova-free space=s iova=0x1ff000
+iova-free space=s iova=$a.iova+4K
 expect err=ENOENT
 iova-free space=s iova=0x5000
 expect err=ENOENT

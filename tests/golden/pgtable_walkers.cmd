@@ -35,19 +35,18 @@ pt-walk pt=x iova=2M
 expect l1=0x00000000004000a3
 # seed 001: the level is a lock-free answer; the sequence says if an unmap
 # of the same 1 GiB region intervened since it was read
-pt-seq pt=x iova=2M
-expect seq=0
+pt-seq pt=x iova=2M as=before
 pt-level pt=x iova=2M
 expect level=2M
-pt-seq pt=x iova=2M seq=0
+pt-seq pt=x iova=2M seq=$before.seq
 expect retry=no
 pt-map pt=x iova=8M pa=0 size=4K
-pt-seq pt=x iova=2M seq=0
+pt-seq pt=x iova=2M seq=$before.seq
 expect retry=no
 pt-unmap pt=x iova=8M size=4K
-pt-seq pt=x iova=2M seq=0
+pt-seq pt=x iova=2M seq=$before.seq
 expect retry=yes
-pt-seq pt=x iova=1G seq=0
+pt-seq pt=x iova=1G seq=$before.seq
 expect retry=no
 pt-sync pt=x
 # VT-d second stage without SSADE has no dirty tracking; with it, D is bit 9
