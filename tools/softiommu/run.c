@@ -829,12 +829,13 @@ static int expand_arg(struct run_ctx *rc, const struct run_cmd *cmd, struct run_
 		while ((*q == '+' || *q == '-') && number_len(q + 1)) {
 			size_t n = number_len(q + 1);
 			bool add = *q == '+';
+			uint64_t before = x;
 
 			snprintf(num, sizeof(num), "%.*s", (int)n, q + 1);
 			if (n >= sizeof(num) || run_parse_u64(num, &y) ||
 			    (add ? __builtin_add_overflow(x, y, &x) : __builtin_sub_overflow(x, y, &x))) {
-				ret = run_error(rc, cmd, "%s: '%s%c%.*s' is out of the 64-bit range",
-						a->key, val, *q, (int)n, q + 1);
+				ret = run_error(rc, cmd, "%s: 0x%" PRIx64 "%c%.*s is out of the 64-bit range",
+						a->key, before, *q, (int)n, q + 1);
 				break;
 			}
 			q += 1 + n;

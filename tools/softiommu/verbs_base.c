@@ -61,29 +61,37 @@ static void trace_sink(void *opaque, const struct siommu_trace_record *rec)
 		run_print(opaque, "trace: %s: %s", siommu_trace_type_name(rec->ev.type), text);
 }
 
-static const char *const level_names[] = { "err", "warn", "info", "debug", NULL };
-static const enum siommu_log_level level_values[] = {
-	SIOMMU_LOG_ERR, SIOMMU_LOG_WARN, SIOMMU_LOG_INFO, SIOMMU_LOG_DEBUG,
-};
+/* level=NAME, parsed by the library (siommu_log_level_parse()). */
+static int arg_level(struct run_ctx *rc, struct run_cmd *cmd, const char *def,
+		     enum siommu_log_level *level)
+{
+	const char *name;
+
+	if (!def && !run_arg_has(cmd, "level"))
+		return run_error(rc, cmd, "%s: missing level=", cmd->verb);
+	run_arg_str_opt(rc, cmd, "level", &name, def);
+	if (siommu_log_level_parse(name, level))
+		return run_error(rc, cmd, "level: err, warn, info or debug, got '%s'", name);
+	return 0;
+}
 
 static int verb_log_level(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	int lvl;
+	enum siommu_log_level lvl;
 
-	if (run_arg_enum(rc, cmd, "level", level_names, &lvl))
+	if (arg_level(rc, cmd, NULL, &lvl))
 		return RUN_EUSAGE;
-	return siommu_ctx_set_log(run_siommu(rc), level_values[lvl], log_sink, rc);
+	return siommu_ctx_set_log(run_siommu(rc), lvl, log_sink, rc);
 }
 
 static int verb_log(struct run_ctx *rc, struct run_cmd *cmd)
 {
+	enum siommu_log_level lvl;
 	const char *msg;
-	int lvl;
 
-	if (run_arg_enum_opt(rc, cmd, "level", level_names, &lvl, 2) ||
-	    run_arg_str(rc, cmd, "msg", &msg))
+	if (arg_level(rc, cmd, "info", &lvl) || run_arg_str(rc, cmd, "msg", &msg))
 		return RUN_EUSAGE;
-	siommu_log(run_siommu(rc), level_values[lvl], "%s", msg);
+	siommu_log(run_siommu(rc), lvl, "%s", msg);
 	return 0;
 }
 
