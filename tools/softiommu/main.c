@@ -40,6 +40,7 @@ static int cmd_run(int argc, char **argv)
 		       "  verb key=value ...      # comment\n"
 		       "  expect ok | err=NAME | key=value ...\n"
 		       "A failing command must be followed by `expect err=NAME`.\n"
+		       "as=NAME keeps a command's results; $NAME.FIELD[+N|-N] uses them.\n"
 		       "Errors print FILE:LINE: what is wrong, and exit 1.\n");
 		return TOOL_EXIT_OK;
 	}
