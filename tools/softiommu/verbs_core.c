@@ -829,19 +829,27 @@ static int parse_sg(struct run_ctx *rc, struct run_cmd *cmd, bool write,
 	}
 }
 
+/* dev=DEV [pasid=N] sg=...: the arguments of both sg verbs; as parse_sg(). */
+static int sg_args(struct run_ctx *rc, struct run_cmd *cmd, bool write, struct cli_dev **cd,
+		   uint32_t *pasid, struct siommu_dma_sg *sg, uint8_t *buf)
+{
+	*cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
+	*pasid = SIOMMU_NO_PASID;
+	if (!*cd || arg_pasid(rc, cmd, pasid))
+		return RUN_EUSAGE;
+	if (!(*cd)->ci->has_mem)
+		return run_error(rc, cmd, "DMA needs an IOMMU created with mem=");
+	return parse_sg(rc, cmd, write, sg, buf);
+}
+
 static int verb_dma_write_sg(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
 	struct siommu_dma_sg sg[SG_MAX];
 	static uint8_t buf[DATA_MAX];
-	uint32_t pasid = SIOMMU_NO_PASID;
-	int n;
+	struct cli_dev *cd;
+	uint32_t pasid;
+	int n = sg_args(rc, cmd, true, &cd, &pasid, sg, buf);
 
-	if (!cd || arg_pasid(rc, cmd, &pasid))
-		return RUN_EUSAGE;
-	if (!cd->ci->has_mem)
-		return run_error(rc, cmd, "DMA needs an IOMMU created with mem=");
-	n = parse_sg(rc, cmd, true, sg, buf);
 	if (n < 0)
 		return RUN_EUSAGE;
 	return siommu_dma_write_sg(cd->dev, pasid, sg, (size_t)n);
@@ -849,19 +857,15 @@ static int verb_dma_write_sg(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_dma_read_sg(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
 	static char hex[2 * DATA_MAX + SG_MAX];
 	struct siommu_dma_sg sg[SG_MAX];
 	static uint8_t buf[DATA_MAX];
-	uint32_t pasid = SIOMMU_NO_PASID;
+	struct cli_dev *cd;
+	uint32_t pasid;
 	size_t i, o = 0;
 	int n, e, ret;
 
-	if (!cd || arg_pasid(rc, cmd, &pasid))
-		return RUN_EUSAGE;
-	if (!cd->ci->has_mem)
-		return run_error(rc, cmd, "DMA needs an IOMMU created with mem=");
-	n = parse_sg(rc, cmd, false, sg, buf);
+	n = sg_args(rc, cmd, false, &cd, &pasid, sg, buf);
 	if (n < 0)
 		return RUN_EUSAGE;
 	ret = siommu_dma_read_sg(cd->dev, pasid, sg, (size_t)n);
