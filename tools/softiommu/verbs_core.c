@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Run-language verbs of the core: IOMMUs (optionally over a memory map made
- * with mem-create), devices, domains, attach/replace/detach with and
- * without PASID, map/unmap through domains (strict or lazy), translate, DMA
- * reads and writes with hex data, the fault log and the counters.
+ * with mem-create), devices, domains (optionally over a pt-create table,
+ * pt=), attach/replace/detach with and without PASID, map/unmap through
+ * domains (strict or lazy), translate, DMA reads and writes with hex data,
+ * scatter-gather DMA, the fault log and the counters.  A domain's own table
+ * is read by the pgtable verbs with domain= (run_domain_of()).
  *
  * At the end of a run objects are destroyed in reverse creation order; a
  * domain still attached is first detached from every device of its IOMMU,
  * and a device from every domain, so that any command file ends cleanly.
+ * The PASIDs to detach are those attach/replace attached in this run, kept
+ * in struct cli_dev (pasids[], see do_attach() and dev_detach_all()): the
+ * core does not enumerate a device's attachments yet.
  * An IOMMU made without mem= has host addresses as output addresses: the
  * DMA verbs refuse to run on it (a command file cannot name host memory).
  */
