@@ -976,13 +976,15 @@ static int lex_line(char *buf, struct run_cmd *cmd, struct run_arg *args,
 		args[cmd->nargs].used = false;
 		args[cmd->nargs].quoted = quoted;
 		args[cmd->nargs].expanded = NULL;
-		if (eq && !quoted && check_refs(eq + 1, err))
-			return -EINVAL;
 		if (eq && !strcmp(w, "as") && (quoted || !var_name_len(eq + 1) ||
 					       eq[1 + var_name_len(eq + 1)])) {
-			*err = "as=NAME: a variable name is a letter or '_', then letters, digits, '_'";
+			*err = eq[1] == '$' ?
+			       "as=NAME names the variable without '$' (as=buf, then $buf.FIELD)" :
+			       "as=NAME: a variable name is a letter or '_', then letters, digits, '_'";
 			return -EINVAL;
 		}
+		if (eq && !quoted && check_refs(eq + 1, err))
+			return -EINVAL;
 		cmd->nargs++;
 	}
 	return r;
