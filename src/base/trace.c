@@ -10,7 +10,10 @@
  *
  * The parser accepts what the kernel writes: any task name (it may contain
  * spaces, dashes and '<...>'), optional latency flags, a seconds.fraction
- * timestamp of 1 to 9 fractional digits.  It rejects anything else with
+ * timestamp of 1 to 9 fractional digits.  It also reads `trace-cmd report`
+ * lines ("%16s-%-5d [%03d] [flags] %d.%06d: name:<padding> text"): the pid
+ * padding is any number of spaces and the event name may be followed by
+ * several spaces.  It rejects anything else with
  * -EINVAL rather than guessing.
  */
 #include <ctype.h>
@@ -393,11 +396,16 @@ SIOMMU_API int siommu_trace_parse_line(const char *line,
 	name = c.p;
 	while (*c.p && *c.p != ':' && *c.p != ' ')
 		c.p++;
-	if (c.p == name || !eat(&c, ": "))
+	size_t name_len = (size_t)(c.p - name);
+
+	/* trace-cmd report pads the "name:" column with spaces */
+	if (!name_len || !eat(&c, ": "))
 		return -EINVAL;
+	while (*c.p == ' ')
+		c.p++;
 	for (i = 0; i < SIOMMU_TRACE_NR_TYPES; i++) {
-		if (strlen(type_names[i]) == (size_t)(c.p - 2 - name) &&
-		    !strncmp(type_names[i], name, (size_t)(c.p - 2 - name)))
+		if (strlen(type_names[i]) == name_len &&
+		    !strncmp(type_names[i], name, name_len))
 			return parse_text((enum siommu_trace_type)i, &c, &rec->ev,
 					  &sb, &left);
 	}

@@ -9,6 +9,7 @@
 #include <softiommu/softiommu.h>
 
 #include "bench.h"
+#include "replay_cli.h"
 #include "tool.h"
 
 static void usage(FILE *f)
@@ -23,6 +24,9 @@ static void usage(FILE *f)
 		"                                 `softiommu run --list` lists the commands\n"
 		"  bench [NAME...] [--json] [--quick] [--list]\n"
 		"                                 run the benchmarks (all, or the named groups)\n"
+		"  replay [OPTIONS] TRACE...      replay Linux iommu trace events: report,\n"
+		"                                 predictions, what-if (`replay --help`)\n"
+		"  dump [OPTIONS] TRACE...        the replayed domain's table (Intel debugfs layout)\n"
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
@@ -75,6 +79,10 @@ int main(int argc, char **argv)
 		return demo_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "bench"))
 		return bench_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "replay"))
+		return replay_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "dump"))
+		return dump_main(argc - 1, argv + 1);
 	fprintf(stderr, "softiommu: unknown command '%s'\nTry 'softiommu --help'.\n", cmd);
 	return TOOL_EXIT_USAGE;
 }
