@@ -31,6 +31,7 @@
 
 #define TOUCH_MAX_PAGES	4096u
 #define MAX_SAMPLES	20000u
+#define RP_TABLE_PHYS_BASE	(1ull << 32)
 
 struct live {
 	RB_ENTRY(live) rb;
@@ -468,6 +469,7 @@ int rp_exact(struct siommu_replay *r)
 	struct siommu_pt_cfg cfg = {
 		.fmt = r->opts.fmt,
 		.pgsize_bitmap = r->opts.pgsize_bitmap,
+		.table_phys_base = RP_TABLE_PHYS_BASE,	/* deterministic dumps */
 	};
 	struct siommu_pt_info info;
 	struct exact x = { .r = r };
@@ -488,6 +490,7 @@ int rp_exact(struct siommu_replay *r)
 	if (ret)
 		return ret;
 	x.bitmap = info.pgsize_bitmap;
+	r->rep.table_bytes_peak = info.table_bytes;
 	r->rep.nr_tlbs = r->opts.nr_tlbs;
 	for (t = 0; t < r->opts.nr_tlbs; t++) {
 		r->rep.tlb[t].geom = r->opts.tlb[t];
