@@ -24,11 +24,12 @@ WEAK_GROUP(core);
 WEAK_GROUP(ioas);
 WEAK_GROUP(iopf);
 WEAK_GROUP(mm);
+WEAK_GROUP(replay);
 
 static const struct bench_group *all_groups[] = {
 	&bench_group_base, &bench_group_pgtable, &bench_group_iotlb, &bench_group_iova,
 	&bench_group_mem, &bench_group_core, &bench_group_ioas, &bench_group_iopf,
-	&bench_group_mm,
+	&bench_group_mm, &bench_group_replay,
 };
 
 #define MAX_RESULTS 256
