@@ -96,6 +96,12 @@ struct siommu_replay_opts {
 	bool no_default_reserved;	/* do not add VT-d's MSI window 0xfee00000-0xfeefffff */
 	unsigned int fq_size;		/* lazy mode: flush-queue entries per CPU; 0: 256 */
 	uint64_t fq_timeout_ns;		/* lazy mode: flush timer; 0: 10 ms */
+	unsigned int hz;		/* lazy: the kernel's timer tick rate (the timer fires on a
+					 * tick); 0: continuous time (fq_timeout_ns after arming) */
+	bool no_infer;			/* lazy prediction: use hz and fq_timeout_ns as given;
+					 * otherwise the timer is inferred from the trace: the
+					 * delay (5..30 ms, continuous) or tick rate (100, 250,
+					 * 300, 1000) and phase that predict best */
 	/* progress: called now and then while reading and replaying */
 	void (*progress)(void *opaque, uint64_t done, uint64_t total);
 	void *progress_opaque;
@@ -173,6 +179,10 @@ struct siommu_replay_report {
 	/* prediction (opts.predict) */
 	bool predicted;
 	uint64_t pred_total, pred_forced_hits, pred_free_hits;
+	unsigned int pred_hz;		/* lazy prediction: the tick rate used (0: continuous) */
+	uint64_t pred_delay_ns;		/* lazy prediction: the timer delay used */
+	uint64_t pred_phase_ns;		/* lazy prediction: the tick phase used */
+	uint64_t pred_timer_inferred;	/* lazy, forced: flushes inferred from the kernel's reuse */
 	/* what-if (opts.whatif): [policy][0 strict, 1 lazy] */
 	struct siommu_replay_policy_result whatif[SIOMMU_REPLAY_NR_POLICIES][2];
 };

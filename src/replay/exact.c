@@ -424,7 +424,7 @@ static int build_ops(struct exact *x)
 			if (ret)
 				return ret;
 			op = &r->ops[r->nr_ops++];
-			*op = (struct rp_op){ .type = RP_OP_ALLOC, .cpu = e->cpu, .group = root,
+			*op = (struct rp_op){ .type = RP_OP_ALLOC, .cpu = e->cpu, .pid = e->pid, .group = root,
 					      .ts = e->ts, .size = x->gsize[root],
 					      .iova = x->giova[root] };
 			r->rep.allocs++;
@@ -451,7 +451,7 @@ static int build_ops(struct exact *x)
 			const struct rp_ev *e = &r->ev[i];
 			uint32_t root = x->group[i];
 
-			merged[k++] = (struct rp_op){ .type = RP_OP_FREE, .cpu = e->cpu, .group = root,
+			merged[k++] = (struct rp_op){ .type = RP_OP_FREE, .cpu = e->cpu, .pid = e->pid, .group = root,
 						      .ts = e->ts, .size = x->gsize[root],
 						      .iova = x->giova[root] };
 		}

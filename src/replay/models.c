@@ -118,7 +118,12 @@ struct lmodel {
 	uint64_t fq_start_cnt, fq_finish_cnt;
 	bool timer_on;
 	uint64_t timer_at;
+	unsigned int hz;		/* 0: the timer fires fq_timeout_ns after arming */
+	uint64_t phase;			/* ns: where the ticks fall */
+	uint64_t delay;			/* the timer's timeout, ns */
+	uint64_t inferred;		/* flushes inferred in forced mode */
 	unsigned int timer_cpu;
+	unsigned int busy_cpu;		/* CPU of the latest event of a task other than idle */
 	struct siommu_replay_policy_result *res;
 };
 
@@ -534,6 +539,7 @@ static void lm_take(struct lmodel *m, unsigned int cpu, uint64_t pfn, uint64_t p
 		if (queued) {
 			uint64_t freed = 0;
 
+			m->inferred++;
 			m->fq_start_cnt++;
 			m->fq_finish_cnt++;
 			m->res->invalidations++;
@@ -615,7 +621,26 @@ static void lm_tick(struct lmodel *m, uint64_t now)
 	}
 }
 
-static void lm_free(struct lmodel *m, unsigned int cpu, uint64_t pfn, uint64_t pages, uint64_t now)
+/*
+ * When the flush timer armed at @now fires.  With a tick rate: mod_timer(
+ * jiffies + msecs_to_jiffies(timeout)) fires on the tick where jiffies
+ * reaches that count: msecs_to_jiffies rounds up, and jiffies counts the
+ * ticks at phase + k * tick.
+ */
+static uint64_t timer_deadline(struct lmodel *m, uint64_t now)
+{
+	uint64_t tick, j, n;
+
+	if (!m->hz)
+		return now + m->delay;
+	tick = 1000000000ull / m->hz;
+	n = (m->delay * m->hz + 999999999ull) / 1000000000ull;
+	j = now >= m->phase ? (now - m->phase) / tick : 0;
+	return m->phase + (j + n) * tick;
+}
+
+static void lm_free(struct lmodel *m, unsigned int cpu, bool idle, uint64_t pfn, uint64_t pages,
+		    uint64_t now)
 {
 	struct fq *q;
 	uint64_t freed = 0;
@@ -639,8 +664,12 @@ static void lm_free(struct lmodel *m, unsigned int cpu, uint64_t pfn, uint64_t p
 	q->tail = (q->tail + 1) % m->fq_slots;
 	if (!m->timer_on) {
 		m->timer_on = true;
-		m->timer_at = now + m->r->opts.fq_timeout_ns;
-		m->timer_cpu = cpu;
+		m->timer_at = timer_deadline(m, now);
+		/*
+		 * A timer armed by the idle task (softirq on an idle CPU) is
+		 * queued on a busy CPU (timer migration, get_nohz_timer_target()).
+		 */
+		m->timer_cpu = idle ? m->busy_cpu : cpu;
 	}
 }
 
@@ -816,8 +845,9 @@ static void ls_fini(struct liveset *ls)
 /* ---- runs ---- */
 
 /* Prediction (forced and free-running, strict or lazy by the trace) and the Linux what-if rows. */
-static int run_linux(struct siommu_replay *r, bool lazy, bool forced, uint64_t *hits,
-		     uint32_t *series, struct siommu_replay_policy_result *res)
+static int run_linux(struct siommu_replay *r, bool lazy, bool forced, unsigned int hz,
+		     uint64_t phase, uint64_t delay, uint64_t *hits, uint64_t *inferred, uint32_t *series,
+		     struct siommu_replay_policy_result *res)
 {
 	struct lmodel m;
 	struct liveset ls;
@@ -828,6 +858,9 @@ static int run_linux(struct siommu_replay *r, bool lazy, bool forced, uint64_t *
 	ls.pt = NULL;
 	RB_INIT(&ls.tree);
 	ret = lm_init(&m, r, lazy, res);
+	m.hz = hz;
+	m.phase = phase;
+	m.delay = delay;
 	if (!ret)
 		ret = ls_init(&ls, r, res);
 	if (ret)
@@ -845,6 +878,8 @@ static int run_linux(struct siommu_replay *r, bool lazy, bool forced, uint64_t *
 		struct undo u;
 
 		lm_tick(&m, op->ts);
+		if (op->pid)
+			m.busy_cpu = cpu;
 		if (op->type == RP_OP_ALLOC) {
 			uint64_t p = lm_alloc(&m, cpu, pages, &u), want = op->iova >> PG_LG2;
 
@@ -873,7 +908,7 @@ static int run_linux(struct siommu_replay *r, bool lazy, bool forced, uint64_t *
 			uint64_t p = pfn_of[op->group];
 
 			ls_del(&ls, p << PG_LG2);
-			lm_free(&m, cpu, p, pages, op->ts);
+			lm_free(&m, cpu, !op->pid, p, pages, op->ts);
 			pfn_of[op->group] = 0;
 		}
 		if (m.oom) {
@@ -882,6 +917,8 @@ static int run_linux(struct siommu_replay *r, bool lazy, bool forced, uint64_t *
 		}
 	}
 	res->valid = true;
+	if (inferred)
+		*inferred = m.inferred;
 out:
 	siommu_free(pfn_of);
 	if (ls.pt)
@@ -1059,13 +1096,49 @@ int rp_models(struct siommu_replay *r)
 		for (i = 0; i < r->nr_ops; i++)
 			if (r->ops[i].type == RP_OP_ALLOC)
 				r->pred_ts[r->nr_pred++] = r->ops[i].ts;
+		unsigned int best_hz = r->opts.hz;
+		uint64_t best_delay = r->opts.fq_timeout_ns, best_phase = 0, phase, best = 0;
+
+		if (r->opts.lazy_trace && !r->opts.no_infer) {
+			/* infer the timer: the delay, or tick rate and phase, that predict best */
+			static const unsigned int rates[] = { 0, 100, 250, 300, 1000 };
+			unsigned int k, step;
+			bool first = true;
+
+			for (k = 0; k < sizeof(rates) / sizeof(rates[0]); k++) {
+				uint64_t tick = rates[k] ? 1000000000ull / rates[k] : 0;
+
+				for (step = 0; step < (rates[k] ? 16u : 51u); step++) {
+					uint64_t d = rates[k] ? r->opts.fq_timeout_ns : 5000000ull + step * 500000ull;
+
+					phase = rates[k] ? (r->rep.first_ts_ns + tick * step / 16) % tick : 0;
+					memset(&scratch, 0, sizeof(scratch));
+					ret = run_linux(r, true, true, rates[k], phase, d, &hits, NULL, NULL,
+							&scratch);
+					if (ret)
+						return ret;
+					if (hits > best || first) {
+						best = hits;
+						best_hz = rates[k];
+						best_phase = phase;
+						best_delay = d;
+						first = false;
+					}
+				}
+			}
+		}
+		r->rep.pred_hz = r->opts.lazy_trace ? best_hz : 0;
+		r->rep.pred_phase_ns = r->opts.lazy_trace ? best_phase : 0;
+		r->rep.pred_delay_ns = r->opts.lazy_trace ? best_delay : 0;
 		memset(&scratch, 0, sizeof(scratch));
-		ret = run_linux(r, r->opts.lazy_trace, true, &hits, r->pred_forced, &scratch);
+		ret = run_linux(r, r->opts.lazy_trace, true, r->rep.pred_hz, best_phase, best_delay,
+				&hits, &r->rep.pred_timer_inferred, r->pred_forced, &scratch);
 		if (ret)
 			return ret;
 		r->rep.pred_forced_hits = hits;
 		memset(&scratch, 0, sizeof(scratch));
-		ret = run_linux(r, r->opts.lazy_trace, false, &hits, r->pred_free, &scratch);
+		ret = run_linux(r, r->opts.lazy_trace, false, r->rep.pred_hz, best_phase, best_delay,
+				&hits, NULL, r->pred_free, &scratch);
 		if (ret)
 			return ret;
 		r->rep.pred_free_hits = hits;
@@ -1077,7 +1150,7 @@ int rp_models(struct siommu_replay *r)
 		uint64_t hits;
 
 		for (lazy = 0; lazy < 2 && !ret; lazy++) {
-			ret = run_linux(r, lazy, false, &hits, NULL,
+			ret = run_linux(r, lazy, false, r->opts.hz, 0, r->opts.fq_timeout_ns, &hits, NULL, NULL,
 					&r->rep.whatif[SIOMMU_REPLAY_POL_LINUX][lazy]);
 			if (!ret)
 				ret = run_other(r, SIOMMU_REPLAY_POL_SOFTIOMMU, lazy,

@@ -34,6 +34,7 @@ enum { RP_OP_ALLOC, RP_OP_FREE };
 struct rp_op {
 	uint8_t type;
 	uint16_t cpu;
+	int32_t pid;		/* 0: the idle task (softirq on an idle CPU) */
 	uint32_t group;		/* allocation id */
 	uint64_t ts;
 	uint64_t size;		/* ALLOC: bytes the maps of the allocation cover */

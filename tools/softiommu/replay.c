@@ -80,6 +80,9 @@ static void replay_usage(FILE *f, const char *cmd)
 		"  --no-msi-window      do not reserve VT-d's 0xfee00000-0xfeefffff\n"
 		"  --fq-size N          lazy: flush-queue entries per CPU (default 256)\n"
 		"  --fq-timeout MS      lazy: flush timer in ms (default 10)\n"
+		"  --hz N               lazy: the timer fires on ticks of N Hz (default: no ticks)\n"
+		"  --no-infer           lazy prediction: use --fq-timeout/--hz as given instead\n"
+		"                       of inferring the timer from the trace\n"
 		"Output:\n"
 		"  --json               the report as JSON\n"
 		"  --plot DIR           gnuplot figures (PNG, SVG) with .gp and data files\n"
@@ -92,6 +95,7 @@ enum {
 	OPT_STRICT = 256, OPT_MAX_ISSUES, OPT_QUIET, OPT_FORMAT, OPT_WIDTH, OPT_PGSIZES,
 	OPT_TLB, OPT_PREDICT, OPT_LAZY, OPT_WHATIF, OPT_LINUX, OPT_DMA_MASK, OPT_NOT_PCI,
 	OPT_RESERVE, OPT_NO_MSI, OPT_FQ_SIZE, OPT_FQ_TIMEOUT, OPT_JSON, OPT_PLOT, OPT_HELP,
+	OPT_HZ, OPT_NO_INFER,
 };
 
 static const struct option long_opts[] = {
@@ -112,6 +116,8 @@ static const struct option long_opts[] = {
 	{ "no-msi-window", no_argument, NULL, OPT_NO_MSI },
 	{ "fq-size", required_argument, NULL, OPT_FQ_SIZE },
 	{ "fq-timeout", required_argument, NULL, OPT_FQ_TIMEOUT },
+	{ "hz", required_argument, NULL, OPT_HZ },
+	{ "no-infer", no_argument, NULL, OPT_NO_INFER },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "plot", required_argument, NULL, OPT_PLOT },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -257,6 +263,11 @@ int replay_parse_args(const char *cmd, int argc, char **argv, struct replay_args
 			o->fq_timeout_ns = (uint64_t)ms * 1000000u;
 			break;
 		}
+		case OPT_HZ:
+			if (!parse_uint(optarg, 1, 10000, &o->hz))
+				return usage_err(cmd, "--hz: expected 1..10000, got '%s'", optarg);
+			break;
+		case OPT_NO_INFER: o->no_infer = true; break;
 		case OPT_JSON: a->json = true; break;
 		case OPT_PLOT: a->plot_dir = optarg; break;
 		case OPT_HELP:
@@ -402,6 +413,15 @@ static void print_table(FILE *f, struct siommu_replay *r, const struct replay_ar
 			p->pred_forced_hits, p->pred_total, pct(p->pred_forced_hits, p->pred_total));
 		fprintf(f, "  free-running          %" PRIu64 " / %" PRIu64 " (%.2f%%)\n",
 			p->pred_free_hits, p->pred_total, pct(p->pred_free_hits, p->pred_total));
+		if (a->opts.lazy_trace) {
+			fprintf(f, "  flush timer           %s %.1f ms after arming", a->opts.no_infer ? "given:" : "inferred:",
+				(double)p->pred_delay_ns / 1e6);
+			if (p->pred_hz)
+				fprintf(f, ", on ticks of %u Hz (phase %.3f ms)", p->pred_hz,
+					(double)p->pred_phase_ns / 1e6);
+			fprintf(f, "\n  flushes inferred      %" PRIu64 " (kernel reused an IOVA still queued)\n",
+				p->pred_timer_inferred);
+		}
 	}
 	if (a->opts.whatif) {
 		fprintf(f, "what-if                 %-12s %-12s %-12s %-12s %-12s %-12s\n",
@@ -513,6 +533,13 @@ static void print_json(FILE *f, struct siommu_replay *r, const struct replay_arg
 		json_object_object_add(o, "model", json_object_new_string(
 			a->opts.linux_version == SIOMMU_REPLAY_LINUX_6_12 ? "linux-6.12" : "linux-6.1"));
 		json_object_object_add(o, "lazy", json_object_new_boolean(a->opts.lazy_trace));
+		if (a->opts.lazy_trace) {
+			json_object_object_add(o, "timer_inferred", json_object_new_boolean(!a->opts.no_infer));
+			json_object_object_add(o, "timer_delay_ns", ju(p->pred_delay_ns));
+			json_object_object_add(o, "timer_hz", ju(p->pred_hz));
+			json_object_object_add(o, "timer_phase_ns", ju(p->pred_phase_ns));
+			json_object_object_add(o, "flushes_inferred", ju(p->pred_timer_inferred));
+		}
 		json_object_object_add(o, "allocations", ju(p->pred_total));
 		json_object_object_add(o, "forced_hits", ju(p->pred_forced_hits));
 		json_object_object_add(o, "free_running_hits", ju(p->pred_free_hits));
