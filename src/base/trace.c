@@ -162,13 +162,19 @@ static bool eat_hex(struct cursor *c, uint64_t *v)
 	uint64_t x = 0;
 	int digits = 0;
 
-	while (isxdigit((unsigned char)*s)) {
+	/* no <ctype.h> here: the locale lookups cost more than the parse */
+	for (;; s++, digits++) {
+		unsigned int d = (unsigned char)*s - '0', l = ((unsigned char)*s | 0x20) - 'a';
+
+		if (d < 10)
+			;
+		else if (l < 6)
+			d = l + 10;
+		else
+			break;
 		if (x >> 60)
 			return false;	/* overflow */
-		x = x * 16 + (uint64_t)(isdigit((unsigned char)*s) ? *s - '0'
-					 : tolower((unsigned char)*s) - 'a' + 10);
-		s++;
-		digits++;
+		x = x * 16 + d;
 	}
 	if (!digits)
 		return false;

@@ -157,6 +157,7 @@ struct exact {
 	uint64_t *giova;	/* per event (root): lowest IOVA of the allocation */
 	uint64_t *gfree;	/* per event (root): the unmap that freed it, or UINT64_MAX */
 	uint64_t live_maps, live_bytes;
+	struct live *lo, *hi;	/* lowest and highest live mapping (the span) */
 	uint64_t sample_every;
 };
 
@@ -193,8 +194,8 @@ static int sample(struct exact *x, size_t i)
 		return ret;
 	if (tb > r->rep.table_bytes_peak)
 		r->rep.table_bytes_peak = tb;
-	lo = RB_MIN(live_tree, &x->tree);
-	hi = RB_MAX(live_tree, &x->tree);
+	lo = x->lo;
+	hi = x->hi;
 	uint64_t span = lo ? hi->end - lo->start : 0;
 
 	if (span > r->rep.peak_iova_span)
@@ -267,6 +268,10 @@ static int do_map(struct exact *x, size_t i)
 	n->pa = e->x;
 	n->ev = i;
 	RB_INSERT(live_tree, &x->tree, n);
+	if (!x->lo || n->start < x->lo->start)
+		x->lo = n;
+	if (!x->hi || n->start > x->hi->start)
+		x->hi = n;
 	x->live_maps++;
 	x->live_bytes += e->size;
 	r->rep.mapped_bytes += e->size;
@@ -292,6 +297,10 @@ static int cut(struct exact *x, struct live *m, uint64_t s, uint64_t t, struct s
 	x->live_bytes -= t - s;
 	r->rep.unmapped_bytes += t - s;
 	if (s == m->start && t == m->end) {
+		if (m == x->lo)
+			x->lo = RB_NEXT(live_tree, &x->tree, m);
+		if (m == x->hi)
+			x->hi = RB_PREV(live_tree, &x->tree, m);
 		RB_REMOVE(live_tree, &x->tree, m);
 		siommu_free(m);
 		x->live_maps--;
@@ -311,6 +320,8 @@ static int cut(struct exact *x, struct live *m, uint64_t s, uint64_t t, struct s
 		tail->pa = m->pa + (t - m->start);
 		m->end = s;
 		RB_INSERT(live_tree, &x->tree, tail);
+		if (m == x->hi)
+			x->hi = tail;
 		x->live_maps++;
 	}
 	return 0;

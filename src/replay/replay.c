@@ -339,17 +339,17 @@ static int add_event(struct siommu_replay *r, uint32_t file, uint64_t line,
 	return 0;
 }
 
-/* Parse @len bytes of @buf (writable: newlines become NULs). */
-static int parse_lines(struct siommu_replay *r, uint32_t file, char *buf, size_t len)
+/* Parse the @len bytes of @buf, line by line (each copied out and NUL-terminated). */
+static int parse_lines(struct siommu_replay *r, uint32_t file, const char *buf, size_t len)
 {
 	struct siommu_trace_record rec;
-	char strbuf[RP_MAX_LINE + 64];
+	char strbuf[RP_MAX_LINE + 64], line_buf[RP_MAX_LINE + 1];
 	size_t pos = 0;
 	uint64_t line = 0;
 	int ret;
 
 	while (pos < len) {
-		char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
+		const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - s) : len - pos;
 		bool unterminated = !nl;
 		size_t nbad = r->rep.bad_lines;
@@ -359,17 +359,16 @@ static int parse_lines(struct siommu_replay *r, uint32_t file, char *buf, size_t
 		pos += n + (nl ? 1 : 0);
 		if (n && s[n - 1] == '\r')
 			n--;
-		if (memchr(s, '\0', n)) {
-			ret = rp_issue(r, SIOMMU_REPLAY_BAD_LINE, file, line,
-				       "line contains a NUL byte");
-		} else if (n > RP_MAX_LINE) {
+		if (n > RP_MAX_LINE) {
 			ret = rp_issue(r, SIOMMU_REPLAY_BAD_LINE, file, line,
 				       "line longer than %u characters", RP_MAX_LINE);
+		} else if (memchr(s, '\0', n)) {
+			ret = rp_issue(r, SIOMMU_REPLAY_BAD_LINE, file, line,
+				       "line contains a NUL byte");
 		} else {
-			char save = s[n];
-
-			s[n] = '\0';	/* s[n] is '\n', '\r' or the byte we own past the end */
-			ret = siommu_trace_parse_line(s, &rec, strbuf, sizeof(strbuf));
+			memcpy(line_buf, s, n);
+			line_buf[n] = '\0';
+			ret = siommu_trace_parse_line(line_buf, &rec, strbuf, sizeof(strbuf));
 			if (ret == 0) {
 				ret = add_event(r, file, line, &rec);
 			} else if (ret == -ENOENT) {
@@ -378,13 +377,12 @@ static int parse_lines(struct siommu_replay *r, uint32_t file, char *buf, size_t
 			} else if (ret == -EOPNOTSUPP) {
 				r->rep.other_events++;
 				ret = 0;
-			} else if (tracecmd_header(s)) {
+			} else if (tracecmd_header(line_buf)) {
 				r->rep.comments++;
 				ret = 0;
 			} else {
-				ret = bad_line(r, file, line, s, unterminated);
+				ret = bad_line(r, file, line, line_buf, unterminated);
 			}
-			s[n] = save;
 		}
 		if (ret)
 			return ret;
@@ -423,7 +421,6 @@ struct rbuf {
 
 static int rbuf_reserve(struct rbuf *b, size_t more)
 {
-	/* one spare byte past the data: parse_lines writes a NUL there */
 	return rp_grow((void **)&b->p, &b->cap, b->len + more + 1, 1);
 }
 
@@ -545,7 +542,8 @@ static int read_data(struct siommu_replay *r, uint32_t file, struct rbuf *b)
 SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
 				      const void *buf, size_t len)
 {
-	struct rbuf b = { 0 };
+	/* read_data() only reads the buffer */
+	struct rbuf b = { .p = (char *)buf, .len = len, .cap = len };
 	uint32_t file;
 	int ret;
 
@@ -556,15 +554,7 @@ SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
 	ret = add_file(r, name, &file);
 	if (ret)
 		return ret;
-	ret = rbuf_reserve(&b, len);
-	if (ret)
-		return ret;
-	if (len)
-		memcpy(b.p, buf, len);
-	b.len = len;
-	ret = read_data(r, file, &b);
-	siommu_free(b.p);
-	return ret;
+	return read_data(r, file, &b);
 }
 
 SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path)
