@@ -365,6 +365,44 @@ static void test_linux_model(void **state)
 	siommu_replay_destroy(r);
 }
 
+/*
+ * 6.1 and 6.12 differ after a failed 32-bit try: an 8 GiB allocation cannot
+ * fit below 4 GiB and goes to the top of the 39-bit space (0x7e00000000,
+ * 2^21 pages aligned down from 2^27).  The next page: 6.1 tries below 4 GiB
+ * again (0xfffff000: the 32-bit cached node is still the anchor); 6.12 has
+ * stopped trying and goes below the cached node (0x7dfffff000).
+ */
+static void run_two(enum siommu_replay_linux ver, const char *second, uint64_t want_free)
+{
+	char text[1024];
+	struct siommu_replay_opts o = { .predict = true, .linux_version = ver };
+	struct siommu_replay *r = mk(&o);
+	const struct siommu_replay_report *p;
+
+	snprintf(text, sizeof(text), "%s%s",
+		 MAP("1.000001", "0000007e00000000", "0000008000000000", "0000000000000000", "8589934592"),
+		 second);
+	assert_int_equal(siommu_replay_read_buf(r, "two", text, strlen(text)), 0);
+	assert_int_equal(siommu_replay_run(r), 0);
+	p = siommu_replay_get_report(r);
+	assert_int_equal(p->pred_total, 2);
+	assert_int_equal(p->pred_free_hits, want_free);
+	assert_int_equal(p->pages[2], 8);	/* eight 1 GiB leaves */
+	siommu_replay_destroy(r);
+}
+
+static void test_linux_versions(void **state)
+{
+	static const char low[] = MAP("1.000002", "00000000fffff000", "0000000100000000", "0000000011000000", "4096");
+	static const char high[] = MAP("1.000002", "0000007dfffff000", "0000007e00000000", "0000000011000000", "4096");
+
+	(void)state;
+	run_two(SIOMMU_REPLAY_LINUX_6_1, low, 2);
+	run_two(SIOMMU_REPLAY_LINUX_6_1, high, 1);
+	run_two(SIOMMU_REPLAY_LINUX_6_12, high, 2);
+	run_two(SIOMMU_REPLAY_LINUX_6_12, low, 1);
+}
+
 static char *slurp(const char *rel, size_t *len)
 {
 	const char *src = getenv("SIOMMU_SOURCE_DIR");
@@ -572,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_xz),
 		cmocka_unit_test(test_linux_model),
+		cmocka_unit_test(test_linux_versions),
 		cmocka_unit_test(test_real_counts),
 		cmocka_unit_test(test_predict_strict_net),
 		cmocka_unit_test(test_predict_lazy_net),
