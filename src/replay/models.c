@@ -583,7 +583,7 @@ static void fq_ring_free(struct lmodel *m, unsigned int qcpu, unsigned int free_
 	}
 }
 
-static void note_batch(struct lmodel *m, uint64_t n)
+static void note_batch(struct siommu_replay_policy_result *res, uint64_t n)
 {
 	unsigned int b = 0;
 
@@ -591,9 +591,9 @@ static void note_batch(struct lmodel *m, uint64_t n)
 		return;
 	while (b < 7 && n > (1ull << b))
 		b++;
-	m->res->batch_hist[b]++;
-	if (n > m->res->max_batch)
-		m->res->max_batch = n;
+	res->batch_hist[b]++;
+	if (n > res->max_batch)
+		res->max_batch = n;
 }
 
 static void fq_flush_all(struct lmodel *m, unsigned int cpu, uint64_t now)
@@ -607,7 +607,7 @@ static void fq_flush_all(struct lmodel *m, unsigned int cpu, uint64_t now)
 	m->res->flushes++;
 	for (c = 0; c < m->ncpu; c++)
 		fq_ring_free(m, c, cpu, now, &freed);
-	note_batch(m, freed);
+	note_batch(m->res, freed);
 }
 
 /* Fire the flush timer if it is due at @now. */
@@ -658,7 +658,7 @@ static void lm_free(struct lmodel *m, unsigned int cpu, bool idle, uint64_t pfn,
 		m->res->invalidations++;
 		m->res->flushes++;
 		fq_ring_free(m, cpu, cpu, now, &freed);
-		note_batch(m, freed);
+		note_batch(m->res, freed);
 	}
 	q->e[q->tail] = (struct fq_ent){ pfn, pages, m->fq_start_cnt };
 	q->tail = (q->tail + 1) % m->fq_slots;
@@ -927,6 +927,29 @@ out:
 	return ret;
 }
 
+/* Free an IOVA to softiommu's allocator (@s) or first-fit's tree. */
+static void other_free(struct siommu_iova_space *s, struct lmodel *ff, uint64_t iova)
+{
+	if (s)
+		siommu_iova_free(s, iova);
+	else
+		ff_free(ff, iova >> PG_LG2);
+}
+
+/* A flush of the other policies' queue: one invalidation, every queued IOVA freed. */
+static void other_flush(struct siommu_iova_space *s, struct lmodel *ff, uint64_t *q, uint64_t *qn,
+			struct siommu_replay_policy_result *res)
+{
+	uint64_t j;
+
+	res->invalidations++;
+	res->flushes++;
+	for (j = 0; j < *qn; j++)
+		other_free(s, ff, q[j]);
+	note_batch(res, *qn);
+	*qn = 0;
+}
+
 /* softiommu's allocator or first-fit, strict or lazy (flush queue with the same rules). */
 static int run_other(struct siommu_replay *r, enum siommu_replay_policy pol, bool lazy,
 		     struct siommu_replay_policy_result *res)
@@ -943,7 +966,7 @@ static int run_other(struct siommu_replay *r, enum siommu_replay_policy pol, boo
 	uint64_t *iova_of = NULL, *q = NULL, qn = 0, qcap = r->opts.fq_size * (r->nr_cpus ? r->nr_cpus : 1);
 	uint64_t timer_at = 0;
 	bool timer_on = false;
-	size_t i, j;
+	size_t i;
 	int ret;
 
 	memset(&ff, 0, sizeof(ff));
@@ -963,24 +986,7 @@ static int run_other(struct siommu_replay *r, enum siommu_replay_policy pol, boo
 
 		if (lazy && timer_on && timer_at <= op->ts) {
 			/* the timer: one invalidation, everything queued freed */
-			res->invalidations++;
-			res->flushes++;
-			for (j = 0; j < qn; j++) {
-				if (s)
-					siommu_iova_free(s, q[j]);
-				else
-					ff_free(&ff, q[j] >> PG_LG2);
-			}
-			if (qn) {
-				unsigned int b = 0;
-
-				while (b < 7 && qn > (1ull << b))
-					b++;
-				res->batch_hist[b]++;
-				if (qn > res->max_batch)
-					res->max_batch = qn;
-			}
-			qn = 0;
+			other_flush(s, &ff, q, &qn, res);
 			timer_on = false;
 		}
 		if (op->type == RP_OP_ALLOC) {
@@ -1031,23 +1037,11 @@ static int run_other(struct siommu_replay *r, enum siommu_replay_policy pol, boo
 			ls_del(&ls, iova);
 			if (!lazy) {
 				res->invalidations++;
-				if (s)
-					siommu_iova_free(s, iova);
-				else
-					ff_free(&ff, iova >> PG_LG2);
+				other_free(s, &ff, iova);
 				continue;
 			}
-			if (qn == qcap) {
-				res->invalidations++;
-				res->flushes++;
-				for (j = 0; j < qn; j++) {
-					if (s)
-						siommu_iova_free(s, q[j]);
-					else
-						ff_free(&ff, q[j] >> PG_LG2);
-				}
-				qn = 0;
-			}
+			if (qn == qcap)
+				other_flush(s, &ff, q, &qn, res);	/* the queue is full */
 			q[qn++] = iova;
 			if (!timer_on) {
 				timer_on = true;

@@ -244,10 +244,28 @@ static int bad_line(struct siommu_replay *r, uint32_t file, uint64_t line,
 			trunc);
 }
 
+/* Append a copy of @str to the array *@arr of *@n strings; its index in *@idx. */
+static int append_str(char ***arr, uint32_t *n, uint32_t max, const char *str, uint32_t *idx)
+{
+	char **a;
+
+	if (*n >= max)
+		return -ENOMEM;
+	a = realloc(*arr, (*n + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	a[*n] = siommu_strdup(str);
+	if (!a[*n])
+		return -ENOMEM;
+	*idx = (*n)++;
+	return 0;
+}
+
 static int intern_dev(struct siommu_replay *r, const char *name, uint32_t *idx)
 {
 	uint32_t i;
-	char **n;
+	int ret;
 
 	for (i = 0; i < r->nr_devs; i++) {
 		if (!strcmp(r->devs[i], name)) {
@@ -255,18 +273,9 @@ static int intern_dev(struct siommu_replay *r, const char *name, uint32_t *idx)
 			return 0;
 		}
 	}
-	if (r->nr_devs >= 65536)
-		return -ENOMEM;
-	n = realloc(r->devs, (r->nr_devs + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	r->devs = n;
-	n[r->nr_devs] = siommu_strdup(name);
-	if (!n[r->nr_devs])
-		return -ENOMEM;
-	*idx = r->nr_devs++;
+	ret = append_str(&r->devs, &r->nr_devs, 65536, name, idx);
 	r->rep.devices = r->nr_devs;
-	return 0;
+	return ret;
 }
 
 static int add_event(struct siommu_replay *r, uint32_t file, uint64_t line,
@@ -398,20 +407,10 @@ static int parse_lines(struct siommu_replay *r, uint32_t file, const char *buf, 
 
 static int add_file(struct siommu_replay *r, const char *name, uint32_t *idx)
 {
-	char **n;
+	int ret = append_str(&r->files, &r->nr_files, UINT32_MAX - 1, name, idx);
 
-	if (r->nr_files >= UINT32_MAX - 1)
-		return -ENOMEM;
-	n = realloc(r->files, (r->nr_files + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	r->files = n;
-	n[r->nr_files] = siommu_strdup(name);
-	if (!n[r->nr_files])
-		return -ENOMEM;
-	*idx = r->nr_files++;
 	r->rep.files = r->nr_files;
-	return 0;
+	return ret;
 }
 
 struct rbuf {
