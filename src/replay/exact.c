@@ -413,6 +413,48 @@ static int do_unmap(struct exact *x, size_t i)
 	return ret;
 }
 
+/*
+ * Maps no unmap ever covered: a scatter-gather request still mapped at the
+ * end of the trace shows as consecutive maps of one task on one CPU, each
+ * starting where the one before ended; those are one allocation.
+ */
+static int group_unfreed(struct exact *x)
+{
+	struct siommu_replay *r = x->r;
+	uint64_t *last = siommu_calloc(SIOMMU_REPLAY_MAX_CPUS, sizeof(*last));
+	size_t i;
+
+	if (!last)
+		return -ENOMEM;
+	for (i = 0; i < SIOMMU_REPLAY_MAX_CPUS; i++)
+		last[i] = UINT64_MAX;
+	for (i = 0; i < r->nr_ev; i++) {
+		const struct rp_ev *e = &r->ev[i], *p;
+		uint32_t root, proot;
+
+		if (e->type != SIOMMU_TRACE_MAP || !x->gsize[i] ||
+		    x->gfree[root = find(x->group, (uint32_t)i)] != UINT64_MAX) {
+			last[e->cpu] = UINT64_MAX;
+			continue;
+		}
+		if (last[e->cpu] != UINT64_MAX) {
+			p = &r->ev[last[e->cpu]];
+			proot = find(x->group, (uint32_t)last[e->cpu]);
+			if (p->pid == e->pid && p->iova + p->size == e->iova && proot != root) {
+				uint32_t lo = proot < root ? proot : root, hi = proot < root ? root : proot;
+
+				x->group[hi] = lo;
+				x->gsize[lo] += x->gsize[hi];
+				if (x->giova[hi] < x->giova[lo])
+					x->giova[lo] = x->giova[hi];
+			}
+		}
+		last[e->cpu] = i;
+	}
+	siommu_free(last);
+	return 0;
+}
+
 static int build_ops(struct exact *x)
 {
 	struct siommu_replay *r = x->r;
@@ -553,6 +595,8 @@ int rp_exact(struct siommu_replay *r)
 	r->rep.end_live_maps = x.live_maps;
 	r->rep.end_live_bytes = x.live_bytes;
 	ret = table_bytes(r, &r->rep.table_bytes_end);
+	if (!ret)
+		ret = group_unfreed(&x);
 	if (!ret)
 		ret = build_ops(&x);
 out:

@@ -161,6 +161,29 @@ static void test_bad_lines(void **state)
 	siommu_replay_destroy(r);
 }
 
+/* Maps still live at the end: consecutive contiguous maps of one task on one CPU are one allocation. */
+static void test_group_unfreed(void **state)
+{
+	static const char text[] =
+		MAP("1.000001", "00000000ffff8000", "00000000ffffa000", "0000000012000000", "8192")
+		MAP("1.000002", "00000000ffffa000", "00000000ffffb000", "0000000013000000", "4096")
+		/* another CPU: its own allocation even though contiguous */
+		"              ip-10509   [001] ..... 1.000003: map: IOMMU: iova=0x00000000ffffb000 - 0x00000000ffffc000 paddr=0x0000000014000000 size=4096\n"
+		/* not contiguous with the first two */
+		MAP("1.000004", "00000000ffff0000", "00000000ffff1000", "0000000015000000", "4096");
+	struct siommu_replay *r = mk(NULL);
+	const struct siommu_replay_report *p;
+
+	(void)state;
+	assert_int_equal(siommu_replay_read_buf(r, "unfreed", text, sizeof(text) - 1), 0);
+	assert_int_equal(siommu_replay_run(r), 0);
+	p = siommu_replay_get_report(r);
+	assert_int_equal(p->end_live_maps, 4);
+	assert_int_equal(p->allocs, 3);
+	assert_int_equal(p->sg_allocs, 1);
+	siommu_replay_destroy(r);
+}
+
 static const char small_trace[] =
 	MAP("1.000001", "00000000fffff000", "0000000100000000", "0000000011000000", "4096")
 	/* a scatter-gather request of 3 pages mapped in two chunks, one unmap */
@@ -606,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_exact_small),
+		cmocka_unit_test(test_group_unfreed),
 		cmocka_unit_test(test_exact_inconsistencies),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_xz),
