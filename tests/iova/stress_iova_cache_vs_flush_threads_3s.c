@@ -19,6 +19,12 @@
  * flush flags and emptying the magazines) makes one range live in two places
  * and is caught here, or by TSan, or by the tree's own checks.
  * Workers also check alignment, the aperture and the limit of each range.
+ *
+ * SIOMMU_STRESS_BREAK=1 (testing builds; elsewhere the test says
+ * BREAK-UNSUPPORTED and skips) makes every flush empty the magazines
+ * without its handshake with their owners (iova_test_break_flush): the
+ * test must then fail (overlaps, the tree's checks, or TSan's report).
+ * make check runs that and requires it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,6 +46,7 @@ static struct siommu_ctx *ctx;
 static struct siommu_iova_space *space, *race_space;
 static uint8_t shadow[NPAGES];
 static double deadline;
+static bool broken;		/* SIOMMU_STRESS_BREAK: the flush is broken */
 
 static uint64_t overlaps, bad_ranges, bad_frees, nospc, allocs, frees;
 static uint64_t reserved_ranges, race_rounds, race_bad;
@@ -142,7 +149,8 @@ static void *worker_main(void *p)
 	struct worker *w = p;
 	unsigned int ops = 2000 + xorshift(&w->rng) % 6000, i;
 
-	if (w->id & 1)
+	/* The broken variant: every section yields, to be caught every run. */
+	if ((w->id & 1) || broken)
 		siommu_test_yield(1ull << SIOMMU_YIELD_IOVA_CACHE);
 	/* adopt what a previous worker left */
 	pthread_mutex_lock(&handoff_lock);
@@ -219,7 +227,7 @@ static void *flusher_main(void *unused)
 				__atomic_fetch_add(&bad_ranges, 1, __ATOMIC_RELAXED);
 			}
 		}
-		usleep(2000);
+		usleep(broken ? 200 : 2000);
 	}
 	return NULL;
 }
@@ -313,6 +321,9 @@ static void test_iova_stress_cache_vs_flush(void **state)
 	}
 	nr_handoff = 0;
 
+	if (overlaps || bad_ranges || bad_frees)
+		print_message("VIOLATION: %" PRIu64 " overlaps (a granule owned twice), %" PRIu64
+			      " bad ranges, %" PRIu64 " bad frees\n", overlaps, bad_ranges, bad_frees);
 	print_message("# allocs %" PRIu64 " frees %" PRIu64 " nospc %" PRIu64
 		      " reserved %" PRIu64 " race rounds %" PRIu64 "\n",
 		      allocs, frees, nospc, reserved_ranges, race_rounds);
@@ -342,6 +353,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iova_stress_cache_vs_flush),
 	};
+
+	if (test_break_requested()) {
+#if SIOMMU_TESTING_BUILD
+		iova_test_break_flush = true;
+		broken = true;
+#else
+		test_break_unsupported("the broken-flush hook exists in -Dtesting=true builds only");
+#endif
+	}
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
