@@ -52,9 +52,11 @@ if printf '%s\n' "$out" | grep -q 'BREAK-UNSUPPORTED'; then
 	echo "not ok 1 - $name: the break switch cannot act in this build"
 	exit 1
 fi
-if ! printf '%s\n' "$out" | grep -Eq -- "$regex"; then
+line=$(printf '%s\n' "$out" | grep -Em1 -- "$regex")
+if [ -z "$line" ]; then
 	echo "not ok 1 - $name: failed (status $status) but not with /$regex/"
 	exit 1
 fi
+echo "# first line that matched: $line"
 echo "ok 1 - $name: break detected (status $status, matched /$regex/)"
 exit 0
