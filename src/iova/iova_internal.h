@@ -252,4 +252,16 @@ static inline enum iova_node_state iova_node_state(struct iova_node *n)
 /* For tests: check the tree of @s under its lock. */
 int siommu_iova_check(struct siommu_iova_space *s);
 
+/* ---- testing hook ---- */
+
+#if SIOMMU_TESTING_BUILD
+/*
+ * Testing builds only: when set, a flush empties the magazines without its
+ * handshake with the owners (no membarrier(), no wait for busy == 0), while
+ * an owner may still be inside a cache section using them: the broken flush
+ * the stress test (SIOMMU_STRESS_BREAK=1) must catch.  Relaxed atomic.
+ */
+extern bool iova_test_break_flush;
+#endif
+
 #endif
