@@ -120,6 +120,9 @@ struct siommu_iommu {
 	uint64_t *domids;			/* [L] bitmap of PAGING domain ids in use */
 	uint32_t domid_words;			/* [L] 64-bit words in domids */
 	uint32_t domids_used;			/* [L]; domids freed when it drops to 0 */
+#if SIOMMU_TESTING_BUILD
+	bool test_skip_revoke;			/* tests only: the revoke notifier does nothing */
+#endif
 };
 
 struct siommu_device {
@@ -282,6 +285,8 @@ void core_revoke_notify(void *opaque, struct siommu_mem_region *r);
  * their grace periods (the broken variants the stress tests must catch).
  */
 void core_test_set_skip_grace(struct siommu_domain *dom, bool skip);
+/* Tests only: make the revoke notifier leave every mapping in place. */
+void core_test_set_skip_revoke(struct siommu_iommu *iommu, bool skip);
 #endif
 
 static inline uint64_t core_now_ns(void)

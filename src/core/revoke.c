@@ -83,6 +83,13 @@ static void revoke_domain(struct siommu_domain *dom, uint64_t pa, uint64_t pa_la
 		core_fq_drain(dom);
 }
 
+#if SIOMMU_TESTING_BUILD
+void core_test_set_skip_revoke(struct siommu_iommu *iommu, bool skip)
+{
+	__atomic_store_n(&iommu->test_skip_revoke, skip, __ATOMIC_RELAXED);
+}
+#endif
+
 void core_revoke_notify(void *opaque, struct siommu_mem_region *region)
 {
 	struct siommu_iommu *iommu = opaque;
@@ -91,6 +98,10 @@ void core_revoke_notify(void *opaque, struct siommu_mem_region *region)
 
 	if (siommu_mem_region_info(region, &info) || !info.size)
 		return;
+#if SIOMMU_TESTING_BUILD
+	if (__atomic_load_n(&iommu->test_skip_revoke, __ATOMIC_RELAXED))
+		return;		/* deliberately broken (tests only) */
+#endif
 	siommu_mutex_lock(&iommu->lock);
 	for (dom = core_domain_next_pinned_locked(iommu, NULL); dom;
 	     dom = core_domain_next_pinned_locked(iommu, dom)) {

@@ -152,7 +152,8 @@ static void *reader_main(void *p)
 static void test_core_revoke_does_not_wait_under_reader_locks(void **state)
 {
 	struct siommu_iommu_caps caps = { .pgsize_bitmap = SIOMMU_PT_SZ_4K };
-	struct siommu_pt_cfg pcfg = { .fmt = SIOMMU_PT_FMT_X86_64, .max_table_pages = 16 };
+	struct siommu_pt_cfg pcfg = { .fmt = SIOMMU_PT_FMT_X86_64, .max_table_pages = 16,
+				      .pgsize_bitmap = SIOMMU_PT_SZ_4K };
 	struct reader_arg ra = { 0 };
 	struct siommu_mem_region *r;
 	struct siommu_domain *d;
