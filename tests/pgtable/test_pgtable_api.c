@@ -399,7 +399,7 @@ static void test_pgtable_reclaim_waits_for_readers(void **state)
 	}
 	__atomic_store_n(&a.phase, 2, __ATOMIC_RELEASE);
 	assert_int_equal(pthread_join(tid, NULL), 0);
-	siommu_rcu_barrier();
+	assert_int_equal(siommu_pt_reclaim_wait(f->pt), 0);
 	assert_int_equal(siommu_pt_get_info(f->pt, &info), 0);
 	assert_int_equal(info.reclaim_pages, 0);
 	assert_int_equal(info.table_pages, 2);
