@@ -226,6 +226,11 @@ void pt_test_set_skip_grace(struct siommu_pt *pt, bool skip)
 {
 	pt->test_skip_grace = skip;
 }
+
+void pt_test_set_map_eexist(struct siommu_pt *pt, bool on)
+{
+	__atomic_store_n(&pt->test_map_eexist, on, __ATOMIC_RELAXED);
+}
 #endif
 
 /* ------------------------------------------------------------------ argument checks */

@@ -126,6 +126,7 @@ struct siommu_pt {
 	uint64_t users;			/* atomic: siommu_pt_hold() count */
 #if SIOMMU_TESTING_BUILD
 	bool test_skip_grace;		/* tests only: free before the grace period */
+	bool test_map_eexist;		/* tests only: the commit pass loses its last CAS */
 #endif
 
 	struct pt_seq_shard seq[PT_SEQ_SHARDS];
@@ -234,6 +235,12 @@ void pt_inval_end(struct siommu_pt *pt, uint64_t iova, uint64_t last);
 #if SIOMMU_TESTING_BUILD
 /* Tests only: make gather_sync free before the grace period (a broken reclaim). */
 void pt_test_set_skip_grace(struct siommu_pt *pt, bool skip);
+/*
+ * Tests only: make every map's commit pass end as if an overlapping
+ * concurrent writer had taken its last slot (-EEXIST after writing the
+ * leaves), to exercise the rollback deterministically.
+ */
+void pt_test_set_map_eexist(struct siommu_pt *pt, bool on);
 #endif
 
 #endif

@@ -222,6 +222,10 @@ static int F(map)(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 		return ret;
 	/* 3: the leaves.  Fails only against an overlapping concurrent writer. */
 	ret = F(map_pass)(pt, iova, pa, size, prot, true, &done);
+#if SIOMMU_TESTING_BUILD
+	if (!ret && __atomic_load_n(&pt->test_map_eexist, __ATOMIC_RELAXED))
+		ret = -EEXIST;	/* tests: as if a concurrent writer won the last slot */
+#endif
 	if (ret && done) {
 		/*
 		 * The leaves written so far were visible: their removal is an

@@ -14,7 +14,10 @@
  *  - domain ids are recycled, and no stale IOTLB entry reaches the new
  *    domain of an id;
  *  - a revocation owner is told instead of core tearing its mappings down;
- *  - siommu_pt_invalidate_begin/end move the level lookup's sequence.
+ *  - siommu_pt_invalidate_begin/end move the level lookup's sequence;
+ *  - a map whose commit loses against a concurrent writer (-EEXIST after
+ *    writing leaves) rolls back inside an invalidation: the sequence moves
+ *    and the IOTLB is invalidated.
  * Tests that could hang on a regression run under a 20 s watchdog.
  */
 #include <errno.h>
@@ -26,7 +29,11 @@
 #include "test_common.h"
 
 #include <softiommu/core.h>
+#include <softiommu/iotlb.h>
 #include <softiommu/mem.h>
+#include "siommu_config.h"
+#include "core/core_internal.h"
+#include "pgtable/pt_internal.h"
 
 #define PG	4096ull
 #define RW	(SIOMMU_PT_READ | SIOMMU_PT_WRITE)
@@ -694,6 +701,46 @@ static void test_core_pt_invalidate_begin_end_moves_seq(void **state)
 	fx_fini(&f);
 }
 
+/* ------------------------------------------------------------------ -EEXIST rollback */
+
+static void test_core_map_eexist_rollback_invalidates(void **state)
+{
+#if SIOMMU_TESTING_BUILD
+	struct siommu_iotlb_stats before, after;
+	struct siommu_domain *d;
+	struct siommu_pt *pt;
+	uint64_t seq, pa;
+	struct fx f;
+
+	fx_init(&f, NULL, false);
+	d = paging(&f, SIOMMU_UNMAP_STRICT, 0, NULL);
+	pt = siommu_domain_pt(d);
+	seq = siommu_pt_seq_begin(pt, 0x10000);
+	assert_int_equal(siommu_iotlb_get_stats(f.iommu->iotlb, &before), 0);
+	pt_test_set_map_eexist(pt, true);
+	assert_int_equal(siommu_domain_map(d, 0x10000, 0x20000, 4 * PG, RW), -EEXIST);
+	pt_test_set_map_eexist(pt, false);
+	/* The leaves that were briefly visible are gone ... */
+	assert_int_equal(siommu_pt_iova_to_phys(pt, 0x10000, &pa), -ENOENT);
+	assert_int_equal(siommu_pt_iova_to_phys(pt, 0x13000, &pa), -ENOENT);
+	/* ... their removal was an invalidation a mirror sees ... */
+	assert_true(siommu_pt_seq_retry(pt, 0x10000, seq));
+	/* ... and the core dropped what the IOTLB may have cached. */
+	assert_int_equal(siommu_iotlb_get_stats(f.iommu->iotlb, &after), 0);
+	assert_true(after.invalidations > before.invalidations);
+	/* A check-pass -EEXIST (nothing written) leaves the sequence alone. */
+	assert_int_equal(siommu_domain_map(d, 0x10000, 0x20000, PG, RW), 0);
+	seq = siommu_pt_seq_begin(pt, 0x10000);
+	assert_int_equal(siommu_domain_map(d, 0x10000, 0x20000, PG, RW), -EEXIST);
+	assert_false(siommu_pt_seq_retry(pt, 0x10000, seq));
+	assert_int_equal(siommu_domain_unmap(d, 0x10000, PG), PG);
+	assert_int_equal(siommu_domain_destroy(d), 0);
+	fx_fini(&f);
+#else
+	skip();		/* needs the test hook */
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_core_domain_ids_recycled_without_stale_iotlb),
 		cmocka_unit_test(test_core_revoke_owner_is_told),
 		cmocka_unit_test(test_core_pt_invalidate_begin_end_moves_seq),
+		cmocka_unit_test(test_core_map_eexist_rollback_invalidates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
