@@ -21,8 +21,10 @@
  * a concurrent DMA sees the old domain or the new one, never a freed one (a
  * domain is freed only after a grace period).  Map and unmap of disjoint
  * ranges of one domain run concurrently with no domain-wide lock (with a
- * memory map, a short per-domain lock guards the mapping records that
- * revocation needs).
+ * memory map, a short per-domain lock serializes them against revocation
+ * and guards the mapping records it needs).  No function of this header
+ * waits for a grace period while holding a lock: the locks it takes may be
+ * taken by a caller inside a read-side section.
  *
  * Translations outlive nothing: the address siommu_translate_rcu() returns
  * is valid only inside the read-side section it was obtained in.  The DMA

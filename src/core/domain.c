@@ -34,10 +34,23 @@
  * lazily before a drain and a grace period (siommu_domain_flush() then
  * siommu_synchronize()).
  *
+ * Unmap never allocates (so it never fails for lack of memory): mapping
+ * records are cut without splitting (maps.c), a dma_unmap's record was
+ * allocated by its dma_map, and a lazy unmap without a spare queue entry
+ * that cannot get one is done strictly.
+ *
+ * Nothing here waits for a grace period while holding a lock: a reader
+ * may take iommu->lock, dev->lock, dom->lock and maps_lock inside its
+ * section (device_find, attach, create, map), so a wait under any of them
+ * can deadlock against that reader.  The flusher and the revoke notifier
+ * therefore pin each domain under iommu->lock and work on it unlocked.
+ *
  * Destroy: a domain with users is refused.  Otherwise it is marked dying
- * (no new users), unlinked, its queue drained, a grace period waited for
+ * (no new users), destroy waits until no flusher or revoke notifier has it
+ * pinned, unlinks it, drains its queue, waits for a grace period
  * (translates that loaded it from an attachment before its last detach
- * have finished), its IOTLB entries dropped, its table freed.
+ * have finished), drops its IOTLB entries, frees (or lets go of) its
+ * table, and last releases its domain id for reuse.
  */
 #include <errno.h>
 #include <string.h>
@@ -211,6 +224,17 @@ static int core_pthread_err(int err)
 	return err == EAGAIN ? -EAGAIN : -ENOMEM;
 }
 
+/*
+ * pthread_cond_init() may fail (ENOMEM, EAGAIN); testing builds make it
+ * fail like an allocation (fail-nth), so that the error paths are swept.
+ */
+static int core_cond_init(pthread_cond_t *cond, const pthread_condattr_t *attr)
+{
+	if (siommu_should_fail())
+		return ENOMEM;
+	return pthread_cond_init(cond, attr);
+}
+
 /* Context: holds iommu->lock. */
 static int flusher_start_locked(struct siommu_iommu *iommu)
 {
@@ -225,7 +249,7 @@ static int flusher_start_locked(struct siommu_iommu *iommu)
 		return core_pthread_err(ret);
 	ret = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	if (!ret)
-		ret = pthread_cond_init(&iommu->fq_cond, &attr);
+		ret = core_cond_init(&iommu->fq_cond, &attr);
 	pthread_condattr_destroy(&attr);
 	if (ret)
 		return core_pthread_err(ret);
@@ -428,7 +452,7 @@ SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
 	RB_INIT(&dom->maps);
 	RB_INIT(&dom->dmas);
 	dom->track_maps = cfg->type == SIOMMU_DOMAIN_PAGING && iommu->mem;
-	ret = pthread_cond_init(&dom->unpin_cond, NULL);
+	ret = core_cond_init(&dom->unpin_cond, NULL);
 	if (ret) {
 		ret = core_pthread_err(ret);
 		goto err_free;
