@@ -664,6 +664,28 @@ static void test_core_revoke_owner_is_told(void **state)
 	fx_fini(&f);
 }
 
+/* A thread the library has never seen may set an owner (every new call joins such a test). */
+static void *owner_from_new_thread(void *p)
+{
+	struct siommu_domain *d = p;
+
+	thread_assert_int_equal(siommu_domain_set_revoke_owner(d, owner_revoke, NULL), 0);
+	thread_assert_int_equal(siommu_domain_set_revoke_owner(d, owner_revoke, NULL), -EBUSY);
+	return NULL;
+}
+
+static void test_core_revoke_owner_from_unseen_thread(void **state)
+{
+	struct siommu_domain *d;
+	struct fx f;
+
+	fx_init(&f, NULL, true);
+	d = paging(&f, SIOMMU_UNMAP_LAZY, 0, NULL);
+	test_run_threads(1, owner_from_new_thread, (void *[]){ d });
+	assert_int_equal(siommu_domain_destroy(d), 0);
+	fx_fini(&f);
+}
+
 /* ------------------------------------------------------------------ pgtable invalidation */
 
 static void test_core_pt_invalidate_begin_end_moves_seq(void **state)
@@ -753,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_core_dma_unmap_lazy_twice_and_partial),
 		cmocka_unit_test(test_core_domain_ids_recycled_without_stale_iotlb),
 		cmocka_unit_test(test_core_revoke_owner_is_told),
+		cmocka_unit_test(test_core_revoke_owner_from_unseen_thread),
 		cmocka_unit_test(test_core_pt_invalidate_begin_end_moves_seq),
 		cmocka_unit_test(test_core_map_eexist_rollback_invalidates),
 	};

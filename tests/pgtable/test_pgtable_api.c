@@ -683,9 +683,14 @@ static void *unseen_thread(void *opaque)
 	thread_assert_int_equal(siommu_pt_lookup_level(pt, 0x7000), 12);
 	b.len = 0;
 	thread_assert_int_equal(siommu_pt_dump(pt, NULL, pt_test_dump_line, &b), 0);
+	thread_assert_int_equal(siommu_pt_hold(pt), 0);
+	thread_assert_int_equal(siommu_pt_unhold(pt), 0);
+	thread_assert_int_equal(siommu_pt_invalidate_begin(pt, 0x7000, SZ_4K), 0);
+	thread_assert_int_equal(siommu_pt_invalidate_end(pt, 0x7000, SZ_4K), 0);
 	siommu_pt_gather_init(&g);
 	thread_assert_int_equal(siommu_pt_unmap(pt, 0, SZ_1G, &g), SZ_4K);
 	thread_assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, 0), 0);
+	thread_assert_int_equal(siommu_pt_reclaim_wait(pt), 0);
 	return NULL;
 }
 
