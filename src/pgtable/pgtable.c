@@ -552,8 +552,9 @@ void pt_inval_end(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 	}
 }
 
-SIOMMU_API int siommu_pt_invalidate_begin(struct siommu_pt *pt, uint64_t iova,
-					  uint64_t size)
+/* The public bracket: the same calls unmap makes, after the range checks. */
+static int pt_inval_public(struct siommu_pt *pt, uint64_t iova, uint64_t size,
+			   void (*step)(struct siommu_pt *, uint64_t, uint64_t))
 {
 	uint64_t last;
 	int ret;
@@ -563,23 +564,20 @@ SIOMMU_API int siommu_pt_invalidate_begin(struct siommu_pt *pt, uint64_t iova,
 	ret = pt_check_range(pt, iova, size, &last);
 	if (ret)
 		return ret;
-	pt_inval_begin(pt, iova, last);
+	step(pt, iova, last);
 	return 0;
+}
+
+SIOMMU_API int siommu_pt_invalidate_begin(struct siommu_pt *pt, uint64_t iova,
+					  uint64_t size)
+{
+	return pt_inval_public(pt, iova, size, pt_inval_begin);
 }
 
 SIOMMU_API int siommu_pt_invalidate_end(struct siommu_pt *pt, uint64_t iova,
 					uint64_t size)
 {
-	uint64_t last;
-	int ret;
-
-	if (!pt)
-		return -EINVAL;
-	ret = pt_check_range(pt, iova, size, &last);
-	if (ret)
-		return ret;
-	pt_inval_end(pt, iova, last);
-	return 0;
+	return pt_inval_public(pt, iova, size, pt_inval_end);
 }
 
 SIOMMU_API uint64_t siommu_pt_seq_begin(struct siommu_pt *pt, uint64_t iova)
