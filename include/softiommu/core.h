@@ -397,10 +397,12 @@ SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom);
  * The space's aperture is [4 KiB, 2^ias - 1] of the domain; ranges mapped
  * with siommu_domain_map() are not known to it (mixing the two in one range
  * gives -EEXIST).
- * Context: any thread; lock-free in the common case.
+ * Context: any thread; takes the domain's maps_lock briefly (to record the
+ *          mapping for siommu_domain_dma_unmap()), and as siommu_domain_map().
  * Returns: 0 with *@iova set; -EINVAL (not PAGING, NULL pointer, size 0,
  *          @pa not 4 KiB aligned, bad @prot); -ERANGE; -ENOSPC (no IOVA
- *          left below @limit); -EEXIST; -ENOMEM.  On error nothing changed.
+ *          left below @limit); -EEXIST; -ENODEV (a revoked region, with a
+ *          memory map); -ENOMEM.  On error nothing changed.
  */
 SIOMMU_API int siommu_domain_dma_map(struct siommu_domain *dom, uint64_t pa,
 				     uint64_t size, unsigned int prot,
