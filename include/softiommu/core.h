@@ -21,8 +21,10 @@
  * a concurrent DMA sees the old domain or the new one, never a freed one (a
  * domain is freed only after a grace period).  Map and unmap of disjoint
  * ranges of one domain run concurrently with no domain-wide lock (with a
- * memory map, a short per-domain lock guards the mapping records that
- * revocation needs).
+ * memory map, a short per-domain lock serializes them against revocation
+ * and guards the mapping records it needs).  No function of this header
+ * waits for a grace period while holding a lock: the locks it takes may be
+ * taken by a caller inside a read-side section.
  *
  * Translations outlive nothing: the address siommu_translate_rcu() returns
  * is valid only inside the read-side section it was obtained in.  The DMA
@@ -189,7 +191,8 @@ struct siommu_domain_cfg {
 	/*
 	 * PAGING: an existing table to translate through instead of a new
 	 * one (fmt, levels, pt_flags and table_phys_base are then ignored):
-	 * not owned by the domain, it must outlive it.  Whoever changes it
+	 * not owned by the domain, it must outlive it (the domain holds it:
+	 * siommu_pt_hold()).  Whoever changes it
 	 * directly (an SVA or mirror layer) calls siommu_domain_invalidate()
 	 * after each change, as a driver flushes the IOTLB.
 	 */
@@ -207,24 +210,33 @@ struct siommu_domain_info {
 
 /**
  * siommu_domain_create() - Create a domain.
- * A PAGING domain gets an empty page table of @cfg->fmt, limited to the
- * IOMMU's page sizes and address widths, and a fresh domain id.
+ * A PAGING domain gets an empty page table of @cfg->fmt (or uses @cfg->pt,
+ * counted as a user of it: siommu_pt_destroy() of it is -EBUSY until this
+ * domain is destroyed), limited to the IOMMU's page sizes and address
+ * widths, and a domain id: the lowest free one of 1..65535.  Ids are
+ * reused only after the destroy of their domain dropped its IOTLB entries
+ * and a grace period ended every walk of it.
  * Context: any thread.
  * Returns: 0; -EINVAL (NULL pointer, unknown type, format, mode, or a page
  *          table configuration the format refuses); -ERANGE (the table's
- *          addresses do not fit the IOMMU's output width); -ENOSPC (domain
- *          ids exhausted); -ENOMEM.
+ *          addresses do not fit the IOMMU's output width); -ENOSPC (65535
+ *          PAGING domains live); -EAGAIN (the flusher thread of the first
+ *          LAZY domain could not be started); -ENOMEM.
  */
 SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
 				    const struct siommu_domain_cfg *cfg,
 				    struct siommu_domain **out);
 
 /**
- * siommu_domain_destroy() - Destroy a domain: drain its flush queue, wait
- * for a grace period (DMA that read the domain before its last detach has
- * finished), drop its IOTLB entries, free its page table.
+ * siommu_domain_destroy() - Destroy a domain: wait until the flusher and
+ * the revoke notifier are done with it, drain its flush queue, wait for a
+ * grace period (DMA that read the domain before its last detach has
+ * finished), drop its IOTLB entries, free its page table (or stop using a
+ * caller-owned one: see siommu_pt_hold()), then release its domain id for
+ * reuse.  Never fails for lack of memory.
  * Context: any thread, outside a read-side section; no map or unmap of
- *          @dom runs concurrently.  NULL returns 0.
+ *          @dom runs concurrently; not from @dom's revocation owner
+ *          callback.  NULL returns 0.
  * Returns: 0, or -EBUSY (nothing done) while attached anywhere.
  */
 SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom);
@@ -329,11 +341,20 @@ SIOMMU_API struct siommu_domain *siommu_device_domain(struct siommu_device *dev,
 
 /**
  * siommu_domain_map() - Map [iova, iova + size - 1] to [pa, pa + size - 1]
- * in a PAGING domain, with SIOMMU_PT_* permissions @prot.
- * Context: any thread, lock-free; concurrent with maps and unmaps of
- *          disjoint ranges.
+ * in a PAGING domain, with SIOMMU_PT_* permissions @prot.  With a memory
+ * map, a range touching a revoked region is refused, and the mapping is
+ * recorded (unless the domain has a revocation owner) so that a revoke
+ * finds it: a map racing a revoke either fails with -ENODEV or is torn
+ * down by it before the revoke returns.
+ * Context: any thread, also inside a read-side section; concurrent with
+ *          maps and unmaps of disjoint ranges.  Without a memory map
+ *          lock-free; with one it takes the domain's maps_lock (maps of one
+ *          domain are serialized).
  * Returns: as siommu_pt_map() (0, -EINVAL, -ERANGE, -EEXIST, -ENOMEM), plus
- *          -EINVAL for a domain that is not PAGING.  Emits a "map" event.
+ *          -EINVAL for a domain that is not PAGING and -ENODEV (part of the
+ *          range is in a revoked region).  On error nothing is mapped (after
+ *          an -EEXIST from a concurrent overlapping writer the IOTLB is
+ *          invalidated for the range).  Emits a "map" event.
  */
 SIOMMU_API int siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
 				 uint64_t pa, uint64_t size, unsigned int prot);
@@ -349,11 +370,13 @@ SIOMMU_API int siommu_domain_map(struct siommu_domain *dom, uint64_t iova,
  * until the queue is drained (by count, by time, or siommu_domain_flush()).
  * Context: any thread, outside a read-side section (STRICT waits for a grace
  *          period; LAZY may drain, which does not wait); holding no lock a
- *          DMA path takes.
+ *          reader takes.  Takes the domain's maps_lock with a memory map.
+ * Never fails for lack of memory: nothing it needs is allocated here (a
+ * mapping record it covers partly keeps a hole; LAZY: if no queue entry is
+ * at hand and none can be allocated, the unmap is done strictly).
  * Returns: the bytes unmapped (>= 0), or as siommu_pt_unmap() (-EINVAL,
  *          -ERANGE), -EINVAL for a domain that is not PAGING, -EDEADLK
- *          inside a read-side section.  (LAZY: if the queue entry cannot be
- *          allocated, the unmap is done strictly.)  Emits an "unmap" event.
+ *          inside a read-side section.  Emits an "unmap" event.
  */
 SIOMMU_API int64_t siommu_domain_unmap(struct siommu_domain *dom, uint64_t iova,
 				       uint64_t size);
@@ -374,10 +397,12 @@ SIOMMU_API int siommu_domain_flush(struct siommu_domain *dom);
  * The space's aperture is [4 KiB, 2^ias - 1] of the domain; ranges mapped
  * with siommu_domain_map() are not known to it (mixing the two in one range
  * gives -EEXIST).
- * Context: any thread; lock-free in the common case.
+ * Context: any thread; takes the domain's maps_lock briefly (to record the
+ *          mapping for siommu_domain_dma_unmap()), and as siommu_domain_map().
  * Returns: 0 with *@iova set; -EINVAL (not PAGING, NULL pointer, size 0,
  *          @pa not 4 KiB aligned, bad @prot); -ERANGE; -ENOSPC (no IOVA
- *          left below @limit); -EEXIST; -ENOMEM.  On error nothing changed.
+ *          left below @limit); -EEXIST; -ENODEV (a revoked region, with a
+ *          memory map); -ENOMEM.  On error nothing changed.
  */
 SIOMMU_API int siommu_domain_dma_map(struct siommu_domain *dom, uint64_t pa,
 				     uint64_t size, unsigned int prot,
@@ -385,16 +410,56 @@ SIOMMU_API int siommu_domain_dma_map(struct siommu_domain *dom, uint64_t pa,
 
 /**
  * siommu_domain_dma_unmap() - Unmap what siommu_domain_dma_map() mapped at
- * @iova (@size as given to it) and release the IOVA: STRICT after the
+ * @iova, all of it (@size must be the size given to dma_map: a partial
+ * dma_unmap is refused), and release the IOVA: STRICT after the
  * invalidation and the grace period, before returning; LAZY when the flush
  * queue drains, after the invalidation (so the IOVA is not reused while the
- * IOTLB may still translate it).
+ * IOTLB may still translate it).  The first dma_unmap claims the mapping:
+ * a second one of the same IOVA, racing or late, is refused until the IOVA
+ * is handed out again by a later dma_map; the release frees exactly the
+ * allocation of the mapping unmapped, never a later owner's.  (An IOVA is
+ * only a number: after it was handed out again, an unmap of it is the new
+ * owner's.)  Never fails for lack of memory.
  * Context: as siommu_domain_unmap().
- * Returns: the bytes unmapped, -EINVAL (not PAGING, @iova not the start of
- *          an allocated range), -EDEADLK, -ENOMEM (nothing done).
+ * Returns: the bytes unmapped, -EINVAL (not PAGING; @iova is not a
+ *          dma_map mapping, or its unmap already started; @size differs
+ *          from the mapping's; nothing done), -EDEADLK.
  */
 SIOMMU_API int64_t siommu_domain_dma_unmap(struct siommu_domain *dom,
 					   uint64_t iova, uint64_t size);
+
+/*
+ * A revocation owner's callback: @dom had, or may have, mappings into the
+ * revoked physical range [pa, pa + size - 1] made by the owner.  Called by
+ * the revoke of a memory-map region (once per region and domain), with no
+ * core lock held, outside read-side sections; it may block, and may wait
+ * for grace periods.  Before it returns it must have unmapped (with
+ * siommu_domain_unmap()) every mapping it made of the range: when the
+ * revoke returns, no mapping of the region may exist.  New maps of the
+ * range already fail with -ENODEV when it is called.  It must not destroy
+ * @dom nor revoke or destroy regions.  The owner keeps its own records of
+ * what it mapped; it must update them and call siommu_domain_map() under
+ * one lock of its own that this callback also takes, so that a map it is
+ * recording is either seen here or refused (-ENODEV).
+ */
+typedef void siommu_domain_revoke_fn(void *opaque, struct siommu_domain *dom,
+				     uint64_t pa, uint64_t size);
+
+/**
+ * siommu_domain_set_revoke_owner() - Make @fn(@opaque, ...) the owner of
+ * every mapping of @dom: core records none of them, and a revoke calls @fn
+ * (see siommu_domain_revoke_fn) instead of tearing them down itself.  For a
+ * layer that owns its mappings and must notify its own users (ioas access
+ * objects).  Set once, before the first successful map; meaningful only
+ * with a memory map.
+ * Context: any thread; takes the domain's maps_lock.
+ * Returns: 0; -EINVAL (@dom NULL or not PAGING, @fn NULL); -EBUSY (an owner
+ *          is set already, or the domain has mapped something: nothing
+ *          changed).
+ */
+SIOMMU_API int siommu_domain_set_revoke_owner(struct siommu_domain *dom,
+					      siommu_domain_revoke_fn *fn,
+					      void *opaque);
 
 /* siommu_domain_invalidate() flags */
 #define SIOMMU_INVAL_WAIT	(1u << 0)	/* also wait for a grace period */

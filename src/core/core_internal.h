@@ -8,18 +8,27 @@
  *	  >  dom->fq.lock  >  (iova, mem, pgtable pool locks)
  *	  >  iommu->flog.lock
  *
- * iommu->lock guards the device and domain lists, the attachment hook and
- * the flusher thread's state (the flusher and the revoke notifier hold it
- * while they work on domains, so none is destroyed under them); dev->lock
- * serializes changes of one device's attachments; dom->lock guards a
- * domain's user count and its dying flag; maps_lock the mapping records;
- * the flush-queue lock the queue's list; the fault-log lock is a leaf,
- * taken on the fault path only.  No lock a reader takes is held across a
- * grace period (the revoke notifier's and the flusher's work does not wait,
- * except when a gather sync cannot allocate its deferred batch: then it
- * waits under iommu->lock, which no reader takes), and translate and DMA take
- * no lock but the fault-log lock when a fault is recorded.  Hooks, log and
- * trace sinks are called with no core lock held.
+ * iommu->lock guards the device and domain lists, the domain ids, the
+ * attachment hook, the flusher thread's state and the domains' pin counts;
+ * dev->lock serializes changes of one device's attachments; dom->lock
+ * guards a domain's user count and its dying flag; maps_lock the mapping
+ * and DMA records (and serializes map against revocation); the flush-queue
+ * lock the queue's list; the fault-log lock is a leaf, taken on the fault
+ * path only.
+ *
+ * Readers take locks: a caller may call siommu_device_find(), attach,
+ * replace, detach, domain create or map inside its read-side section, so
+ * iommu->lock, dev->lock, dom->lock and maps_lock are all locks a reader
+ * may take.  None is ever held across a grace period or across anything
+ * that may wait for one: the flusher and the revoke notifier hold
+ * iommu->lock only to walk the domain list and pin the next domain
+ * (dom->pins; destroy waits for the pins to drop before it unlinks), and
+ * do their work (drains, unmaps, gather syncs without SIOMMU_PT_SYNC_WAIT,
+ * which never wait, owners' revoke callbacks) with no core lock held or
+ * under maps_lock only for work that does not wait.  Strict unmap, destroy
+ * and flush wait with no lock held.  Translate and DMA take no lock but
+ * the fault-log lock when a fault is recorded.  Hooks, owners' callbacks,
+ * log and trace sinks are called with no core lock held.
  */
 #ifndef SIOMMU_CORE_INTERNAL_H
 #define SIOMMU_CORE_INTERNAL_H
@@ -102,8 +111,18 @@ struct siommu_iommu {
 	pthread_cond_t fq_cond;			/* waits on lock.m; CLOCK_MONOTONIC */
 	bool fq_thread_running;			/* [L] */
 	bool fq_stop;				/* [L] */
-	bool fq_idle;				/* seq_cst atomics: the flusher waits untimed */
 	uint64_t fq_kicks;			/* seq_cst atomics: queues made non-empty */
+	/*
+	 * seq_cst atomics: when the flusher scans next (CLOCK_MONOTONIC ns);
+	 * 0 while it scans, UINT64_MAX while idle.  Stored under [L].
+	 */
+	uint64_t fq_wake_ns;
+	uint64_t *domids;			/* [L] bitmap of PAGING domain ids in use */
+	uint32_t domid_words;			/* [L] 64-bit words in domids */
+	uint32_t domids_used;			/* [L]; domids freed when it drops to 0 */
+#if SIOMMU_TESTING_BUILD
+	bool test_skip_revoke;			/* tests only: the revoke notifier does nothing */
+#endif
 };
 
 struct siommu_device {
@@ -133,13 +152,27 @@ struct core_map_rec {
 };
 RB_HEAD(core_map_tree, core_map_rec);
 
+/*
+ * A siommu_domain_dma_map() mapping, from the map until its IOVA is
+ * released.  dma_unmap claims it (unmapping), so a second dma_unmap of the
+ * same IOVA is refused instead of releasing, later, an IOVA that was
+ * handed out again meanwhile; the release frees exactly this allocation.
+ */
+struct core_dma_rec {
+	RB_ENTRY(core_dma_rec) rb;		/* [dom->maps_lock] */
+	uint64_t iova;				/* immutable */
+	uint64_t size;				/* immutable: what dma_map mapped */
+	bool unmapping;				/* [dom->maps_lock] claimed by a dma_unmap */
+};
+RB_HEAD(core_dma_tree, core_dma_rec);
+
 /* Flush-queue entry: one lazy unmap waiting for its invalidation. */
 struct core_fq_entry {
 	struct cds_list_head node;		/* [fq.lock] */
 	struct siommu_pt_gather g;		/* owned by the queue */
 	uint64_t iova;
 	uint64_t size;
-	bool release_iova;			/* siommu_domain_dma_unmap(): free iova after the flush */
+	struct core_dma_rec *dma;		/* dma_unmap: released after the flush; or NULL */
 };
 
 struct core_fq {
@@ -173,6 +206,16 @@ struct siommu_domain {
 #if SIOMMU_TESTING_BUILD
 	bool test_skip_grace;			/* tests only: unmap and destroy without grace periods */
 #endif
+	/* Pins (domain.c, revoke.c): the flusher and the revoke notifier. */
+	uint32_t pins;				/* [iommu->lock] */
+	bool destroying;			/* [iommu->lock] destroy waits for pins == 0 */
+	pthread_cond_t unpin_cond;		/* with iommu->lock.m: pins dropped to 0 */
+	/* Revocation owner (siommu_domain_set_revoke_owner()): */
+	siommu_domain_revoke_fn *owner_fn;	/* [maps_lock]; set before the first map */
+	void *owner_opaque;			/* [maps_lock] */
+	bool mapped;				/* [maps_lock] a map succeeded: owner fixed */
+	struct core_dma_tree dmas;		/* [maps_lock] dma_map mappings */
+	bool domid_held;			/* PAGING: domid is set in iommu->domids */
 };
 
 /*
@@ -209,23 +252,41 @@ void core_flog_fini(struct core_fault_log *fl);
 
 /* domain.c */
 void core_fq_drain(struct siommu_domain *dom);
-void core_flusher_kick(struct siommu_iommu *iommu);
+void core_flusher_kick(struct siommu_iommu *iommu, uint64_t due_ns);
 void core_flusher_stop(struct siommu_iommu *iommu);
-int64_t core_unmap_nowait(struct siommu_domain *dom, uint64_t iova,
-			  uint64_t size);
+void core_inval(void *opaque, uint64_t iova, uint64_t last, unsigned int flags);
+/*
+ * The first domain of iommu->domains after @prev (NULL: the first) that is
+ * not being destroyed, pinned (destroy waits for the pin), @prev unpinned.
+ * Context: holds iommu->lock.  Returns NULL at the end of the list.
+ */
+struct siommu_domain *core_domain_next_pinned_locked(struct siommu_iommu *iommu,
+						     struct siommu_domain *prev);
 
-/* maps.c */
-void core_revoke_notify(void *opaque, struct siommu_mem_region *r);
-void core_maps_add(struct siommu_domain *dom, struct core_map_rec *rec);
-void core_maps_remove(struct siommu_domain *dom, uint64_t iova, uint64_t last,
-		      struct core_map_rec **spare);
+/* maps.c: Context: hold dom->maps_lock. */
+void core_maps_insert_locked(struct siommu_domain *dom, struct core_map_rec *rec,
+			     struct core_map_rec **spare);
+void core_maps_remove_locked(struct siommu_domain *dom, uint64_t iova,
+			     uint64_t last);
+struct core_map_rec *core_maps_first_pa_locked(struct siommu_domain *dom,
+					       uint64_t pa, uint64_t pa_last);
 void core_maps_free(struct siommu_domain *dom);
+struct core_dma_rec *core_dma_find_locked(struct siommu_domain *dom,
+					  uint64_t iova);
+void core_dma_insert_locked(struct siommu_domain *dom, struct core_dma_rec *rec);
+void core_dma_remove_locked(struct siommu_domain *dom, struct core_dma_rec *rec);
+void core_dma_free_all(struct siommu_domain *dom);
+
+/* revoke.c */
+void core_revoke_notify(void *opaque, struct siommu_mem_region *r);
 #if SIOMMU_TESTING_BUILD
 /*
  * Tests only: make strict unmap, and the destroy of a paging domain, skip
  * their grace periods (the broken variants the stress tests must catch).
  */
 void core_test_set_skip_grace(struct siommu_domain *dom, bool skip);
+/* Tests only: make the revoke notifier leave every mapping in place. */
+void core_test_set_skip_revoke(struct siommu_iommu *iommu, bool skip);
 #endif
 
 static inline uint64_t core_now_ns(void)

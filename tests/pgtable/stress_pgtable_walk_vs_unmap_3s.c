@@ -403,7 +403,7 @@ static void run_format(enum siommu_pt_fmt fmt, unsigned int levels, double secon
 	siommu_pt_gather_init(&g);
 	assert_true(siommu_pt_unmap(s.pt, 0, 1ull << s.ias, &g) >= 0);
 	assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, SIOMMU_PT_SYNC_WAIT), 0);
-	siommu_rcu_barrier();
+	assert_int_equal(siommu_pt_reclaim_wait(s.pt), 0);	/* every deferred free ran */
 	assert_int_equal(siommu_pt_get_info(s.pt, &info), 0);
 	printf("# %s/%u: %llu generations, %llu walks (%llu hits), %llu dumps (%llu rows), "
 	       "%llu mirror installs (%llu retries), %llu chaos ops, peak %llu pages\n",
