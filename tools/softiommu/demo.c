@@ -37,7 +37,6 @@
 
 #include <softiommu/softiommu.h>
 
-#include "base/rcu.h"		/* siommu_rcu_barrier(): the exact page count */
 #include "tool.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -547,12 +546,13 @@ static void pt_part(bool print, struct pt_result *res)
 	pthread_join(tid, NULL);
 	res->err = ret;
 	/*
-	 * Half the rounds freed their pages with call_rcu: liburcu's callback
-	 * thread may still be freeing them (a callback drops reclaim_pages and
-	 * table_pages one after the other).  Wait for every callback queued so
-	 * far, then the count is exact: the root and nothing else.
+	 * Half the rounds freed their pages after a grace period, by RCU
+	 * callback: liburcu's callback thread may still be freeing them (and a
+	 * callback that finds more pages queued re-queues itself).  Wait until
+	 * every page synced so far is back in the pool; then the count is
+	 * exact: the root and nothing else.
 	 */
-	siommu_rcu_barrier();
+	siommu_pt_reclaim_wait(w.pt);
 	siommu_pt_get_info(w.pt, &info);
 	res->pages_left = info.table_pages;
 	res->detached_left = info.detached_pages;
