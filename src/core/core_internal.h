@@ -4,11 +4,15 @@
  *
  * Lock order (docs/modules/core.md; ranks in src/base/lock.h):
  *
- *	iommu->lock  >  dev->lock  >  dom->lock  >  dom->maps_lock
+ *	dev->attach_lock  >  iommu->layers_lock  >  iommu->lock  >  dev->lock  >  dom->lock  >  dom->maps_lock
  *	  >  dom->fq.lock  >  (iova, mem, pgtable pool locks)
  *	  >  iommu->flog.lock
  *
- * iommu->lock guards the device and domain lists, the attachment hook and
+ * dev->attach_lock serialises the attach protocol of one device (attach.c)
+ * and is held across the layers' callbacks and a grace period: no reader
+ * takes it.  iommu->layers_lock guards the registered layers (never held
+ * across a grace period or a callback).
+ * iommu->lock guards the device and domain lists and
  * the flusher thread's state (the flusher and the revoke notifier hold it
  * while they work on domains, so none is destroyed under them); dev->lock
  * serializes changes of one device's attachments; dom->lock guards a
@@ -18,8 +22,9 @@
  * grace period (the revoke notifier's and the flusher's work does not wait,
  * except when a gather sync cannot allocate its deferred batch: then it
  * waits under iommu->lock, which no reader takes), and translate and DMA take
- * no lock but the fault-log lock when a fault is recorded.  Hooks, log and
- * trace sinks are called with no core lock held.
+ * no lock but the fault-log lock when a fault is recorded.  Layer
+ * callbacks, fault handlers, log and trace sinks are called with no core
+ * lock held (layer callbacks: only dev->attach_lock).
  */
 #ifndef SIOMMU_CORE_INTERNAL_H
 #define SIOMMU_CORE_INTERNAL_H
@@ -57,6 +62,9 @@ enum core_stat {
 	CORE_STAT_UNMAPS_LAZY,
 	CORE_STAT_FQ_BATCHES,
 	CORE_STAT_FQ_ENTRIES,
+	CORE_STAT_FAULTS_RECOVERABLE,	/* handed to a domain's fault handler */
+	CORE_STAT_PAGE_REQUESTS,	/* ... which queued a page request */
+	CORE_STAT_FAULTS_RESOLVED,	/* ... which resolved them inline */
 	CORE_STAT_NR,
 };
 
@@ -95,8 +103,15 @@ struct siommu_iommu {
 	uint32_t next_domid;			/* [L] */
 	struct core_fault_log flog;
 	struct siommu_mem_notifier *mem_notifier;	/* immutable; NULL without mem */
-	siommu_attach_hook_fn *attach_hook;	/* [L]; see siommu_iommu_set_attach_hook() */
-	void *attach_hook_opaque;		/* [L] */
+	/* Layers (attach.c): */
+	struct siommu_mutex layers_lock;	/* protects fields marked [Y] */
+	struct siommu_layer *layers[SIOMMU_LAYERS_MAX];	/* [Y] registration order */
+	uint32_t nr_layers;			/* [Y]; atomic loads without it */
+	uint32_t layer_slots;			/* [Y] bitmap of private-data slots in use */
+	pthread_cond_t layers_cond;		/* waits on layers_lock.m: a layer's active count fell */
+#if SIOMMU_TESTING_BUILD
+	bool test_attach_unserialized;		/* tests only: the broken attach protocol */
+#endif
 	/* The flusher thread (domain.c), started with the first LAZY domain: */
 	pthread_t fq_thread;			/* [L] */
 	pthread_cond_t fq_cond;			/* waits on lock.m; CLOCK_MONOTONIC */
@@ -112,7 +127,9 @@ struct siommu_device {
 	unsigned int flags;			/* immutable: SIOMMU_DEV_* */
 	unsigned int pasid_bits;		/* immutable: min(device, IOMMU) */
 	char name[16];				/* immutable: "SSSS:BB:DD.F" */
-	struct cds_list_head node;		/* [iommu->lock] */
+	struct cds_list_head node;		/* written under [iommu->lock]; RCU walk (next) */
+	struct siommu_mutex attach_lock;	/* serialises the attach protocol (attach.c) */
+	void *priv[SIOMMU_LAYERS_MAX];		/* layers' data: release/acquire atomics */
 	struct siommu_mutex lock;		/* protects fields marked [D] */
 	struct siommu_domain *domain;		/* RCU; written under [D] */
 	struct core_pasid_leaf **pasid_dir;	/* immutable pointer; slots RCU, set under [D] */
@@ -173,6 +190,24 @@ struct siommu_domain {
 #if SIOMMU_TESTING_BUILD
 	bool test_skip_grace;			/* tests only: unmap and destroy without grace periods */
 #endif
+	/*
+	 * Recoverable faults (fault.c): set under [M]; read by the DMA fault
+	 * path with acquire loads.  fault_opaque is written before fault_fn
+	 * is set and only changes after a removal's grace period.
+	 */
+	siommu_fault_handler_fn *fault_fn;	/* [M] */
+	void *fault_opaque;			/* [M] */
+	bool fault_removing;			/* [M] a removal waits for its grace period */
+	void *priv[SIOMMU_LAYERS_MAX];		/* layers' data: release/acquire atomics */
+};
+
+/* A registered layer (attach.c). */
+struct siommu_layer {
+	struct siommu_iommu *iommu;		/* immutable */
+	struct siommu_layer_ops ops;		/* immutable copy */
+	void *opaque;				/* immutable */
+	unsigned int slot;			/* immutable: index of its private data */
+	uint32_t active;			/* [iommu->layers_lock] protocols that include it */
 };
 
 /*
@@ -197,15 +232,36 @@ static inline struct siommu_domain *core_attached_rcu(struct siommu_device *dev,
 	return siommu_load_acquire(&leaf->slot[pasid & (CORE_PASID_LEAF - 1)]);
 }
 
-/* translate.c */
+/* fault.c */
+int core_flog_init(struct core_fault_log *fl, uint32_t size, uint32_t rate);
+void core_flog_fini(struct core_fault_log *fl);
+/* Count an unrecoverable fault of a DMA and log it (rate-limited). */
 void core_record_fault(struct siommu_iommu *iommu, struct siommu_device *dev,
 		       uint32_t pasid, uint64_t iova, unsigned int access,
 		       enum siommu_fault_reason reason);
 int core_fault_errno(enum siommu_fault_reason reason);
+/*
+ * A translation fault of a DMA: hand it to the domain's fault handler if
+ * it is recoverable (PRI device, NOT_PRESENT/PERMISSION, a handler), else
+ * leave it to the caller.  Context: inside the read-side section of the
+ * translation that used @dom.  Returns SIOMMU_IOPF_QUEUED, _RESOLVED, or -1
+ * (not handled: the caller records it after leaving the section).
+ */
+int core_fault_recover_rcu(struct siommu_device *dev, struct siommu_domain *dom,
+			   uint32_t pasid, uint64_t iova, unsigned int access,
+			   enum siommu_fault_reason reason);
 
-/* fault.c */
-int core_flog_init(struct core_fault_log *fl, uint32_t size, uint32_t rate);
-void core_flog_fini(struct core_fault_log *fl);
+/* translate.c */
+int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
+			   uint64_t iova, unsigned int access,
+			   struct siommu_translation *out,
+			   struct siommu_domain **domp);
+
+/* attach.c */
+void core_layers_init(struct siommu_iommu *iommu);
+void core_layers_fini(struct siommu_iommu *iommu);
+/* The calling thread runs a layer callback (attach/detach would deadlock). */
+bool core_in_layer_callback(void);
 
 /* domain.c */
 void core_fq_drain(struct siommu_domain *dom);
@@ -226,6 +282,12 @@ void core_maps_free(struct siommu_domain *dom);
  * their grace periods (the broken variants the stress tests must catch).
  */
 void core_test_set_skip_grace(struct siommu_domain *dom, bool skip);
+/*
+ * Tests only: run the attach protocol without the per-device serialisation
+ * and drop the old domain's count right after the switch (the bug B this
+ * protocol fixes), for the broken variant of the replace stress test.
+ */
+void core_test_set_attach_unserialized(struct siommu_iommu *iommu, bool on);
 #endif
 
 static inline uint64_t core_now_ns(void)
