@@ -133,8 +133,9 @@ struct siommu_device_info {
  * @rid: requester id (SIOMMU_RID()), unique in @iommu; at most 24 bits.
  * @flags: SIOMMU_DEV_*; PRG_RESP_PASID needs PRI and PASID.
  * @pasid_bits: the device's PASID width (1..20) if SIOMMU_DEV_PASID, else 0.
- * Context: any thread.  The device starts unattached: its DMA faults
- *          (no domain) until it is attached.
+ * Context: any thread, outside a read-side section (takes iommu->lock).
+ *          The device starts unattached: its DMA faults (no domain) until
+ *          it is attached.
  * Returns: 0; -EINVAL (NULL pointer, bad rid, flags or width); -EEXIST (a
  *          device with @rid exists); -EOPNOTSUPP (PASID on an IOMMU without
  *          PASID support); -ENOMEM.
@@ -594,7 +595,8 @@ struct siommu_translation {
  * siommu_translate_rcu() - Translate @iova for a request of @dev with @pasid
  * and SIOMMU_ACC_* @access, as the hardware does: the attachment, then the
  * IOTLB, then a page-table walk whose result is inserted in the IOTLB.
- * Faults are not recorded in the fault log (the DMA helpers do that).
+ * Faults are not recorded in the fault log nor handed to a fault handler
+ * (the DMA helpers do that).
  * Context: inside a read-side section; lock-free.  The address is valid only
  *          until the section ends (translations outlive nothing).
  * Returns: 0 (@out filled), a fault (negative errno of the reason, see

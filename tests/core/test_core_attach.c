@@ -545,6 +545,14 @@ static void test_core_layer_slots_and_priv(void **state)
 
 	assert_int_equal(siommu_layer_register(f->iommu, NULL, NULL, &extra), -EINVAL);
 	assert_int_equal(siommu_layer_register(f->iommu, &none, NULL, NULL), -EINVAL);
+	if (siommu_testing_build()) {
+		/* No memory: -ENOMEM, no layer taken (all 8 still fit below). */
+		extra = NULL;
+		assert_int_equal(siommu_test_fail_nth(1), 0);
+		assert_int_equal(siommu_layer_register(f->iommu, &none, NULL, &extra), -ENOMEM);
+		assert_int_equal(siommu_test_fail_nth(0), 0);
+		assert_null(extra);
+	}
 	for (i = 0; i < SIOMMU_LAYERS_MAX; i++)
 		assert_int_equal(siommu_layer_register(f->iommu, &none, NULL, &l[i]), 0);
 	assert_int_equal(siommu_layer_register(f->iommu, &none, NULL, &extra), -ENOSPC);
