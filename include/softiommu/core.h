@@ -215,7 +215,8 @@ struct siommu_domain_info {
 	uint32_t domid;			/* PAGING: the IOTLB tag; else 0 */
 	unsigned int ias_lg2;		/* IOVAs are below 1 << ias_lg2 */
 	enum siommu_unmap_mode unmap_mode;
-	uint32_t users;			/* attachments (device or device+PASID) */
+	uint32_t users;			/* attachments (device or device+PASID), plus attach
+					 * protocols in progress holding it as their new domain */
 	uint64_t fq_pending;		/* LAZY: unmaps waiting in the flush queue */
 };
 
@@ -239,7 +240,9 @@ SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
  * finished), drop its IOTLB entries, free its page table.
  * Context: any thread, outside a read-side section; no map or unmap of
  *          @dom runs concurrently.  NULL returns 0.
- * Returns: 0, or -EBUSY (nothing done) while attached anywhere.
+ * Returns: 0, or -EBUSY (nothing done) while attached anywhere or held by
+ *          an attach protocol in progress (the old or new domain of a change
+ *          whose layer callbacks run).
  */
 SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom);
 
