@@ -23,12 +23,21 @@
  * every read must succeed (fill maps before the switch, a refused replace
  * changes nothing) and return a page that is all A or all B.
  *
+ * Two cases: with fill's commit step (replace then waits for a grace
+ * period before commit, and the chain is checked in commit), and with
+ * prepare steps only (replace waits for nothing; the chain is checked in
+ * veto's prepare, the last one, after which the change is certain; only
+ * destroy's grace period protects the DMA threads).  Each runs at least
+ * half of SIOMMU_STRESS_SECONDS (default 2) and until 30 replaces and 2
+ * vetoes happened.
+ *
  * SIOMMU_STRESS_BREAK=1 (testing builds; a plain build prints
  * BREAK-UNSUPPORTED and exits 77):
  *  --break-grace (default): domains are destroyed without their grace
  *    period (core_test_set_skip_grace()), DMA threads yield between loading
- *    the attachment and using the domain: ASan reports a use-after-free,
- *    TSan a race or a use-after-free.
+ *    the attachment and using the domain; only the prepare-only case runs
+ *    (for up to 10 s; the commit case's own grace period would hide it):
+ *    ASan reports a use-after-free, TSan a race or a use-after-free.
  *  --break-attach: the attach protocol runs unserialised and drops the old
  *    domain's count right after the switch (the bug B fixed;
  *    core_test_set_attach_unserialized()): the chain breaks or callbacks
