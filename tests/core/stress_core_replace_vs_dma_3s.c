@@ -77,6 +77,7 @@ struct run {
 	uint64_t *buf_a, *buf_b;
 	enum brk brk;
 	bool with_commit;			/* fill has a commit step */
+	unsigned int nrepl;			/* replacer threads */
 	int stop;				/* atomic */
 	/* DMA */
 	uint64_t reads, seen_a, seen_b;		/* atomic adds */
@@ -300,9 +301,9 @@ static void *replacer_thread(void *arg)
 	int ret;
 
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
-		gen += NREPL;
+		gen += r->nrepl;
 		d = new_domain(r, gen);
-		pasid = (gen / NREPL) & 1;
+		pasid = (gen / r->nrepl) & 1;
 		ret = pasid ? siommu_pasid_replace(r->dev, pasid, d) :
 			      siommu_device_replace(r->dev, d);
 		thread_assert_true(ret == 0 || ret == -ENOSPC);
@@ -347,6 +348,11 @@ static void run_replace_during_dma(bool with_commit)
 	pthread_mutex_init(&r.chain_lock, NULL);
 	r.brk = brk_mode;
 	r.with_commit = with_commit;
+	/*
+	 * The broken grace period shows when a domain is destroyed right after
+	 * it was replaced: one replacer, which owns every domain.
+	 */
+	r.nrepl = brk_mode == BREAK_GRACE ? 1 : NREPL;
 	r.buf_a = buf_new(PAT_A);
 	r.buf_b = buf_new(PAT_B);
 	assert_int_equal(siommu_ctx_create(&ctx), 0);
@@ -371,10 +377,13 @@ static void run_replace_during_dma(bool with_commit)
 
 	for (i = 0; i < ndma; i++)
 		assert_int_equal(pthread_create(&dma[i], NULL, dma_thread, &r), 0);
-	for (i = 0; i < NREPL; i++) {
+	for (i = 0; i < r.nrepl; i++) {
 		rp[i] = (struct replacer){ .r = &r, .id = i };
-		if (i < 2)	/* the first domains: destroyed once replaced */
-			rp[i].retired[rp[i].nretired++] = i ? d1 : d0;
+		/* The first domains: destroyed once replaced (d0 by 0, d1 by 1 or 0). */
+		if (i == 0)
+			rp[i].retired[rp[i].nretired++] = d0;
+		if (i == 1 || r.nrepl == 1)
+			rp[i].retired[rp[i].nretired++] = d1;
 		assert_int_equal(pthread_create(&repl[i], NULL, replacer_thread, &rp[i]), 0);
 	}
 	/*
@@ -390,7 +399,7 @@ static void run_replace_during_dma(bool with_commit)
 		!__atomic_load_n(&r.seen_b, __ATOMIC_RELAXED)))
 		usleep(10000);
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < NREPL; i++)
+	for (i = 0; i < r.nrepl; i++)
 		assert_int_equal(pthread_join(repl[i], NULL), 0);
 	for (i = 0; i < ndma; i++)
 		assert_int_equal(pthread_join(dma[i], NULL), 0);
@@ -422,7 +431,7 @@ static void run_replace_during_dma(bool with_commit)
 	assert_int_equal(siommu_layer_unregister(r.veto), 0);	/* it would veto the detach */
 	assert_int_equal(siommu_pasid_detach(r.dev, 1), 0);
 	assert_int_equal(siommu_device_detach(r.dev), 0);
-	for (i = 0; i < NREPL; i++)
+	for (i = 0; i < r.nrepl; i++)
 		for (k = 0; k < rp[i].nretired; k++)
 			assert_int_equal(destroy(&r, rp[i].retired[k]), 0);
 	assert_int_equal(siommu_layer_unregister(r.fill), 0);
