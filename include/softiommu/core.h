@@ -415,7 +415,8 @@ struct siommu_attach_change {
  *           old domain for (dev, pasid) are answered INVALID, its partial
  *           groups discarded, late responses dropped.
  * @abort:   undo what @prepare did, when a later layer's prepare refused.
- *           Called only for a layer whose prepare returned 0.  Cannot fail.
+ *           Called only for the layers before the refusing one (whose
+ *           prepare returned 0 or is NULL), in reverse order.  Cannot fail.
  * Context of all three: the thread that called attach/replace/detach, with
  * the device's attach mutex held (rank CORE_ATTACH, outermost of the core)
  * and no other core lock; outside any read-side section.
