@@ -278,8 +278,9 @@ void core_maps_remove(struct siommu_domain *dom, uint64_t iova, uint64_t last,
 void core_maps_free(struct siommu_domain *dom);
 #if SIOMMU_TESTING_BUILD
 /*
- * Tests only: make strict unmap, and the destroy of a paging domain, skip
- * their grace periods (the broken variants the stress tests must catch).
+ * Tests only: make strict unmap, the destroy of a paging domain, and the
+ * removal of its fault handler (fault.c) skip their grace periods (the
+ * broken variants the stress tests must catch).
  */
 void core_test_set_skip_grace(struct siommu_domain *dom, bool skip);
 /*

@@ -103,7 +103,10 @@ SIOMMU_API int siommu_domain_set_fault_handler(struct siommu_domain *dom,
 	dom->fault_removing = true;
 	siommu_mutex_unlock(&dom->lock);
 	/* Every DMA that loaded the old handler leaves its section first. */
-	siommu_rcu_synchronize();
+#if SIOMMU_TESTING_BUILD
+	if (!dom->test_skip_grace)	/* tests: the broken variant */
+#endif
+		siommu_rcu_synchronize();
 	siommu_mutex_lock(&dom->lock);
 	dom->fault_removing = false;
 	siommu_mutex_unlock(&dom->lock);
