@@ -431,8 +431,8 @@ struct siommu_layer_ops {
 struct siommu_layer;
 
 /**
- * siommu_layer_register() - Register a layer on @iommu: its @ops (copied)
- * take part in every attach protocol that starts after this returns, after
+ * siommu_layer_register() - Register a layer on @iommu: its @ops (copied;
+ * the name string is not, it must outlive the layer) take part in every attach protocol that starts after this returns, after
  * the layers registered before it (prepare, commit) and before them
  * (abort).  The layer also gets a slot of private data on every device and
  * domain of @iommu (siommu_device_set_priv(), siommu_domain_set_priv()).
