@@ -20,6 +20,13 @@
 enum siommu_lock_rank {
 	SIOMMU_RANK_NONE = 0,
 	/* ... module locks go here, outermost first ... */
+	/*
+	 * 100..149: locks of upper layers (ioas, iopf, mm) held while they call
+	 * attach/replace/detach; 151..159 and 161..199: locks their attach
+	 * callbacks take.
+	 */
+	SIOMMU_RANK_CORE_ATTACH = 150,	/* core: dev->attach_lock (attach protocol; held across layer callbacks and a grace period) */
+	SIOMMU_RANK_CORE_LAYERS = 160,	/* core: iommu->layers_lock (registered layers) */
 	SIOMMU_RANK_CORE_IOMMU = 200,	/* core: iommu->lock (device and domain lists, flusher) */
 	SIOMMU_RANK_CORE_DEVICE = 210,	/* core: dev->lock (a device's attachments) */
 	SIOMMU_RANK_CORE_DOMAIN = 220,	/* core: dom->lock (users, dying) */

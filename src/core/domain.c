@@ -495,6 +495,17 @@ err_free:
 	return ret;
 }
 
+/* A layer's private data is set on @dom: the layer still uses it. */
+static bool domain_has_priv(struct siommu_domain *dom)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIOMMU_LAYERS_MAX; i++)
+		if (siommu_load_acquire(&dom->priv[i]))
+			return true;
+	return false;
+}
+
 SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom)
 {
 	struct siommu_iommu *iommu;
@@ -506,7 +517,7 @@ SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom)
 	iommu = dom->iommu;
 	siommu_mutex_lock(&iommu->lock);
 	siommu_mutex_lock(&dom->lock);
-	if (dom->users) {
+	if (dom->users || domain_has_priv(dom)) {
 		siommu_mutex_unlock(&dom->lock);
 		siommu_mutex_unlock(&iommu->lock);
 		return -EBUSY;

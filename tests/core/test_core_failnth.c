@@ -93,10 +93,7 @@ static int run_seq(struct objs *o)
 	cfg.unmap_mode = SIOMMU_UNMAP_STRICT;
 	STEP(siommu_domain_create(o->iommu, &cfg, &o->x), -ENOMEM);
 	MUST(siommu_device_attach(o->dev, o->s));
-	/*
-	 * pasid_attach allocates the PASID table leaf on first use: -ENOMEM,
-	 * which its Returns line (core-api's) does not list yet (reported).
-	 */
+	/* pasid_attach allocates the PASID table leaf on first use: -ENOMEM. */
 	STEP(siommu_pasid_attach(o->dev, 3000, o->l), -ENOMEM);
 
 	r = siommu_domain_map(o->s, 0x10000000, 0x100000, 8 * PG, SIOMMU_PT_READ | SIOMMU_PT_WRITE);
