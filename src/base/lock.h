@@ -26,7 +26,7 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_CORE_MAPS = 225,	/* core: dom->maps_lock (mapping records, with a memory map) */
 	SIOMMU_RANK_CORE_FQ = 230,	/* core: dom->fq.lock (the flush queue's list) */
 	SIOMMU_RANK_IOVA_FLUSH = 400,	/* iova: space->flush_lock, serializes cache flushes (waits for busy owners, no grace period) */
-	SIOMMU_RANK_IOVA_REGISTRY = 401,	/* iova: the thread-cache registry (process-wide) */
+	SIOMMU_RANK_IOVA_CACHES = 401,	/* iova: a space's list of thread caches (base/tls.c owner lock) */
 	SIOMMU_RANK_IOVA_DEPOT = 402,	/* iova: space->depot_lock */
 	SIOMMU_RANK_IOVA_TREE = 403,	/* iova: space->tree_lock */
 	SIOMMU_RANK_MEM = 500,		/* mem: mem->lock (regions array, notifiers, revoke state) */
@@ -35,7 +35,8 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_CTX_CFG = 800,	/* ctx: log/trace sink replacement (leaf) */
 	SIOMMU_RANK_TEST_OUTER = 900,	/* used by the lock-order tests only */
 	SIOMMU_RANK_TEST_INNER = 901,
-	SIOMMU_RANK_STATS = 1000,	/* base/stats.c registry: a leaf */
+	SIOMMU_RANK_STATS = 1000,	/* base/stats.c: a set's list of thread blocks (tls owner lock) */
+	SIOMMU_RANK_TLS_THREAD = 1010,	/* base/tls.c: a thread's table of blocks (leaf) */
 };
 
 struct siommu_mutex {
