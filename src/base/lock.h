@@ -53,6 +53,8 @@ struct siommu_mutex {
 void siommu_lockdep_acquire(struct siommu_mutex *l);
 void siommu_lockdep_release(struct siommu_mutex *l);
 bool siommu_lockdep_held(const struct siommu_mutex *l);
+/* How many siommu_mutexes the calling thread has taken so far (tests). */
+unsigned long siommu_lockdep_acquired(void);
 #else
 #define SIOMMU_MUTEX_INITIALIZER(n, r) { .m = PTHREAD_MUTEX_INITIALIZER }
 static inline void siommu_lockdep_acquire(struct siommu_mutex *l) { (void)l; }

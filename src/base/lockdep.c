@@ -14,6 +14,12 @@
 
 static __thread struct siommu_mutex *held[LOCKDEP_DEPTH];
 static __thread unsigned int nr_held;
+static __thread unsigned long nr_acquired;
+
+unsigned long siommu_lockdep_acquired(void)
+{
+	return nr_acquired;
+}
 
 void siommu_lockdep_acquire(struct siommu_mutex *l)
 {
@@ -33,6 +39,7 @@ void siommu_lockdep_acquire(struct siommu_mutex *l)
 		abort();
 	}
 	held[nr_held++] = l;
+	nr_acquired++;
 }
 
 void siommu_lockdep_release(struct siommu_mutex *l)

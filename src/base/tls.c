@@ -28,6 +28,13 @@
 __thread struct siommu_tls_thread *siommu_tls_self
 	__attribute__((tls_model("initial-exec")));
 
+#if SIOMMU_TESTING_BUILD
+bool siommu_tls_test_break_exit;
+#define tls_exit_broken()	siommu_load_relaxed(&siommu_tls_test_break_exit)
+#else
+#define tls_exit_broken()	false
+#endif
+
 static uint64_t tls_next_id = 1;	/* atomic; 0 is SIOMMU_TLS_EMPTY */
 
 /*
@@ -161,7 +168,8 @@ static void tls_thread_exit(void *arg)
 			/* Still on its thread's list, so still on the owner's. */
 			SIOMMU_CHECK(!rec->dead);
 			cds_list_del(&b->owner_node);
-			rec->ops->thread_exit(rec->obj, data);
+			if (!tls_exit_broken())
+				rec->ops->thread_exit(rec->obj, data);
 			siommu_free(data);
 		} else {
 			siommu_mutex_unlock(&t->lock);	/* the owner's fini took it */

@@ -131,6 +131,16 @@ int siommu_tls_owner_init(struct siommu_tls_owner *o,
  */
 void siommu_tls_owner_fini(struct siommu_tls_owner *o);
 
+#if SIOMMU_TESTING_BUILD
+/*
+ * Testing builds only: when set, an exiting thread frees its blocks without
+ * calling ops->thread_exit() (its counts are lost).  The stress test sets it
+ * (SIOMMU_STRESS_BREAK=1) to show that it catches a broken exit.  Relaxed
+ * atomic.
+ */
+extern bool siommu_tls_test_break_exit;
+#endif
+
 static inline uint64_t siommu_tls_hash(uint64_t id)
 {
 	return (id * 0x9e3779b97f4a7c15ull) >> 32;
