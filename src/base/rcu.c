@@ -22,33 +22,33 @@
  * period began is ordered by nothing.  TSan is told exactly that, section
  * by section:
  *
- *  - Each thread gets a slot (claimed at its first section, given back at
- *    thread exit) with two counters, sections begun and sections ended, and
- *    a ring of RCU_TSAN_RING tokens.  Section number n releases token
- *    n % RCU_TSAN_RING at its outermost read_unlock (TSan: the thread's
- *    history up to the end of that section).
- *  - A grace period notes, when it begins, each slot's number of sections
- *    begun, b.  If section b has ended, it acquires token b at once (later
- *    sections of that thread have not released it yet); if it is still
- *    running, it acquires token b after the wait, when it has ended.
- *    call_rcu() does the same, handing the running ones to the callback.
- *    Sections begun after the note give the grace period nothing, so TSan
- *    still reports plain accesses made after a grace period began that race
- *    with the code after it (tests/base/tsan_base_rcu_race.c proves it).
+ *  - Every outermost read_unlock releases a process-wide "ended" token
+ *    and its thread's own token (each thread gets a slot, claimed at its
+ *    first section and given back at thread exit, with the token and an
+ *    "inside" flag set for the duration of each outermost section).
+ *  - A grace period, when it begins (synchronize, rcu_barrier: before the
+ *    wait; call_rcu(): at the call), acquires the "ended" token (every
+ *    section ended so far) and notes the slots whose thread is inside a
+ *    section; after the wait (for call_rcu(): in the callback) it acquires
+ *    those threads' tokens: the sections it waited for have ended.
+ *    Sections begun after that moment give the grace period nothing, so
+ *    TSan still reports plain accesses made after a grace period began that
+ *    race with the code after it (tests/base/tsan_base_rcu_race.c proves
+ *    it).
  *
  * Limits: vector clocks cannot split a thread's history, so an acquired
  * token also orders what its thread did before that section (in real RCU
- * too, such accesses precede the grace period).  A running section whose
- * thread runs RCU_TSAN_RING more sections before the acquire makes the
- * token carry one of those too (an over-approximation: a missed report,
- * never a false one).  More than RCU_TSAN_SLOTS threads at once share one
- * overflow token that every grace period acquires.
+ * too, such accesses precede the grace period), and a noted thread's later
+ * sections that ended before the acquire (an over-approximation: a missed
+ * report, never a false one).  More than RCU_TSAN_SLOTS threads at once
+ * share one overflow token that every grace period acquires at its end.
  *
  * Why the note cannot miss a section that matters: the read_lock's store of
- * its begun count is followed by a full fence before the section's first
+ * its inside flag is followed by a full fence before the section's first
  * load; the grace period's caller has unpublished the object before a full
  * fence and the note.  Store-buffering with fences on both sides: a section
- * that still loaded the old pointer has its begun count seen by the note.
+ * that still loaded the old pointer has its flag seen by the note (or it
+ * had ended, and the "ended" token has it).
  * The counters are relaxed atomics and the fences are inline assembly, so
  * TSan itself draws no edge from them.
  */
@@ -59,28 +59,26 @@
 #endif
 
 #define RCU_TSAN_SLOTS	1024
-#define RCU_TSAN_RING	1024
 
 struct rcu_tsan_slot {
 	unsigned long used;	/* atomic (relaxed): claimed by a thread */
-	unsigned long begun;	/* atomic (relaxed): outermost sections begun */
-	unsigned long ended;	/* atomic (relaxed): outermost sections ended */
-	char token[RCU_TSAN_RING];	/* only their addresses matter */
+	unsigned long inside;	/* atomic (relaxed): the thread is in a section */
+	char token;		/* only its address matters */
 } siommu_cacheline_aligned;
 
 /* The sections a callback must acquire: (slot, section number) pairs. */
 struct rcu_tsan_readers {
 	unsigned int nr;
-	struct { unsigned int slot; unsigned long n; } s[];
+	unsigned int slot[];
 };
 
 static struct rcu_tsan_slot rcu_tsan_slots[RCU_TSAN_SLOTS];
 static char rcu_tsan_overflow_token;	/* threads beyond RCU_TSAN_SLOTS */
+static char rcu_tsan_ended_token;	/* every section's end: acquired at a GP's start */
 static char rcu_tsan_barrier_token;	/* callbacks release, rcu_barrier acquires */
 unsigned long siommu_rcu_tsan_notes;	/* atomic: notes taken (tests) */
 static __thread int rcu_tsan_slot_idx = -1;
 static __thread unsigned long rcu_tsan_nesting;
-static __thread unsigned long rcu_tsan_section;	/* number of the current one */
 static pthread_key_t rcu_tsan_key;
 static pthread_once_t rcu_tsan_key_once = PTHREAD_ONCE_INIT;
 
@@ -130,9 +128,7 @@ void siommu_rcu_tsan_read_lock(void)
 			rcu_tsan_slot_idx = rcu_tsan_claim();
 		if (rcu_tsan_slot_idx < RCU_TSAN_SLOTS) {
 			sl = &rcu_tsan_slots[rcu_tsan_slot_idx];
-			/* A new thread in a reused slot goes on counting. */
-			rcu_tsan_section = siommu_load_relaxed(&sl->begun) + 1;
-			siommu_store_relaxed(&sl->begun, rcu_tsan_section);
+			siommu_store_relaxed(&sl->inside, 1);
 		}
 		/* Pairs with the fence in rcu_tsan_note(): see above. */
 		rcu_tsan_full_fence();
@@ -148,16 +144,18 @@ void siommu_rcu_tsan_read_unlock(void)
 		siommu_rcu_read_unlock_tsan();
 		return;
 	}
+	/* Pairs with the acquire at the start of later grace periods. */
+	__tsan_release(&rcu_tsan_ended_token);
 	if (rcu_tsan_slot_idx >= RCU_TSAN_SLOTS) {
 		__tsan_release(&rcu_tsan_overflow_token);
 		siommu_rcu_read_unlock_tsan();
 		return;
 	}
 	sl = &rcu_tsan_slots[rcu_tsan_slot_idx];
-	/* Pairs with the acquires in rcu_tsan_note() and after the wait. */
-	__tsan_release(&sl->token[rcu_tsan_section % RCU_TSAN_RING]);
+	/* Pairs with the acquire after the wait of a grace period that noted us. */
+	__tsan_release(&sl->token);
 	siommu_rcu_read_unlock_tsan();
-	siommu_store_relaxed(&sl->ended, rcu_tsan_section);
+	siommu_store_relaxed(&sl->inside, 0);
 }
 
 /*
@@ -166,22 +164,14 @@ void siommu_rcu_tsan_read_unlock(void)
  */
 static void rcu_tsan_note(unsigned long *running)
 {
-	unsigned long b, e;
 	unsigned int i;
 
+	/* Every section that has ended so far: pairs with read_unlock. */
+	__tsan_acquire(&rcu_tsan_ended_token);
 	/* Pairs with the fence in siommu_rcu_tsan_read_lock(). */
 	rcu_tsan_full_fence();
-	for (i = 0; i < RCU_TSAN_SLOTS; i++) {
-		running[i] = 0;
-		b = siommu_load_relaxed(&rcu_tsan_slots[i].begun);
-		if (!b)
-			continue;
-		e = siommu_load_relaxed(&rcu_tsan_slots[i].ended);
-		if (e >= b)
-			__tsan_acquire(&rcu_tsan_slots[i].token[b % RCU_TSAN_RING]);
-		else
-			running[i] = b;
-	}
+	for (i = 0; i < RCU_TSAN_SLOTS; i++)
+		running[i] = siommu_load_relaxed(&rcu_tsan_slots[i].inside);
 	__tsan_acquire(&rcu_tsan_overflow_token);
 	__atomic_fetch_add(&siommu_rcu_tsan_notes, 1, __ATOMIC_RELAXED);
 }
@@ -192,7 +182,7 @@ static void rcu_tsan_acquire_running(const unsigned long *running)
 
 	for (i = 0; i < RCU_TSAN_SLOTS; i++)
 		if (running[i])
-			__tsan_acquire(&rcu_tsan_slots[i].token[running[i] % RCU_TSAN_RING]);
+			__tsan_acquire(&rcu_tsan_slots[i].token);
 	__tsan_acquire(&rcu_tsan_overflow_token);
 }
 
@@ -212,15 +202,13 @@ static void *rcu_tsan_note_for_callback(void)
 	if (!nr)
 		return NULL;
 	/* Plain malloc: not counted by the fail-nth hook of testing builds. */
-	r = malloc(sizeof(*r) + nr * sizeof(r->s[0]));
+	r = malloc(sizeof(*r) + nr * sizeof(r->slot[0]));
 	if (!r)
 		return RCU_TSAN_ALL;	/* cannot keep them: over-approximate */
 	r->nr = 0;
 	for (i = 0; i < RCU_TSAN_SLOTS; i++) {
-		if (running[i]) {
-			r->s[r->nr].slot = i;
-			r->s[r->nr++].n = running[i];
-		}
+		if (running[i])
+			r->slot[r->nr++] = i;
 	}
 	return r;
 }
@@ -233,16 +221,12 @@ static void rcu_tsan_callback_acquire(struct rcu_tsan_readers *r)
 	if (!r)
 		return;
 	if ((void *)r == RCU_TSAN_ALL) {
-		for (i = 0; i < RCU_TSAN_SLOTS; i++) {
-			unsigned long e = siommu_load_relaxed(&rcu_tsan_slots[i].ended);
-
-			if (e)
-				__tsan_acquire(&rcu_tsan_slots[i].token[e % RCU_TSAN_RING]);
-		}
+		for (i = 0; i < RCU_TSAN_SLOTS; i++)
+			__tsan_acquire(&rcu_tsan_slots[i].token);
 		return;
 	}
 	for (i = 0; i < r->nr; i++)
-		__tsan_acquire(&rcu_tsan_slots[r->s[i].slot].token[r->s[i].n % RCU_TSAN_RING]);
+		__tsan_acquire(&rcu_tsan_slots[r->slot[i]].token);
 	free(r);
 }
 #endif
