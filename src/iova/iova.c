@@ -102,31 +102,79 @@ static inline unsigned int ceil_lg2(uint64_t v)
 
 /*
  * membarrier(2) with MEMBARRIER_CMD_PRIVATE_EXPEDITED makes every running
- * thread of the process execute a full memory barrier; registered once per
- * process.  Where the kernel lacks it (before Linux 4.14), spaces are created
- * without caches (as with SIOMMU_IOVA_NO_CACHE) rather than making every
- * cache operation pay a fence.
+ * thread of the process execute a full memory barrier; the process must have
+ * registered for it.  siommu_iova_space_create() of a caching space
+ * registers until that has succeeded once; if registration fails, that
+ * create fails (-ENOMEM or -EIO) and changes nothing.  Where the kernel lacks
+ * the command (before Linux 4.14), spaces are created without caches (as
+ * with SIOMMU_IOVA_NO_CACHE) rather than making every cache operation pay a
+ * fence.  After registration the barrier itself cannot fail; if it does
+ * anyway, the flush that needed it gives up (-EIO) and leaves every cache as
+ * it was: nothing aborts.
  */
-static bool iova_membarrier_ok;		/* written once, under iova_membarrier_once */
-static pthread_once_t iova_membarrier_once = PTHREAD_ONCE_INIT;
+enum {
+	IOVA_MB_UNKNOWN = 0,	/* not registered yet (or registration failed) */
+	IOVA_MB_REGISTERED,
+	IOVA_MB_UNSUPPORTED,
+};
+static int iova_membarrier_state;	/* atomic (relaxed): IOVA_MB_* */
 
-static void iova_membarrier_init(void)
+#if SIOMMU_TESTING_BUILD
+__thread int iova_test_membarrier_errno;
+
+static long iova_membarrier(int cmd)
 {
-	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	int e = iova_test_membarrier_errno;
 
-	if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-	    !syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
-		iova_membarrier_ok = true;
+	if (e && cmd != MEMBARRIER_CMD_QUERY) {
+		iova_test_membarrier_errno = 0;
+		errno = e;
+		return -1;
+	}
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
+#else
+static long iova_membarrier(int cmd)
+{
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
+#endif
+
+/*
+ * Make sure this process may use the barrier.  Returns 0 (*ok: caches
+ * possible or not), -ENOMEM or -EIO (registration failed).
+ */
+static int iova_membarrier_register(bool *ok)
+{
+	int st = siommu_load_relaxed(&iova_membarrier_state);
+	long cmds;
+
+	if (st != IOVA_MB_UNKNOWN) {
+		*ok = st == IOVA_MB_REGISTERED;
+		return 0;
+	}
+	cmds = iova_membarrier(MEMBARRIER_CMD_QUERY);
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED)) {
+		siommu_store_relaxed(&iova_membarrier_state, IOVA_MB_UNSUPPORTED);
+		*ok = false;
+		return 0;
+	}
+	/* Registering twice (two creates at once) is harmless. */
+	if (iova_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED))
+		return errno == ENOMEM ? -ENOMEM : -EIO;
+	siommu_store_relaxed(&iova_membarrier_state, IOVA_MB_REGISTERED);
+	*ok = true;
+	return 0;
 }
 
 /*
  * A full barrier on every thread of the process, the caller included (the
  * system call orders the caller's accesses too): pairs with cache_enter().
+ * Returns 0 or -EIO.
  */
-static void barrier_all_threads(void)
+static int barrier_all_threads(void)
 {
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
-		siommu_check_failed("membarrier", __FILE__, __LINE__);
+	return iova_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) ? -EIO : 0;
 }
 
 /*
@@ -527,10 +575,13 @@ static inline bool pcache_free(struct siommu_iova_space *s,
  * Context: any thread, not inside a cache section (no caller is); may spin
  * briefly while an owner finishes a cache operation.  Takes flush_lock,
  * then the caches lock, then depot and tree locks.
+ * Returns 0, or -EIO if membarrier(2) failed: then nothing was flushed and
+ * every cache is as it was.
  */
-static void flush_all(struct siommu_iova_space *s)
+static int flush_all(struct siommu_iova_space *s)
 {
 	struct iova_pcache *pc;
+	int ret;
 
 	siommu_mutex_lock(&s->flush_lock);
 	siommu_tls_owner_lock(&s->caches);
@@ -542,7 +593,15 @@ static void flush_all(struct siommu_iova_space *s)
 	 * (busy) or will read flush == 1 and bypass its cache: see
 	 * cache_enter().
 	 */
-	barrier_all_threads();
+	ret = barrier_all_threads();
+	if (siommu_unlikely(ret)) {
+		/* No owner was waited for or touched: just let them go on. */
+		siommu_tls_for_each(&s->caches, pc)
+			siommu_store_release(&pc->flush, 0);
+		siommu_tls_owner_unlock(&s->caches);
+		siommu_mutex_unlock(&s->flush_lock);
+		return ret;
+	}
 
 	siommu_tls_for_each(&s->caches, pc) {
 		/* Pairs with cache_exit(): the owner's writes are visible. */
@@ -556,6 +615,7 @@ static void flush_all(struct siommu_iova_space *s)
 	depot_drain(s);
 	__atomic_fetch_add(&s->flushes, 1, __ATOMIC_RELAXED);
 	siommu_mutex_unlock(&s->flush_lock);
+	return 0;
 }
 
 /* ---- API ---- */
@@ -575,6 +635,7 @@ SIOMMU_API int siommu_iova_space_create(struct siommu_ctx *ctx,
 					struct siommu_iova_space **out)
 {
 	struct siommu_iova_space *s;
+	bool caching = false;
 	uint64_t mask;
 	int ret;
 
@@ -587,14 +648,18 @@ SIOMMU_API int siommu_iova_space_create(struct siommu_ctx *ctx,
 	    cfg->start > cfg->last || (cfg->flags & ~SIOMMU_IOVA_NO_CACHE))
 		return -EINVAL;
 
-	pthread_once(&iova_membarrier_once, iova_membarrier_init);
+	if (!(cfg->flags & SIOMMU_IOVA_NO_CACHE)) {
+		ret = iova_membarrier_register(&caching);
+		if (ret)
+			return ret;
+	}
 	s = siommu_zalloc_aligned(SIOMMU_CACHELINE, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->ctx = ctx;
 	s->granule_lg2 = cfg->granule_lg2;
 	s->flags = cfg->flags;
-	if (!iova_membarrier_ok)
+	if (!caching)
 		s->flags |= SIOMMU_IOVA_NO_CACHE;
 	s->start_pfn = cfg->start >> cfg->granule_lg2;
 	s->last_pfn = cfg->last >> cfg->granule_lg2;
@@ -672,7 +737,13 @@ static __attribute__((noinline)) int alloc_slow(struct siommu_iova_space *s,
 		}
 		siommu_mutex_unlock(&s->tree_lock);
 		/* Cached ranges count as used: give them back and retry once. */
-		flush_all(s);
+		if (flush_all(s)) {
+			/* could not flush: no more room than we found */
+			siommu_mutex_lock(&s->tree_lock);
+			s->failures++;
+			siommu_mutex_unlock(&s->tree_lock);
+			return -ENOSPC;
+		}
 		flushed = true;
 	}
 }
@@ -935,7 +1006,9 @@ SIOMMU_API int siommu_iova_reserve(struct siommu_iova_space *s, uint64_t start,
 		/* Cached ranges overlap: they are free, give them back. */
 		if (attempt == 2)
 			return -EBUSY;
-		flush_all(s);
+		ret = flush_all(s);
+		if (ret)
+			return ret;	/* -EIO: nothing reserved */
 	}
 }
 
@@ -971,7 +1044,7 @@ SIOMMU_API int siommu_iova_flush_caches(struct siommu_iova_space *s)
 	if (!s)
 		return -EINVAL;
 	if (space_caching(s))
-		flush_all(s);
+		return flush_all(s);
 	return 0;
 }
 

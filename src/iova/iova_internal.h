@@ -249,6 +249,14 @@ static inline enum iova_node_state iova_node_state(struct iova_node *n)
 				      IOVA_KEY_STATE_MASK);
 }
 
+#if SIOMMU_TESTING_BUILD
+/*
+ * Testing builds only: when non-zero, the calling thread's next
+ * membarrier(2) call other than the query fails with this errno (once).
+ */
+extern __thread int iova_test_membarrier_errno;
+#endif
+
 /* For tests: check the tree of @s under its lock. */
 int siommu_iova_check(struct siommu_iova_space *s);
 
