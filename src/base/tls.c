@@ -28,6 +28,12 @@
 __thread struct siommu_tls_thread *siommu_tls_self
 	__attribute__((tls_model("initial-exec")));
 
+/* What a thread without a table looks up in: one empty slot. */
+static struct siommu_tls_slot tls_empty_table[1];
+__thread struct siommu_tls_slot *siommu_tls_slots
+	__attribute__((tls_model("initial-exec"))) = tls_empty_table;
+__thread uint64_t siommu_tls_mask __attribute__((tls_model("initial-exec")));
+
 #if SIOMMU_TESTING_BUILD
 bool siommu_tls_test_break_exit;
 #define tls_exit_broken()	siommu_load_relaxed(&siommu_tls_test_break_exit)
@@ -68,7 +74,15 @@ int siommu_tls_owner_init(struct siommu_tls_owner *o,
 	rec->obj = obj;
 	rec->ops = ops;
 	o->rec = rec;
-	o->id = __atomic_fetch_add(&tls_next_id, 1, __ATOMIC_RELAXED);
+	/*
+	 * A multiple of an odd constant: a bijection of the counter, so ids are
+	 * unique, and already hashed (tls.h).  Never EMPTY (the counter starts
+	 * at 1) nor TOMBSTONE (skipped).
+	 */
+	do {
+		o->id = __atomic_fetch_add(&tls_next_id, 1, __ATOMIC_RELAXED) *
+			0x9e3779b97f4a7c15ull;
+	} while (o->id == SIOMMU_TLS_TOMBSTONE);
 	return 0;
 }
 
@@ -133,6 +147,8 @@ static int table_reserve_locked(struct siommu_tls_thread *t)
 	}
 	t->slots = slots;
 	t->mask = n - 1;
+	siommu_tls_slots = slots;	/* only the owner thread grows its table */
+	siommu_tls_mask = n - 1;
 	t->used = t->live;
 	siommu_free(old);
 	return 0;
@@ -178,6 +194,8 @@ static void tls_thread_exit(void *arg)
 		tls_rec_put(rec);
 	}
 	siommu_tls_self = NULL;
+	siommu_tls_slots = tls_empty_table;
+	siommu_tls_mask = 0;
 	siommu_mutex_destroy(&t->lock);
 	siommu_free(t->slots);
 	siommu_free(t);
@@ -214,6 +232,8 @@ static struct siommu_tls_thread *tls_thread_get(void)
 		return NULL;
 	}
 	siommu_tls_self = t;
+	siommu_tls_slots = t->slots;
+	siommu_tls_mask = t->mask;
 	return t;
 }
 

@@ -9,12 +9,17 @@
  * the thread; afterwards the thread finds it by the owner's id in a table of
  * its own, without a lock and without writing anything shared.
  *
- * The thread's table.  Each thread has one TLS root pointer,
- * siommu_tls_self (initial-exec TLS model: one %fs-relative load, no
- * __tls_get_addr call, also from the shared library), to a struct
- * siommu_tls_thread holding an open-addressed hash table from owner id to
- * the thread's block: multiplicative hash, linear probing, at most half
- * full, growing (and dropping tombstones) when an insert would pass that.
+ * The thread's table.  Each thread has a struct siommu_tls_thread
+ * (siommu_tls_self) holding an open-addressed hash table from owner id to
+ * the thread's block: linear probing, at most half full, growing (and
+ * dropping tombstones) when an insert would pass that.  The lookup reads
+ * the table through two thread-local words that mirror its slot array and
+ * mask (siommu_tls_slots, siommu_tls_mask; a thread without a table sees a
+ * static empty one).  All three use the initial-exec TLS model: one
+ * %fs-relative load each, no __tls_get_addr() call, also from the shared
+ * library.  Owner ids are multiples of an odd 64-bit constant (the
+ * multiplicative hash is applied when the id is made), so the slot of an id
+ * is (id >> 32) & mask: no multiplication on the hot path.
  * Nothing is ever evicted: an entry leaves the table only when its owner is
  * destroyed (the entry becomes a tombstone) or its thread exits (the whole
  * table goes).  Owner ids come from one process-wide counter and are never
@@ -73,6 +78,11 @@ struct siommu_tls_thread {
 };
 
 extern __thread struct siommu_tls_thread *siommu_tls_self
+	__attribute__((tls_model("initial-exec")));
+/* Mirrors of siommu_tls_self->slots and ->mask for the lookup (owner thread). */
+extern __thread struct siommu_tls_slot *siommu_tls_slots
+	__attribute__((tls_model("initial-exec")));
+extern __thread uint64_t siommu_tls_mask
 	__attribute__((tls_model("initial-exec")));
 
 struct siommu_tls_ops {
@@ -141,9 +151,10 @@ void siommu_tls_owner_fini(struct siommu_tls_owner *o);
 extern bool siommu_tls_test_break_exit;
 #endif
 
+/* Ids are already hashed (see above): the slot is a few of their bits. */
 static inline uint64_t siommu_tls_hash(uint64_t id)
 {
-	return (id * 0x9e3779b97f4a7c15ull) >> 32;
+	return id >> 32;
 }
 
 /*
@@ -152,19 +163,17 @@ static inline uint64_t siommu_tls_hash(uint64_t id)
  */
 static inline void *siommu_tls_lookup(uint64_t id)
 {
-	struct siommu_tls_thread *t = siommu_tls_self;
-	uint64_t i, cur;
+	struct siommu_tls_slot *slots = siommu_tls_slots;
+	uint64_t mask = siommu_tls_mask, i, cur;
 
-	if (siommu_unlikely(!t))
-		return NULL;
-	i = siommu_tls_hash(id) & t->mask;
+	i = siommu_tls_hash(id) & mask;
 	for (;;) {
-		cur = siommu_load_relaxed(&t->slots[i].id);
+		cur = siommu_load_relaxed(&slots[i].id);
 		if (siommu_likely(cur == id))
-			return t->slots[i].data;
+			return slots[i].data;
 		if (cur == SIOMMU_TLS_EMPTY)
 			return NULL;
-		i = (i + 1) & t->mask;
+		i = (i + 1) & mask;
 	}
 }
 
