@@ -166,12 +166,17 @@ static void rcu_tsan_note(unsigned long *running)
 {
 	unsigned int i;
 
-	/* Every section that has ended so far: pairs with read_unlock. */
-	__tsan_acquire(&rcu_tsan_ended_token);
 	/* Pairs with the fence in siommu_rcu_tsan_read_lock(). */
 	rcu_tsan_full_fence();
 	for (i = 0; i < RCU_TSAN_SLOTS; i++)
 		running[i] = siommu_load_relaxed(&rcu_tsan_slots[i].inside);
+	/*
+	 * Every section that has ended so far (pairs with read_unlock).  After
+	 * reading the flags, not before: a section that ends in between has
+	 * released this token before clearing its flag, so it is either seen
+	 * running above or ended here, never neither.
+	 */
+	__tsan_acquire(&rcu_tsan_ended_token);
 	__tsan_acquire(&rcu_tsan_overflow_token);
 	__atomic_fetch_add(&siommu_rcu_tsan_notes, 1, __ATOMIC_RELAXED);
 }
