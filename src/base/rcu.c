@@ -27,10 +27,10 @@
  *    first section and given back at thread exit, with the token and an
  *    "inside" flag set for the duration of each outermost section).
  *  - A grace period, when it begins (synchronize, rcu_barrier: before the
- *    wait; call_rcu(): at the call), acquires the "ended" token (every
- *    section ended so far) and notes the slots whose thread is inside a
- *    section; after the wait (for call_rcu(): in the callback) it acquires
- *    those threads' tokens: the sections it waited for have ended.
+ *    wait; call_rcu(): at the call), notes the slots whose thread is inside
+ *    a section, then acquires the "ended" token (every section ended so
+ *    far); after the wait (for call_rcu(): in the callback) it acquires the
+ *    noted threads' tokens: the sections it waited for have ended.
  *    Sections begun after that moment give the grace period nothing, so
  *    TSan still reports plain accesses made after a grace period began that
  *    race with the code after it (tests/base/tsan_base_rcu_race.c proves
