@@ -55,6 +55,18 @@ static unsigned int lock_class(const struct siommu_mutex *l)
 							  LOCKDEP_CLASSES - 1;
 }
 
+/*
+ * backtrace()'s first call loads the unwinder (dlopen of libgcc_s): pay that
+ * when the library is loaded, not inside the first thread that records a
+ * stack (it may be holding locks others wait for).
+ */
+__attribute__((constructor)) static void lockdep_warm_backtrace(void)
+{
+	void *frame[2];
+
+	backtrace(frame, 2);
+}
+
 /* Keep the calling stack in @st unless one is there already. */
 static void stack_record(struct lockdep_stack *st, const char *name)
 {
