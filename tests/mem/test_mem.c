@@ -924,6 +924,7 @@ static void test_mem_revoke_waits_for_access_in_flight(void **state)
 	struct siommu_mem_region *r;
 	struct waiter w = { 0 };
 	pthread_t ta, tr;
+	unsigned int i;
 	uint32_t v;
 
 	assert_int_equal(siommu_mem_add_mmio(f->mem, 0x1000, 0x10, &blocking_ops, &d, &r), 0);
@@ -931,6 +932,16 @@ static void test_mem_revoke_waits_for_access_in_flight(void **state)
 	wait_entered(&d.s);
 	w = (struct waiter){ .r = r, .s = &d.s };
 	assert_int_equal(pthread_create(&tr, NULL, revoke_thread, &w), 0);
+	/*
+	 * Wait until the revoke has marked the region (a new access before
+	 * that would block in the callback this thread is to release), then
+	 * check that it is still waiting for the access in flight.
+	 */
+	for (i = 0; siommu_mem_check_range(f->mem, 0x1000, 0x10) != -ENODEV; i++) {
+		if (i == 20000)
+			fail_msg("revoke did not mark the region within 20 s");
+		usleep(1000);
+	}
 	usleep(20000);
 	assert_false(__atomic_load_n(&w.returned, __ATOMIC_ACQUIRE));
 	/* new accesses already fail while the old one is still running */
