@@ -10,10 +10,17 @@
  *    thread runs read-side sections in a loop.
  *  - Statistics counter increment, per-thread counters (stats.h) on 1 and 2
  *    threads, beside one shared atomic counter on 2 threads.
+ *  - The same increments alternating between two sets per thread (each
+ *    thread its own two, as two threads working in two contexts would),
+ *    with set ids that are neighbours ("spread") and with ids 16 apart
+ *    ("colliding": the ids that shared a slot of the 16-entry direct-mapped
+ *    cache stats used before base/tls.c).  Target: colliding within 10% of
+ *    spread, on 1 and 2 threads.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <urcu/urcu-bp.h>
 
@@ -186,6 +193,52 @@ static uint64_t loop_shared(struct bench_thread *t)
 	return ops;
 }
 
+/* Two sets per thread: t->arg is an array of 2 * nthreads sets. */
+static uint64_t loop_stats_2sets(struct bench_thread *t)
+{
+	struct siommu_stats **sets = t->arg;
+	struct siommu_stats *a = sets[2 * t->id], *b = sets[2 * t->id + 1];
+	uint64_t ops = 0;
+	unsigned int i;
+
+	while (!bench_should_stop(t)) {
+		for (i = 0; i < BATCH; i += 2) {
+			siommu_stats_inc(a, 0);
+			siommu_stats_inc(b, 0);
+		}
+		ops += BATCH;
+	}
+	return ops;
+}
+
+#define STATS_NR_SETS	32
+
+/*
+ * Increments alternating between two sets per thread; @stride 1: the sets
+ * of a thread were created one after the other, 16: with 15 in between.
+ */
+static int measure_2sets(double seconds, unsigned int threads,
+			 unsigned int stride, double *out)
+{
+	struct siommu_stats *all[STATS_NR_SETS] = { 0 }, *use[4];
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < STATS_NR_SETS && !ret; i++)
+		ret = siommu_stats_create(1, &all[i]);
+	if (!ret) {
+		for (i = 0; i < threads; i++) {
+			/* spread: (0,1) (2,3); colliding: (0,16) (1,17) */
+			use[2 * i] = all[stride == 1 ? 2 * i : i];
+			use[2 * i + 1] = all[stride == 1 ? 2 * i + 1 : i + stride];
+		}
+		*out = bench_threads(threads, seconds, loop_stats_2sets, use);
+	}
+	for (i = 0; i < STATS_NR_SETS; i++)
+		siommu_stats_destroy(all[i]);
+	return ret;
+}
+
 static double ns_per_op(double ops_per_s, unsigned int threads)
 {
 	/* per-thread latency: each thread's own operations */
@@ -196,6 +249,7 @@ static int run_base(struct bench_run *br)
 {
 	double s = bench_seconds(br);
 	struct siommu_stats *st;
+	unsigned int th;
 	double v;
 
 	v = bench_threads(1, s, loop_memb_plain, NULL);
@@ -228,6 +282,21 @@ static int run_base(struct bench_run *br)
 	bench_report(br, "stats_inc_2threads", ns_per_op(v, 2), "ns/op",
 		     "shared_atomic_inc_2threads");
 	siommu_stats_destroy(st);
+
+	for (th = 1; th <= 2; th++) {
+		char name[64], base[64];
+		double spread, coll;
+
+		if (measure_2sets(s, th, 1, &spread) ||
+		    measure_2sets(s, th, 16, &coll))
+			return -ENOMEM;
+		snprintf(base, sizeof(base), "stats_inc_2sets_spread_%uthread%s",
+			 th, th > 1 ? "s" : "");
+		bench_report(br, base, ns_per_op(spread, th), "ns/op", NULL);
+		snprintf(name, sizeof(name), "stats_inc_2sets_colliding_%uthread%s",
+			 th, th > 1 ? "s" : "");
+		bench_report(br, name, ns_per_op(coll, th), "ns/op", base);
+	}
 	return 0;
 }
 

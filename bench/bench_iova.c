@@ -15,6 +15,16 @@
  *                                    cache_1t: the scaling (target >= 1.8)
  *   <size>_{cache,nocache}_1t_pair   ns per pair on one thread (target for
  *                                    cached sizes: <= 10 ns)
+ *   2spaces_{spread,colliding}_{1t,2t}_pair
+ *                                    ns per 1-page pair, each thread
+ *                                    alternating between two spaces of its
+ *                                    own (as threads of two contexts do),
+ *                                    whose ids are neighbours (spread) or 8
+ *                                    apart (colliding: the ids that shared a
+ *                                    slot of the 8-entry direct-mapped cache
+ *                                    before base/tls.c); colliding names
+ *                                    spread as its baseline (target: within
+ *                                    10%)
  * Each figure is the best of five runs of a fifth of the measuring time each
  * (the machine may be shared; a disturbed run only looks slower).
  * For scale, Linux's allocator (drivers/iommu/iova.c) built in user space on
@@ -127,6 +137,93 @@ static int run_size(struct bench_run *br, struct siommu_ctx *ctx,
 	return 0;
 }
 
+/* ---- two spaces per thread ---- */
+
+#define IOVA_NR_SPACES	16
+
+static uint64_t loop_2spaces(struct bench_thread *t)
+{
+	struct siommu_iova_space **sp = t->arg;
+	struct siommu_iova_space *a = sp[2 * t->id], *b = sp[2 * t->id + 1];
+	uint64_t ops = 0, iova, err = 0;
+	unsigned int i;
+
+	while (!bench_should_stop(t)) {
+		for (i = 0; i < BATCH; i += 2) {
+			if (siommu_iova_alloc(a, PG, UINT64_MAX, &iova) ||
+			    siommu_iova_free(a, iova))
+				err++;
+			if (siommu_iova_alloc(b, PG, UINT64_MAX, &iova) ||
+			    siommu_iova_free(b, iova))
+				err++;
+		}
+		ops += BATCH;
+	}
+	if (err)
+		fprintf(stderr, "bench iova: %llu failed calls\n",
+			(unsigned long long)err);
+	return err ? 0 : ops;
+}
+
+/* @stride 1: a thread's two spaces were created one after the other; 8: 7 in between. */
+static int measure_2spaces(struct bench_run *br, struct siommu_ctx *ctx,
+			   unsigned int threads, unsigned int stride, double *out)
+{
+	struct siommu_iova_config cfg = {
+		.start = 0, .last = (1ull << 48) - 1, .granule_lg2 = 12,
+	};
+	struct siommu_iova_space *all[IOVA_NR_SPACES] = { 0 }, *use[4];
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < IOVA_NR_SPACES && !ret; i++)
+		ret = siommu_iova_space_create(ctx, &cfg, &all[i]);
+	if (!ret) {
+		for (i = 0; i < threads; i++) {
+			/* spread: (0,1) (2,3); colliding: (0,8) (1,9) */
+			use[2 * i] = all[stride == 1 ? 2 * i : i];
+			use[2 * i + 1] = all[stride == 1 ? 2 * i + 1 : i + stride];
+		}
+		*out = 0;
+		for (i = 0; i < 5; i++) {
+			double v = bench_threads(threads, bench_seconds(br) / 5,
+						 loop_2spaces, use);
+
+			if (v > *out)
+				*out = v;
+		}
+		if (*out == 0)
+			ret = -EIO;
+	}
+	for (i = 0; i < IOVA_NR_SPACES; i++) {
+		siommu_iova_free_all(all[i]);
+		siommu_iova_space_destroy(all[i]);
+	}
+	return ret;
+}
+
+static int run_2spaces(struct bench_run *br, struct siommu_ctx *ctx)
+{
+	char name[64], base[64];
+	double spread, coll;
+	unsigned int th;
+	int ret;
+
+	for (th = 1; th <= 2; th++) {
+		ret = measure_2spaces(br, ctx, th, 1, &spread);
+		if (!ret)
+			ret = measure_2spaces(br, ctx, th, 8, &coll);
+		if (ret)
+			return ret;
+		/* per-thread latency of one pair: threads run in parallel */
+		snprintf(base, sizeof(base), "2spaces_spread_%ut_pair", th);
+		bench_report(br, base, 1e9 * th / spread, "ns/pair", NULL);
+		snprintf(name, sizeof(name), "2spaces_colliding_%ut_pair", th);
+		bench_report(br, name, 1e9 * th / coll, "ns/pair", base);
+	}
+	return 0;
+}
+
 static int run_iova(struct bench_run *br)
 {
 	struct iova_case sizes[] = {
@@ -145,6 +242,8 @@ static int run_iova(struct bench_run *br)
 		return ret;
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && !ret; i++)
 		ret = run_size(br, ctx, labels[i], &sizes[i]);
+	if (!ret)
+		ret = run_2spaces(br, ctx);
 	siommu_ctx_destroy(ctx);
 	return ret;
 }

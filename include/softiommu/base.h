@@ -135,8 +135,14 @@ SIOMMU_API int siommu_ctx_destroy(struct siommu_ctx *ctx);
 /**
  * siommu_ctx_set_log() - Route messages at @level or more severe to @fn.
  * @fn NULL discards every message.
- * Context: any thread; takes effect for messages logged after it returns.
- * Returns: 0 or -EINVAL (@ctx NULL, @level not a siommu_log_level).
+ * Context: any thread.  Messages logged after it returns use the new
+ * (@level, @fn, @opaque); a siommu_log() that had already loaded the old
+ * record before the switch may still be running the old sink with the old
+ * opaque when this returns.  Once a siommu_synchronize() called after this
+ * returns has returned, no call uses the old sink or opaque any more (then
+ * the old opaque may be freed).  Never call it from a sink.
+ * Returns: 0, -EINVAL (@ctx NULL, @level not a siommu_log_level) or
+ * -ENOMEM (nothing changed: the old sink stays).
  */
 SIOMMU_API int siommu_ctx_set_log(struct siommu_ctx *ctx,
 				  enum siommu_log_level level,
@@ -210,8 +216,13 @@ typedef void siommu_trace_fn(void *opaque, const struct siommu_trace_record *rec
 
 /**
  * siommu_ctx_set_trace() - Send the context's trace events to @fn (NULL: off).
- * Context: any thread; takes effect for events emitted after it returns.
- * Returns: 0 or -EINVAL (@ctx NULL).
+ * Context: any thread.  Events emitted after it returns use the new (@fn,
+ * @opaque); a siommu_trace_emit() that had already loaded the old sink may
+ * still be running it, with the old opaque, when this returns.  Once a
+ * siommu_synchronize() called after this returns has returned, no call uses
+ * them any more.
+ * Returns: 0, -EINVAL (@ctx NULL) or -ENOMEM (@fn not NULL and no memory;
+ * nothing changed).
  */
 SIOMMU_API int siommu_ctx_set_trace(struct siommu_ctx *ctx, siommu_trace_fn *fn,
 				    void *opaque);

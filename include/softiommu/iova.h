@@ -91,8 +91,11 @@ struct siommu_iova_stats {
  * @cfg: aperture, granule and flags.
  * Context: any thread.
  * Returns: 0, -EINVAL (NULL pointer, granule_lg2 out of 2..48, start or
- *          last + 1 not granule aligned, start > last, unknown flag) or
- *          -ENOMEM.
+ *          last + 1 not granule aligned, start > last, unknown flag),
+ *          -ENOMEM, or -EIO: the process could not register for
+ *          membarrier(2), which per-thread caches need (the first caching
+ *          create registers; a later one tries again).  Nothing is created
+ *          on error.
  */
 SIOMMU_API int siommu_iova_space_create(struct siommu_ctx *ctx,
 					const struct siommu_iova_config *cfg,
@@ -122,7 +125,8 @@ SIOMMU_API int siommu_iova_space_destroy(struct siommu_iova_space *s);
  *          cache (see siommu_iova_flush_caches()) and tries once more.
  * Returns: 0; -EINVAL (NULL pointer, @size 0); -ERANGE (@size larger than
  *          the aperture, or @limit below its start: no place could ever fit);
- *          -ENOSPC (no free place below @limit now); -ENOMEM.  On error
+ *          -ENOSPC (no free place below @limit now, or the caches that
+ *          might hold one could not be flushed); -ENOMEM.  On error
  *          nothing changed and @iova is untouched.
  */
 SIOMMU_API int siommu_iova_alloc(struct siommu_iova_space *s, uint64_t size,
@@ -159,7 +163,9 @@ SIOMMU_API int siommu_iova_find(struct siommu_iova_space *s, uint64_t addr,
  * Context: any thread.  If cached (freed) ranges overlap, every thread's cache
  *          is flushed first (see siommu_iova_flush_caches()).
  * Returns: 0, -EINVAL (@s NULL, @start > @last), -EBUSY (an allocated range
- *          overlaps: nothing reserved) or -ENOMEM (nothing reserved).
+ *          overlaps: nothing reserved), -ENOMEM (nothing reserved) or -EIO
+ *          (cached ranges overlap and the caches could not be flushed:
+ *          membarrier(2) failed; nothing reserved).
  */
 SIOMMU_API int siommu_iova_reserve(struct siommu_iova_space *s, uint64_t start,
 				   uint64_t last);
@@ -179,7 +185,9 @@ SIOMMU_API void siommu_iova_free_all(struct siommu_iova_space *s);
  *          barrier, membarrier(2), and waits for cache operations in flight
  *          to end).  Other calls on @s keep working meanwhile, bypassing the
  *          caches being flushed.
- * Returns: 0 or -EINVAL (@s NULL).
+ * Returns: 0, -EINVAL (@s NULL) or -EIO (membarrier(2) failed, which a
+ *          registered process should never see: nothing was flushed, every
+ *          cache keeps working).
  */
 SIOMMU_API int siommu_iova_flush_caches(struct siommu_iova_space *s);
 

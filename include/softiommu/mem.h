@@ -263,6 +263,19 @@ SIOMMU_API int siommu_mem_lookup_rcu(struct siommu_mem *mem, uint64_t pa,
 				     struct siommu_mem_span *out);
 
 /**
+ * siommu_mem_check_range() - Is any byte of [pa, pa + size - 1] in a
+ * revoked (or destroyed) region?  Bytes no region holds are not an error
+ * here.  The core refuses to map into a revoked region with this; a revoke
+ * that sets the flag after this check must find the mapping by other means
+ * (the core serializes the two, see its revoke notifier).
+ * Context: any thread (also inside a read-side section); lock-free.
+ * Returns: 0 (none revoked), -ENODEV, or -EINVAL (@mem NULL, @size 0, the
+ * range wraps past 2^64).
+ */
+SIOMMU_API int siommu_mem_check_range(struct siommu_mem *mem, uint64_t pa,
+				      uint64_t size);
+
+/**
  * siommu_mem_rw_rcu() - Read (@write false) or write @len bytes at @pa.
  * An access may span adjacent regions of any types.  All of it is checked
  * before any byte moves: if any byte lies in no region (-EFAULT) or in a

@@ -94,10 +94,29 @@ SIOMMU_API int siommu_pt_create(struct siommu_ctx *ctx,
  * Context: no other thread uses @pt, now or later; every read-side section
  * that walked it has ended; outside a read-side section (waits for pending
  * reclaim callbacks of this table).  Mappings still present are dropped.
- * Returns: 0; -EBUSY (nothing done) while a gather holding its pages has not
- * been synced; -EDEADLK inside a read-side section.  NULL returns 0.
+ * Returns: 0; -EBUSY (nothing done) while it has users (siommu_pt_hold(),
+ * e.g. a core domain translating through it) or a gather holding its
+ * pages has not been synced; -EDEADLK inside a read-side section.  NULL
+ * returns 0.
  */
 SIOMMU_API int siommu_pt_destroy(struct siommu_pt *pt);
+
+/**
+ * siommu_pt_hold() - Count a user of @pt (an object that walks it and must
+ * not see it freed, e.g. a domain created over a caller-owned table):
+ * siommu_pt_destroy() refuses with -EBUSY until every user called
+ * siommu_pt_unhold().
+ * Context: any thread, lock-free; @pt is valid (not concurrently destroyed).
+ * Returns: 0 or -EINVAL (@pt NULL).
+ */
+SIOMMU_API int siommu_pt_hold(struct siommu_pt *pt);
+
+/**
+ * siommu_pt_unhold() - Drop a user counted by siommu_pt_hold().
+ * Context: any thread, lock-free.
+ * Returns: 0 or -EINVAL (@pt NULL, or no user to drop: nothing changed).
+ */
+SIOMMU_API int siommu_pt_unhold(struct siommu_pt *pt);
 
 struct siommu_pt_info {
 	enum siommu_pt_fmt fmt;
@@ -134,8 +153,14 @@ SIOMMU_API int siommu_pt_fmt_parse(const char *name, enum siommu_pt_fmt *fmt);
  * Runs concurrently with maps and unmaps of disjoint ranges.
  * Returns: 0; -EINVAL (size 0, iova/pa/size not 4 KiB aligned, bad @prot or
  *          no READ/WRITE); -ERANGE (beyond the input or output width);
- *          -EEXIST if any part of the range is mapped; -ENOMEM.  On error no
- *          mapping was added (empty table pages may have been).
+ *          -EEXIST if any part of the range is mapped; -ENOMEM (also when
+ *          the pool is exhausted by pages waiting for their grace period:
+ *          see siommu_pt_reclaim_wait()).  On error no mapping was added
+ *          (empty table pages may have been).  An -EEXIST found while
+ *          writing the leaves (an overlapping concurrent writer) removes
+ *          the leaves written so far inside an invalidation (the sequence
+ *          of siommu_pt_seq_begin() moves): they were briefly visible, so a
+ *          caller with an IOTLB invalidates the range after an -EEXIST.
  */
 SIOMMU_API int siommu_pt_map(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 			     uint64_t size, unsigned int prot);
@@ -190,20 +215,33 @@ typedef void siommu_pt_inval_fn(void *opaque, uint64_t iova, uint64_t last,
  * siommu_pt_gather_sync() - Finish what the unmaps gathered in @g, in the
  * order of seed 000: (1) the entries were cleared by unmap; (2) @inval runs
  * for the range; (3) an RCU grace period passes; (4) the pages are freed.
- * Policy for (3): by default call_rcu (pages are freed later by liburcu's
- * callback thread); with SIOMMU_PT_SYNC_WAIT, when the deferred free cannot
- * be set up, or when pages waiting for a grace period exceed a quarter of
- * the table's pool, it waits with synchronize_rcu and frees before
- * returning (never inside a read-side section).  @inval may be NULL only when nothing caches
- * translations of this table.  @g is left empty.
- * Context: any thread, outside a read-side section when it may wait (WAIT
- * given); holding no lock a reader takes.
- * Returns: 0, -EINVAL (@g NULL) or -EDEADLK (WAIT inside a read-side
- *          section; nothing done, @inval not called).
+ * Policy for (3): without SIOMMU_PT_SYNC_WAIT it never waits, allocates
+ * nothing and cannot fail: the pages are freed by an RCU callback after a
+ * grace period (through the table's own RCU head; whatever the backlog:
+ * pages waiting are out of the pool until then, see siommu_pt_map()'s
+ * -ENOMEM).  With SIOMMU_PT_SYNC_WAIT it waits for a grace period
+ * (synchronize_rcu) and frees the pages before returning.  @inval may be
+ * NULL only when nothing caches translations of this table.  @g is left
+ * empty.
+ * Context: any thread.  Without WAIT: anywhere, also inside a read-side
+ * section and holding any lock.  With WAIT: outside a read-side section,
+ * holding no lock a reader takes.
+ * Returns: 0, -EINVAL (@g NULL, unknown flag) or -EDEADLK (WAIT inside a
+ *          read-side section; nothing done, @inval not called).
  */
 SIOMMU_API int siommu_pt_gather_sync(struct siommu_pt_gather *g,
 				     siommu_pt_inval_fn *inval, void *opaque,
 				     unsigned int flags);
+
+/**
+ * siommu_pt_reclaim_wait() - Wait until every table page of @pt synced
+ * without SIOMMU_PT_SYNC_WAIT is back in the pool (after a map's -ENOMEM
+ * caused by a reclaim backlog, or before measuring the pool).
+ * Context: any thread, outside a read-side section, holding no lock a
+ * reader takes (waits for grace periods).
+ * Returns: 0, -EINVAL (@pt NULL) or -EDEADLK (inside a read-side section).
+ */
+SIOMMU_API int siommu_pt_reclaim_wait(struct siommu_pt *pt);
 
 /* ------------------------------------------------------------------ walkers */
 
@@ -275,6 +313,30 @@ SIOMMU_API int siommu_pt_walk(struct siommu_pt *pt, uint64_t iova,
 SIOMMU_API int siommu_pt_lookup_level_rcu(struct siommu_pt *pt, uint64_t iova);
 /** siommu_pt_lookup_level() - The same, in a read-side section of its own. */
 SIOMMU_API int siommu_pt_lookup_level(struct siommu_pt *pt, uint64_t iova);
+
+/**
+ * siommu_pt_invalidate_begin() - Start an invalidation of
+ * [iova, iova + size - 1] made by a caller that changes @pt directly (an mm
+ * notifier's invalidate_range_start on a table it shares): from now until
+ * the matching siommu_pt_invalidate_end(), siommu_pt_seq_retry() is true
+ * for every IOVA of the range's 1 GiB regions, and after it the sequence
+ * has moved.  Unmap brackets itself the same way.  Call it before changing
+ * the first entry (it is a full barrier) and end it after the last, with
+ * the same range; begins may nest and overlap.
+ * Context: any thread; lock-free.
+ * Returns: 0, -EINVAL (@pt NULL, size 0 or not 4 KiB aligned) or -ERANGE
+ *          (beyond the input width).  An end with no begin is a caller bug.
+ */
+SIOMMU_API int siommu_pt_invalidate_begin(struct siommu_pt *pt, uint64_t iova,
+					  uint64_t size);
+/**
+ * siommu_pt_invalidate_end() - End what siommu_pt_invalidate_begin()
+ * started, after the last entry changed: the sequence moves (release), then
+ * the invalidation stops being in progress.
+ * Context and Returns: as siommu_pt_invalidate_begin().
+ */
+SIOMMU_API int siommu_pt_invalidate_end(struct siommu_pt *pt, uint64_t iova,
+					uint64_t size);
 
 /**
  * siommu_pt_seq_begin() - Invalidation sequence for @iova, read before a

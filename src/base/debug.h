@@ -6,8 +6,10 @@
  * condition and its place and aborts; otherwise it compiles to nothing (the
  * condition is not evaluated).
  *
- * SIOMMU_WARN_ON(cond): always evaluated; a true condition is printed once per
- * call site to stderr (and aborts in a testing build).  For "impossible"
+ * SIOMMU_WARN_ON(cond): always evaluated, and its value is the value of the
+ * expression; a true condition is printed to stderr the first time a call
+ * site sees it (later hits of that site are silent), and aborts in a
+ * testing build.  For "impossible"
  * failures on paths that cannot return an error, such as destroy functions.
  *
  * siommu_debug_yield(point): in a testing build, if the calling thread enabled
@@ -65,8 +67,10 @@ static inline void siommu_debug_yield(enum siommu_yield_point point)
 
 #define SIOMMU_WARN_ON(cond)						\
 	({								\
+		static bool __warned;	/* per call site */		\
 		bool __w = !!(cond);					\
-		if (__builtin_expect(__w, 0))				\
+		if (__builtin_expect(__w, 0) &&				\
+		    !__atomic_exchange_n(&__warned, true, __ATOMIC_RELAXED)) \
 			siommu_warn_failed(#cond, __FILE__, __LINE__);	\
 		__w;							\
 	})

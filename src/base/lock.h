@@ -8,6 +8,16 @@
  * build each thread keeps a stack of the locks it holds and taking one out of
  * order aborts, naming both locks; elsewhere the checks compile to nothing.
  *
+ * Grace periods (testing builds, lockdep.c): a lock class (a rank) taken
+ * inside a read-side section becomes "reader-taken", and the stack of that
+ * first acquisition is kept; a class held while waiting for a grace period
+ * (siommu_rcu_synchronize(), siommu_rcu_barrier(), so siommu_synchronize()
+ * too) is "held across a grace period", with its stack.  Waiting for a grace
+ * period holding a reader-taken class, or taking a class held across a grace
+ * period inside a read-side section, aborts printing both stacks: the reader
+ * could be the one the grace period waits for, blocked on the lock its
+ * waiter holds.
+ *
  * To add a lock: give it a rank in enum siommu_lock_rank, at the place of the
  * order where it is taken, and add it to the table in docs/architecture.md.
  */
@@ -20,13 +30,20 @@
 enum siommu_lock_rank {
 	SIOMMU_RANK_NONE = 0,
 	/* ... module locks go here, outermost first ... */
+	/*
+	 * 100..149: locks of upper layers (ioas, iopf, mm) held while they call
+	 * attach/replace/detach; 151..159 and 161..199: locks their attach
+	 * callbacks take.
+	 */
+	SIOMMU_RANK_CORE_ATTACH = 150,	/* core: dev->attach_lock (attach protocol; held across layer callbacks and a grace period) */
+	SIOMMU_RANK_CORE_LAYERS = 160,	/* core: iommu->layers_lock (registered layers) */
 	SIOMMU_RANK_CORE_IOMMU = 200,	/* core: iommu->lock (device and domain lists, flusher) */
 	SIOMMU_RANK_CORE_DEVICE = 210,	/* core: dev->lock (a device's attachments) */
 	SIOMMU_RANK_CORE_DOMAIN = 220,	/* core: dom->lock (users, dying) */
 	SIOMMU_RANK_CORE_MAPS = 225,	/* core: dom->maps_lock (mapping records, with a memory map) */
 	SIOMMU_RANK_CORE_FQ = 230,	/* core: dom->fq.lock (the flush queue's list) */
 	SIOMMU_RANK_IOVA_FLUSH = 400,	/* iova: space->flush_lock, serializes cache flushes (waits for busy owners, no grace period) */
-	SIOMMU_RANK_IOVA_REGISTRY = 401,	/* iova: the thread-cache registry (process-wide) */
+	SIOMMU_RANK_IOVA_CACHES = 401,	/* iova: a space's list of thread caches (base/tls.c owner lock) */
 	SIOMMU_RANK_IOVA_DEPOT = 402,	/* iova: space->depot_lock */
 	SIOMMU_RANK_IOVA_TREE = 403,	/* iova: space->tree_lock */
 	SIOMMU_RANK_MEM = 500,		/* mem: mem->lock (regions array, notifiers, revoke state) */
@@ -35,7 +52,11 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_CTX_CFG = 800,	/* ctx: log/trace sink replacement (leaf) */
 	SIOMMU_RANK_TEST_OUTER = 900,	/* used by the lock-order tests only */
 	SIOMMU_RANK_TEST_INNER = 901,
-	SIOMMU_RANK_STATS = 1000,	/* base/stats.c registry: a leaf */
+	SIOMMU_RANK_TEST_GP_A = 902,	/* used by the grace-period rule tests only */
+	SIOMMU_RANK_TEST_GP_B = 903,
+	SIOMMU_RANK_TEST_GP_C = 904,
+	SIOMMU_RANK_STATS = 1000,	/* base/stats.c: a set's list of thread blocks (tls owner lock) */
+	SIOMMU_RANK_TLS_THREAD = 1010,	/* base/tls.c: a thread's table of blocks (leaf) */
 };
 
 struct siommu_mutex {
@@ -52,10 +73,15 @@ struct siommu_mutex {
 void siommu_lockdep_acquire(struct siommu_mutex *l);
 void siommu_lockdep_release(struct siommu_mutex *l);
 bool siommu_lockdep_held(const struct siommu_mutex *l);
+/* How many siommu_mutexes the calling thread has taken so far (tests). */
+unsigned long siommu_lockdep_acquired(void);
+/* The calling thread is about to wait for a grace period in @what. */
+void siommu_lockdep_grace_period(const char *what);
 #else
 #define SIOMMU_MUTEX_INITIALIZER(n, r) { .m = PTHREAD_MUTEX_INITIALIZER }
 static inline void siommu_lockdep_acquire(struct siommu_mutex *l) { (void)l; }
 static inline void siommu_lockdep_release(struct siommu_mutex *l) { (void)l; }
+static inline void siommu_lockdep_grace_period(const char *what) { (void)what; }
 #endif
 
 static inline void siommu_mutex_init(struct siommu_mutex *l, const char *name,

@@ -18,11 +18,13 @@
  *
  * ThreadSanitizer cannot see liburcu's grace periods (they are made of
  * membarrier() and volatile accesses inside an uninstrumented library), so
- * in a TSan build the glue tells it what RCU guarantees: every read_unlock
- * releases, and every grace period's end (synchronize, a call_rcu callback)
- * acquires, one token.  That gives TSan the happens-before edge from the end
- * of each read-side section to the frees that follow the grace period, and
- * nothing else.
+ * in a TSan build the glue tells it what RCU guarantees, and no more
+ * (rcu.c, "ThreadSanitizer"): each thread has a token that its outermost
+ * read_unlock releases; a grace period acquires, once it is over, the
+ * tokens of the threads that were inside a read-side section when it
+ * began (synchronize, rcu_barrier), or when call_rcu() queued the callback
+ * (the callback).  A thread that was not in a section then gives the grace
+ * period nothing.
  */
 #ifndef SIOMMU_BASE_RCU_H
 #define SIOMMU_BASE_RCU_H
@@ -42,8 +44,6 @@
 #ifdef SIOMMU_TSAN
 void __tsan_acquire(void *addr);
 void __tsan_release(void *addr);
-extern char siommu_rcu_tsan_token;
-extern char siommu_rcu_barrier_tsan_token;
 #define siommu_tsan_acquire(p)	__tsan_acquire(p)
 #define siommu_tsan_release(p)	__tsan_release(p)
 #else
@@ -61,9 +61,11 @@ static inline void siommu_rcu_ensure_thread(void)
 }
 
 #ifdef SIOMMU_TSAN
-/* rcu_tsan.c: liburcu's out-of-line reader functions (see there). */
-void siommu_rcu_read_lock_tsan(void);
-void siommu_rcu_read_unlock_tsan(void);
+/* rcu.c: the annotated read-side primitives of TSan builds. */
+void siommu_rcu_tsan_read_lock(void);
+void siommu_rcu_tsan_read_unlock(void);
+/* Grace periods and call_rcu()s that have noted their readers (tests). */
+extern unsigned long siommu_rcu_tsan_notes;
 #endif
 
 /* Context: any thread; lock-free.  Sections nest. */
@@ -71,7 +73,7 @@ static inline void siommu_rcu_read_lock(void)
 {
 	siommu_rcu_ensure_thread();
 #ifdef SIOMMU_TSAN
-	siommu_rcu_read_lock_tsan();
+	siommu_rcu_tsan_read_lock();
 #else
 	urcu_memb_read_lock();
 #endif
@@ -81,9 +83,7 @@ static inline void siommu_rcu_read_lock(void)
 static inline void siommu_rcu_read_unlock(void)
 {
 #ifdef SIOMMU_TSAN
-	/* Pairs with the acquire after every grace period (rcu.c). */
-	siommu_tsan_release(&siommu_rcu_tsan_token);
-	siommu_rcu_read_unlock_tsan();
+	siommu_rcu_tsan_read_unlock();
 #else
 	urcu_memb_read_unlock();
 #endif
@@ -96,7 +96,8 @@ static inline bool siommu_rcu_read_ongoing(void)
 
 /*
  * Wait for a grace period.  Context: outside any read-side section (checked
- * in testing builds); never while holding a lock a reader takes.
+ * in testing builds); never while holding a lock a reader takes (lockdep
+ * checks that in testing builds: lockdep.c).
  */
 void siommu_rcu_synchronize(void);
 
@@ -104,6 +105,9 @@ void siommu_rcu_synchronize(void);
 struct siommu_rcu_head {
 	struct rcu_head urcu;
 	void (*func)(struct siommu_rcu_head *head);
+#ifdef SIOMMU_TSAN
+	void *tsan_readers;	/* rcu.c: the readers call_rcu() must wait for */
+#endif
 };
 
 /* Context: any thread, inside or outside a read-side section. */

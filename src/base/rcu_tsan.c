@@ -13,7 +13,7 @@
 #undef _LGPL_SOURCE
 #include <urcu/urcu-memb.h>
 
-/* Declared in rcu.h, which this file cannot include (it needs _LGPL_SOURCE). */
+/* Declared in rcu.c, which this file cannot include (it needs _LGPL_SOURCE). */
 void siommu_rcu_read_lock_tsan(void);
 void siommu_rcu_read_unlock_tsan(void);
 

@@ -12,6 +12,19 @@
  * faults thus costs a counter increment and a short critical section each,
  * and the log keeps the newest records: like the VT-d fault recording
  * registers with the overflow bit, plus Linux's ratelimited printing.
+ *
+ * Recoverable faults: a DMA's not-present or permission fault from a device
+ * with SIOMMU_DEV_PRI in a PAGING domain with a fault handler goes to the
+ * handler (the page request the iopf layer queues and later answers)
+ * instead of the log.  The handler is called inside the read-side section
+ * of the translation, so the domain it gets is alive; it is read with an
+ * acquire load (fault_fn) that pairs with the release store of the setter,
+ * after fault_opaque was written.  Removal clears fault_fn, waits for a
+ * grace period (every call that loaded the old handler has returned) and
+ * only then lets a new handler (and a new fault_opaque) be installed.
+ *
+ * This file also holds the fault reasons' names and errors (translate.c and
+ * the log both use them).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +33,121 @@
 #include "core/core_internal.h"
 
 #define CORE_RATE_WINDOW_NS	1000000000ull
+
+static const char *const reason_names[SIOMMU_FAULT_NR] = {
+	[SIOMMU_FAULT_NONE] = "none",
+	[SIOMMU_FAULT_NO_DOMAIN] = "no-domain",
+	[SIOMMU_FAULT_BLOCKED] = "blocked",
+	[SIOMMU_FAULT_OUT_OF_RANGE] = "out-of-range",
+	[SIOMMU_FAULT_NOT_PRESENT] = "not-present",
+	[SIOMMU_FAULT_PERMISSION] = "permission",
+	[SIOMMU_FAULT_BAD_ADDRESS] = "bad-address",
+};
+
+SIOMMU_API const char *siommu_fault_reason_name(enum siommu_fault_reason r)
+{
+	if ((unsigned int)r >= SIOMMU_FAULT_NR)
+		return NULL;
+	return reason_names[r];
+}
+
+int core_fault_errno(enum siommu_fault_reason reason)
+{
+	switch (reason) {
+	case SIOMMU_FAULT_NONE:
+		return 0;
+	case SIOMMU_FAULT_NO_DOMAIN:
+		return -ENODATA;
+	case SIOMMU_FAULT_BLOCKED:
+		return -EPERM;
+	case SIOMMU_FAULT_OUT_OF_RANGE:
+		return -ERANGE;
+	case SIOMMU_FAULT_NOT_PRESENT:
+		return -ENOENT;
+	case SIOMMU_FAULT_PERMISSION:
+		return -EACCES;
+	default:
+		return -EFAULT;
+	}
+}
+
+/* ------------------------------------------------------------------ recoverable */
+
+SIOMMU_API int siommu_domain_set_fault_handler(struct siommu_domain *dom,
+					       siommu_fault_handler_fn *fn,
+					       void *opaque)
+{
+	int ret = 0;
+
+	if (!dom || dom->type != SIOMMU_DOMAIN_PAGING)
+		return -EINVAL;
+	if (!fn && siommu_rcu_read_ongoing())
+		return -EDEADLK;
+	siommu_mutex_lock(&dom->lock);
+	if (fn) {
+		if (dom->fault_fn || dom->fault_removing) {
+			ret = -EBUSY;
+		} else {
+			dom->fault_opaque = opaque;
+			/* @opaque before @fn: pairs with core_fault_recover_rcu(). */
+			siommu_store_release(&dom->fault_fn, fn);
+		}
+		siommu_mutex_unlock(&dom->lock);
+		return ret;
+	}
+	if (!dom->fault_fn || dom->fault_removing) {
+		siommu_mutex_unlock(&dom->lock);
+		return -ENOENT;
+	}
+	siommu_store_release(&dom->fault_fn, NULL);
+	dom->fault_removing = true;
+	siommu_mutex_unlock(&dom->lock);
+	/* Every DMA that loaded the old handler leaves its section first. */
+#if SIOMMU_TESTING_BUILD
+	if (!dom->test_skip_grace)	/* tests: the broken variant */
+#endif
+		siommu_rcu_synchronize();
+	siommu_mutex_lock(&dom->lock);
+	dom->fault_removing = false;
+	siommu_mutex_unlock(&dom->lock);
+	return 0;
+}
+
+int core_fault_recover_rcu(struct siommu_device *dev, struct siommu_domain *dom,
+			   uint32_t pasid, uint64_t iova, unsigned int access,
+			   enum siommu_fault_reason reason)
+{
+	struct siommu_iommu *iommu = dev->iommu;
+	struct siommu_fault_info f;
+	siommu_fault_handler_fn *fn;
+	int ret;
+
+	if (!(dev->flags & SIOMMU_DEV_PRI) || !dom ||
+	    (reason != SIOMMU_FAULT_NOT_PRESENT &&
+	     reason != SIOMMU_FAULT_PERMISSION))
+		return -1;
+	fn = siommu_load_acquire(&dom->fault_fn);
+	if (!fn)
+		return -1;
+	f = (struct siommu_fault_info){ .dev = dev, .dom = dom, .pasid = pasid,
+					.iova = iova, .access = access,
+					.reason = reason };
+	siommu_stats_inc(iommu->stats, CORE_STAT_FAULTS_RECOVERABLE);
+	ret = fn(siommu_load_relaxed(&dom->fault_opaque), &f);
+	if (ret == SIOMMU_IOPF_QUEUED) {
+		siommu_stats_inc(iommu->stats, CORE_STAT_FAULT0 + reason);
+		siommu_stats_inc(iommu->stats, CORE_STAT_PAGE_REQUESTS);
+		return ret;
+	}
+	if (ret == SIOMMU_IOPF_RESOLVED) {
+		siommu_stats_inc(iommu->stats, CORE_STAT_FAULT0 + reason);
+		siommu_stats_inc(iommu->stats, CORE_STAT_FAULTS_RESOLVED);
+		return ret;
+	}
+	return -1;	/* unrecoverable: the caller records it (and counts it) */
+}
+
+/* ------------------------------------------------------------------ the log */
 
 int core_flog_init(struct core_fault_log *fl, uint32_t size, uint32_t rate)
 {
@@ -164,5 +292,8 @@ SIOMMU_API int siommu_iommu_get_stats(struct siommu_iommu *iommu,
 	out->unmaps_lazy = v[CORE_STAT_UNMAPS_LAZY];
 	out->fq_batches = v[CORE_STAT_FQ_BATCHES];
 	out->fq_entries = v[CORE_STAT_FQ_ENTRIES];
+	out->faults_recoverable = v[CORE_STAT_FAULTS_RECOVERABLE];
+	out->page_requests = v[CORE_STAT_PAGE_REQUESTS];
+	out->faults_resolved = v[CORE_STAT_FAULTS_RESOLVED];
 	return 0;
 }

@@ -25,7 +25,11 @@
  * DMA: a transfer is cut at the pages of its translations; each piece is
  * translated and copied inside ONE read-side section, so that a strict
  * unmap's grace period waits for every copy that could use a translation
- * it removed ("translations outlive nothing").
+ * it removed ("translations outlive nothing").  A recoverable fault (PRI
+ * device, a domain with a fault handler: fault.c) is handed to the handler
+ * inside that same section, with the domain the translation used.
+ *
+ * The fault reasons (names, errors) and the fault log are in fault.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -33,43 +37,6 @@
 #include "core/core_internal.h"
 
 #define CORE_PROT_DIRTY		(1u << 8)	/* IOTLB entry filled by a write walk */
-
-static const char *const reason_names[SIOMMU_FAULT_NR] = {
-	[SIOMMU_FAULT_NONE] = "none",
-	[SIOMMU_FAULT_NO_DOMAIN] = "no-domain",
-	[SIOMMU_FAULT_BLOCKED] = "blocked",
-	[SIOMMU_FAULT_OUT_OF_RANGE] = "out-of-range",
-	[SIOMMU_FAULT_NOT_PRESENT] = "not-present",
-	[SIOMMU_FAULT_PERMISSION] = "permission",
-	[SIOMMU_FAULT_BAD_ADDRESS] = "bad-address",
-};
-
-SIOMMU_API const char *siommu_fault_reason_name(enum siommu_fault_reason r)
-{
-	if ((unsigned int)r >= SIOMMU_FAULT_NR)
-		return NULL;
-	return reason_names[r];
-}
-
-int core_fault_errno(enum siommu_fault_reason reason)
-{
-	switch (reason) {
-	case SIOMMU_FAULT_NONE:
-		return 0;
-	case SIOMMU_FAULT_NO_DOMAIN:
-		return -ENODATA;
-	case SIOMMU_FAULT_BLOCKED:
-		return -EPERM;
-	case SIOMMU_FAULT_OUT_OF_RANGE:
-		return -ERANGE;
-	case SIOMMU_FAULT_NOT_PRESENT:
-		return -ENOENT;
-	case SIOMMU_FAULT_PERMISSION:
-		return -EACCES;
-	default:
-		return -EFAULT;
-	}
-}
 
 static inline int xlate_fault(struct siommu_translation *out,
 			      enum siommu_fault_reason reason)
@@ -148,19 +115,21 @@ static int translate_paging_rcu(struct siommu_domain *dom, uint32_t pasid,
 	return 0;
 }
 
-SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
-				    uint64_t iova, unsigned int access,
-				    struct siommu_translation *out)
+/*
+ * siommu_translate_rcu(), also giving the domain it used (NULL: none) in
+ * *@domp.  Context: inside a read-side section; arguments checked.
+ */
+int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
+			   uint64_t iova, unsigned int access,
+			   struct siommu_translation *out,
+			   struct siommu_domain **domp)
 {
 	struct siommu_domain *dom;
 
-	if (!dev || !out || !access || (access & ~SIOMMU_ACC_MASK) ||
-	    pasid >> SIOMMU_PASID_BITS_MAX)
-		return -EINVAL;
 	SIOMMU_CHECK(siommu_rcu_read_ongoing());
 	out->reason = SIOMMU_FAULT_NONE;
 	out->iotlb_hit = false;
-	dom = core_attached_rcu(dev, pasid);
+	*domp = dom = core_attached_rcu(dev, pasid);
 	if (!dom)
 		return xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
 	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
@@ -177,6 +146,18 @@ SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
 	default:
 		return xlate_fault(out, SIOMMU_FAULT_BLOCKED);
 	}
+}
+
+SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
+				    uint64_t iova, unsigned int access,
+				    struct siommu_translation *out)
+{
+	struct siommu_domain *dom;
+
+	if (!dev || !out || !access || (access & ~SIOMMU_ACC_MASK) ||
+	    pasid >> SIOMMU_PASID_BITS_MAX)
+		return -EINVAL;
+	return core_translate_dom_rcu(dev, pasid, iova, access, out, &dom);
 }
 
 SIOMMU_API int siommu_translate(struct siommu_device *dev, uint32_t pasid,
@@ -216,22 +197,36 @@ static int dma_one(struct siommu_device *dev, uint32_t pasid, uint64_t iova,
 	unsigned int access = write ? SIOMMU_ACC_WRITE : SIOMMU_ACC_READ;
 	enum siommu_fault_reason reason;
 	struct siommu_translation t;
+	struct siommu_domain *dom;
 	uint64_t last, chunk, room;
+	unsigned int resolved = 0;
 	size_t done = 0;
-	int ret;
+	int ret, rec;
 
 	if (siommu_add_overflow(iova, (uint64_t)len - 1, &last))
 		return -EINVAL;
 	while (done < len) {
 		siommu_rcu_read_lock();
-		ret = siommu_translate_rcu(dev, pasid, iova + done, access, &t);
+		ret = core_translate_dom_rcu(dev, pasid, iova + done, access, &t,
+					     &dom);
 		if (ret) {
 			reason = t.reason;
+			/* In the section: @dom is valid for the handler. */
+			rec = resolved < SIOMMU_IOPF_RETRIES ?
+			      core_fault_recover_rcu(dev, dom, pasid, iova + done,
+						     access, reason) : -1;
 			siommu_rcu_read_unlock();
+			if (rec == SIOMMU_IOPF_QUEUED)
+				return -EAGAIN;
+			if (rec == SIOMMU_IOPF_RESOLVED) {
+				resolved++;
+				continue;	/* translate the piece again */
+			}
 			core_record_fault(iommu, dev, pasid, iova + done, access,
 					  reason);
 			return ret;
 		}
+		resolved = 0;
 		room = (1ull << t.pgsize_lg2) - ((iova + done) &
 						 ((1ull << t.pgsize_lg2) - 1));
 		chunk = len - done < room ? len - done : room;

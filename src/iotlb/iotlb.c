@@ -93,6 +93,7 @@
 #include "base/ctx.h"
 #include "base/debug.h"
 #include "base/stats.h"
+#include "iotlb/iotlb_internal.h"
 
 enum iotlb_stat {
 	IOTLB_STAT_HITS,
@@ -514,6 +515,20 @@ SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
 
 /* ------------------------------------------------------------------ insert */
 
+#if SIOMMU_TESTING_BUILD
+bool iotlb_test_break_stale_insert;	/* tests only: see iotlb_internal.h */
+
+static bool iotlb_insert_broken(void)
+{
+	return siommu_load_relaxed(&iotlb_test_break_stale_insert);
+}
+#else
+static inline bool iotlb_insert_broken(void)
+{
+	return false;
+}
+#endif
+
 SIOMMU_API int siommu_iotlb_seq_begin(struct siommu_iotlb *tlb, uint32_t domid,
 				      uint32_t pasid, uint64_t iova,
 				      struct siommu_iotlb_seq *seq)
@@ -597,7 +612,8 @@ SIOMMU_API int siommu_iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid,
 	 * this load through the lock), or will lock the set after us and
 	 * clear what we write.
 	 */
-	if (gen_sum(tlb, domid, pasid, seq->region, __ATOMIC_SEQ_CST) != seq->gen) {
+	if (gen_sum(tlb, domid, pasid, seq->region, __ATOMIC_SEQ_CST) != seq->gen &&
+	    !iotlb_insert_broken()) {
 		set_unlock(ctl);
 		siommu_stats_inc(tlb->stats, IOTLB_STAT_INSERT_STALE);
 		return -EAGAIN;

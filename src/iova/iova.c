@@ -18,8 +18,9 @@
  * full or empty does the thread go to the space's depot, which keeps up to 32
  * full magazines per class under depot_lock (and a few spare empty ones).  A
  * full depot sends a full magazine's ranges back to the tree.  A thread finds
- * its iova_pcache through a small direct-mapped thread-local table keyed by
- * the space's id (ids are never reused, so a stale entry can never match).
+ * its iova_pcache with base/tls.h (per-thread per-object state: a lookup by
+ * the space's id in the thread's own table, no lock, no eviction), so any
+ * number of spaces used by one thread never push each other's caches out.
  *
  * Cached ranges stay in the tree (as Linux does): a cached range is used
  * space as far as the tree is concerned, and its node simply changes owner.
@@ -57,19 +58,21 @@
  *
  * Threads.  A thread the library has never seen gets its pcache on its first
  * call (if that allocation fails the call goes to the tree: nothing breaks).
- * A pthread key's destructor gives an exiting thread's magazines back (full
- * ones to the depot while it has room, the rest to the tree) and frees its
- * pcaches, so nothing leaks.  Destroying a space frees the pcaches of every
+ At thread exit base/tls.c calls pcache_thread_exit(), which gives the
+ * magazines back (full ones to the depot while it has room, the rest to the
+ * tree), so nothing leaks.  Destroying a space frees the pcaches of every
  * thread, live or not.
  *
  * Lock order (ranks in base/lock.h), outermost first:
  *   space->flush_lock	serializes flushes of a space.
- *   iova_registry_lock	process-wide: links pcaches to spaces and threads.
+ *   space->caches	the space's list of pcaches (base/tls.c owner lock).
  *   space->depot_lock	the depot.
  *   space->tree_lock	the tree, the node pool, the index's writers.
- * A cache section may take depot_lock and tree_lock, never the registry or
- * flush_lock; a flusher waits for busy == 0 holding flush_lock and the
- * registry only, so an owner in a section can always finish.
+ * (base/tls.c's per-thread lock nests inside space->caches.)  There is no
+ * process-wide lock.  A cache section may take depot_lock and tree_lock,
+ * never the caches lock or flush_lock; a flusher waits for busy == 0 holding
+ * flush_lock and the caches lock only, so an owner in a section can always
+ * finish.
  */
 #include <errno.h>
 #include <linux/membarrier.h>
@@ -86,24 +89,6 @@
 #include "base/lock.h"
 #include "iova/iova_internal.h"
 
-static struct siommu_mutex iova_registry_lock =
-	SIOMMU_MUTEX_INITIALIZER("iova_registry", SIOMMU_RANK_IOVA_REGISTRY);
-static uint64_t iova_next_id = 1;	/* atomic; 0 marks an empty TLS slot */
-
-#define IOVA_TLS_SLOTS	8
-
-struct iova_tls_slot {
-	uint64_t id;
-	struct iova_pcache *pc;
-};
-
-static __thread struct iova_tls_slot iova_tls[IOVA_TLS_SLOTS]
-	__attribute__((tls_model("initial-exec")));
-/* This thread's pcaches, [iova_registry_lock]; iova_key's destructor frees them. */
-static __thread struct cds_list_head iova_thread_caches;
-static __thread bool iova_thread_ready;
-static pthread_key_t iova_key;
-static pthread_once_t iova_key_once = PTHREAD_ONCE_INIT;
 
 static inline bool space_caching(const struct siommu_iova_space *s)
 {
@@ -117,31 +102,79 @@ static inline unsigned int ceil_lg2(uint64_t v)
 
 /*
  * membarrier(2) with MEMBARRIER_CMD_PRIVATE_EXPEDITED makes every running
- * thread of the process execute a full memory barrier; registered once per
- * process.  Where the kernel lacks it (before Linux 4.14), spaces are created
- * without caches (as with SIOMMU_IOVA_NO_CACHE) rather than making every
- * cache operation pay a fence.
+ * thread of the process execute a full memory barrier; the process must have
+ * registered for it.  siommu_iova_space_create() of a caching space
+ * registers until that has succeeded once; if registration fails, that
+ * create fails (-ENOMEM or -EIO) and changes nothing.  Where the kernel lacks
+ * the command (before Linux 4.14), spaces are created without caches (as
+ * with SIOMMU_IOVA_NO_CACHE) rather than making every cache operation pay a
+ * fence.  After registration the barrier itself cannot fail; if it does
+ * anyway, the flush that needed it gives up (-EIO) and leaves every cache as
+ * it was: nothing aborts.
  */
-static bool iova_membarrier_ok;		/* written once, under iova_membarrier_once */
-static pthread_once_t iova_membarrier_once = PTHREAD_ONCE_INIT;
+enum {
+	IOVA_MB_UNKNOWN = 0,	/* not registered yet (or registration failed) */
+	IOVA_MB_REGISTERED,
+	IOVA_MB_UNSUPPORTED,
+};
+static int iova_membarrier_state;	/* atomic (relaxed): IOVA_MB_* */
 
-static void iova_membarrier_init(void)
+#if SIOMMU_TESTING_BUILD
+__thread int iova_test_membarrier_errno;
+
+static long iova_membarrier(int cmd)
 {
-	long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	int e = iova_test_membarrier_errno;
 
-	if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
-	    !syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
-		iova_membarrier_ok = true;
+	if (e && cmd != MEMBARRIER_CMD_QUERY) {
+		iova_test_membarrier_errno = 0;
+		errno = e;
+		return -1;
+	}
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
+#else
+static long iova_membarrier(int cmd)
+{
+	return syscall(__NR_membarrier, cmd, 0, 0);
+}
+#endif
+
+/*
+ * Make sure this process may use the barrier.  Returns 0 (*ok: caches
+ * possible or not), -ENOMEM or -EIO (registration failed).
+ */
+static int iova_membarrier_register(bool *ok)
+{
+	int st = siommu_load_relaxed(&iova_membarrier_state);
+	long cmds;
+
+	if (st != IOVA_MB_UNKNOWN) {
+		*ok = st == IOVA_MB_REGISTERED;
+		return 0;
+	}
+	cmds = iova_membarrier(MEMBARRIER_CMD_QUERY);
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED)) {
+		siommu_store_relaxed(&iova_membarrier_state, IOVA_MB_UNSUPPORTED);
+		*ok = false;
+		return 0;
+	}
+	/* Registering twice (two creates at once) is harmless. */
+	if (iova_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED))
+		return errno == ENOMEM ? -ENOMEM : -EIO;
+	siommu_store_relaxed(&iova_membarrier_state, IOVA_MB_REGISTERED);
+	*ok = true;
+	return 0;
 }
 
 /*
  * A full barrier on every thread of the process, the caller included (the
  * system call orders the caller's accesses too): pairs with cache_enter().
+ * Returns 0 or -EIO.
  */
-static void barrier_all_threads(void)
+static int barrier_all_threads(void)
 {
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0))
-		siommu_check_failed("membarrier", __FILE__, __LINE__);
+	return iova_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) ? -EIO : 0;
 }
 
 /*
@@ -345,58 +378,6 @@ static void depot_free(struct siommu_iova_space *s)
 
 /* ---- per-thread caches ---- */
 
-static void iova_thread_exit(void *unused);
-
-static void iova_key_create(void)
-{
-	if (pthread_key_create(&iova_key, iova_thread_exit))
-		siommu_check_failed("pthread_key_create", __FILE__, __LINE__);
-}
-
-static struct iova_pcache *pcache_get_slow(struct siommu_iova_space *s)
-{
-	struct iova_tls_slot *slot = &iova_tls[s->id & (IOVA_TLS_SLOTS - 1)];
-	struct iova_pcache *pc, *found = NULL;
-
-	if (!iova_thread_ready) {
-		pthread_once(&iova_key_once, iova_key_create);
-		CDS_INIT_LIST_HEAD(&iova_thread_caches);
-		pthread_setspecific(iova_key, &iova_thread_ready);
-		iova_thread_ready = true;
-	}
-	siommu_mutex_lock(&iova_registry_lock);
-	cds_list_for_each_entry(pc, &iova_thread_caches, thread_node) {
-		if (pc->space == s) {
-			found = pc;
-			break;
-		}
-	}
-	if (!found) {
-		found = siommu_zalloc_aligned(SIOMMU_CACHELINE, sizeof(*found));
-		if (found) {
-			found->space = s;
-			cds_list_add(&found->space_node, &s->pcaches);
-			cds_list_add(&found->thread_node, &iova_thread_caches);
-		}
-	}
-	siommu_mutex_unlock(&iova_registry_lock);
-	if (found) {
-		slot->id = s->id;
-		slot->pc = found;
-	}
-	return found;
-}
-
-/* This thread's cache for @s, or NULL if it could not be allocated. */
-static inline struct iova_pcache *pcache_get(struct siommu_iova_space *s)
-{
-	struct iova_tls_slot *slot = &iova_tls[s->id & (IOVA_TLS_SLOTS - 1)];
-
-	if (siommu_likely(slot->id == s->id))
-		return slot->pc;
-	return pcache_get_slow(s);
-}
-
 /*
  * Give back every range in @pc's magazines.  With @release, full magazines
  * go to the depot while it has room and the magazines leave @pc.
@@ -435,36 +416,40 @@ static void pcache_free_mags(struct iova_pcache *pc)
 	}
 }
 
-/* Fold @pc's counters into its space and unlink it.  Caller holds the registry. */
-static void pcache_retire_locked(struct iova_pcache *pc)
+/*
+ * base/tls.c: a thread that used @obj exits.  The owner is exiting, so no
+ * cache operation of it runs; a flusher touches @data only under the space's
+ * caches lock, which the caller holds.  Give the magazines back and fold
+ * the counters into the space.
+ */
+static void pcache_thread_exit(void *obj, void *data)
 {
-	struct siommu_iova_space *s = pc->space;
+	struct siommu_iova_space *s = obj;
+	struct iova_pcache *pc = data;
 	unsigned int i;
 
-	siommu_assert_held(&iova_registry_lock);
+	pcache_drain(s, pc, true);
 	for (i = 0; i < IOVA_PC_NR; i++)
 		s->retired[i] += siommu_load_relaxed(&pc->cnt[i]);
-	cds_list_del(&pc->space_node);
-	cds_list_del(&pc->thread_node);
 }
 
-static void iova_thread_exit(void *unused)
+/* base/tls.c: the space is destroyed; free @data's magazines. */
+static void pcache_release(void *obj, void *data)
 {
-	struct iova_pcache *pc, *tmp;
+	pcache_free_mags(data);
+}
 
-	siommu_mutex_lock(&iova_registry_lock);
-	cds_list_for_each_entry_safe(pc, tmp, &iova_thread_caches, thread_node) {
-		/*
-		 * The owner is exiting: no cache operation of it runs.  A
-		 * flusher touches this pcache only under the registry lock.
-		 */
-		pcache_drain(pc->space, pc, true);
-		pcache_retire_locked(pc);
-		siommu_free(pc);
-	}
-	siommu_mutex_unlock(&iova_registry_lock);
-	memset(iova_tls, 0, sizeof(iova_tls));
-	iova_thread_ready = false;
+static const struct siommu_tls_ops pcache_tls_ops = {
+	.size = sizeof(struct iova_pcache),
+	.hdr_offset = offsetof(struct iova_pcache, tls),
+	.thread_exit = pcache_thread_exit,
+	.release = pcache_release,
+};
+
+/* This thread's cache for @s, or NULL if it could not be allocated. */
+static inline struct iova_pcache *pcache_get(struct siommu_iova_space *s)
+{
+	return siommu_tls_get(&s->caches);
 }
 
 /*
@@ -585,19 +570,37 @@ static inline bool pcache_free(struct siommu_iova_space *s,
 
 /* ---- flushing ---- */
 
+/* Testing hook (iova_internal.h): the broken flush of the stress test. */
+#if SIOMMU_TESTING_BUILD
+bool iova_test_break_flush;
+
+static bool iova_flush_broken(void)
+{
+	return siommu_load_relaxed(&iova_test_break_flush);
+}
+#else
+static inline bool iova_flush_broken(void)
+{
+	return false;
+}
+#endif
+
 /*
  * Empty every thread's cache and the depot into the tree.
  * Context: any thread, not inside a cache section (no caller is); may spin
  * briefly while an owner finishes a cache operation.  Takes flush_lock,
- * then the registry, then depot and tree locks.
+ * then the caches lock, then depot and tree locks.
+ * Returns 0, or -EIO if membarrier(2) failed: then nothing was flushed and
+ * every cache is as it was.
  */
-static void flush_all(struct siommu_iova_space *s)
+static int flush_all(struct siommu_iova_space *s)
 {
 	struct iova_pcache *pc;
+	int ret;
 
 	siommu_mutex_lock(&s->flush_lock);
-	siommu_mutex_lock(&iova_registry_lock);
-	cds_list_for_each_entry(pc, &s->pcaches, space_node)
+	siommu_tls_owner_lock(&s->caches);
+	siommu_tls_for_each(&s->caches, pc)
 		siommu_store_relaxed(&pc->flush, 1);
 
 	/*
@@ -605,20 +608,29 @@ static void flush_all(struct siommu_iova_space *s)
 	 * (busy) or will read flush == 1 and bypass its cache: see
 	 * cache_enter().
 	 */
-	barrier_all_threads();
+	ret = iova_flush_broken() ? 0 : barrier_all_threads();
+	if (siommu_unlikely(ret)) {
+		/* No owner was waited for or touched: just let them go on. */
+		siommu_tls_for_each(&s->caches, pc)
+			siommu_store_release(&pc->flush, 0);
+		siommu_tls_owner_unlock(&s->caches);
+		siommu_mutex_unlock(&s->flush_lock);
+		return ret;
+	}
 
-	cds_list_for_each_entry(pc, &s->pcaches, space_node) {
+	siommu_tls_for_each(&s->caches, pc) {
 		/* Pairs with cache_exit(): the owner's writes are visible. */
-		while (siommu_load_acquire(&pc->busy))
+		while (siommu_load_acquire(&pc->busy) && !iova_flush_broken())
 			sched_yield();
 		pcache_drain(s, pc, false);
 		/* Pairs with the acquire load in cache_enter(). */
 		siommu_store_release(&pc->flush, 0);
 	}
-	siommu_mutex_unlock(&iova_registry_lock);
+	siommu_tls_owner_unlock(&s->caches);
 	depot_drain(s);
 	__atomic_fetch_add(&s->flushes, 1, __ATOMIC_RELAXED);
 	siommu_mutex_unlock(&s->flush_lock);
+	return 0;
 }
 
 /* ---- API ---- */
@@ -638,6 +650,7 @@ SIOMMU_API int siommu_iova_space_create(struct siommu_ctx *ctx,
 					struct siommu_iova_space **out)
 {
 	struct siommu_iova_space *s;
+	bool caching = false;
 	uint64_t mask;
 	int ret;
 
@@ -650,14 +663,18 @@ SIOMMU_API int siommu_iova_space_create(struct siommu_ctx *ctx,
 	    cfg->start > cfg->last || (cfg->flags & ~SIOMMU_IOVA_NO_CACHE))
 		return -EINVAL;
 
-	pthread_once(&iova_membarrier_once, iova_membarrier_init);
+	if (!(cfg->flags & SIOMMU_IOVA_NO_CACHE)) {
+		ret = iova_membarrier_register(&caching);
+		if (ret)
+			return ret;
+	}
 	s = siommu_zalloc_aligned(SIOMMU_CACHELINE, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->ctx = ctx;
 	s->granule_lg2 = cfg->granule_lg2;
 	s->flags = cfg->flags;
-	if (!iova_membarrier_ok)
+	if (!caching)
 		s->flags |= SIOMMU_IOVA_NO_CACHE;
 	s->start_pfn = cfg->start >> cfg->granule_lg2;
 	s->last_pfn = cfg->last >> cfg->granule_lg2;
@@ -667,12 +684,18 @@ SIOMMU_API int siommu_iova_space_create(struct siommu_ctx *ctx,
 	siommu_mutex_init(&s->tree_lock, "iova_tree", SIOMMU_RANK_IOVA_TREE);
 	siommu_mutex_init(&s->depot_lock, "iova_depot", SIOMMU_RANK_IOVA_DEPOT);
 	siommu_mutex_init(&s->flush_lock, "iova_flush", SIOMMU_RANK_IOVA_FLUSH);
-	CDS_INIT_LIST_HEAD(&s->pcaches);
-	s->id = __atomic_fetch_add(&iova_next_id, 1, __ATOMIC_RELAXED);
+	ret = siommu_tls_owner_init(&s->caches, &pcache_tls_ops, s,
+				    "iova_caches", SIOMMU_RANK_IOVA_CACHES);
+	if (ret)
+		goto err_locks;
 	siommu_ctx_hold(ctx);
 	*out = s;
 	return 0;
 
+err_locks:
+	siommu_mutex_destroy(&s->flush_lock);
+	siommu_mutex_destroy(&s->depot_lock);
+	siommu_mutex_destroy(&s->tree_lock);
 err_free:
 	iova_tree_fini(s);
 	siommu_free(s);
@@ -681,29 +704,20 @@ err_free:
 
 SIOMMU_API int siommu_iova_space_destroy(struct siommu_iova_space *s)
 {
-	struct iova_pcache *pc, *tmp;
 	struct iova_node *n;
 	bool busy = false;
 
 	if (!s)
 		return 0;
-	siommu_mutex_lock(&iova_registry_lock);
 	siommu_mutex_lock(&s->tree_lock);
 	for (n = iova_tree_first_locked(s); n && !busy;
 	     n = iova_tree_next_locked(n))
 		busy = iova_node_state(n) == IOVA_NODE_IN_USE;
 	siommu_mutex_unlock(&s->tree_lock);
-	if (busy) {
-		siommu_mutex_unlock(&iova_registry_lock);
+	if (busy)
 		return -EBUSY;
-	}
 	/* Threads that used @s may live on: take their caches from them. */
-	cds_list_for_each_entry_safe(pc, tmp, &s->pcaches, space_node) {
-		pcache_retire_locked(pc);
-		pcache_free_mags(pc);
-		siommu_free(pc);
-	}
-	siommu_mutex_unlock(&iova_registry_lock);
+	siommu_tls_owner_fini(&s->caches);
 
 	depot_free(s);
 	iova_tree_fini(s);
@@ -738,7 +752,13 @@ static __attribute__((noinline)) int alloc_slow(struct siommu_iova_space *s,
 		}
 		siommu_mutex_unlock(&s->tree_lock);
 		/* Cached ranges count as used: give them back and retry once. */
-		flush_all(s);
+		if (flush_all(s)) {
+			/* could not flush: no more room than we found */
+			siommu_mutex_lock(&s->tree_lock);
+			s->failures++;
+			siommu_mutex_unlock(&s->tree_lock);
+			return -ENOSPC;
+		}
 		flushed = true;
 	}
 }
@@ -802,7 +822,6 @@ static __attribute__((noinline)) int alloc_slowpath(struct siommu_iova_space *s,
 SIOMMU_API int siommu_iova_alloc(struct siommu_iova_space *s, uint64_t size,
 				 uint64_t limit, uint64_t *iova)
 {
-	struct iova_tls_slot *slot;
 	struct iova_mag_entry *e;
 	struct iova_pcache *pc;
 	struct iova_mag *m;
@@ -817,10 +836,9 @@ SIOMMU_API int siommu_iova_alloc(struct siommu_iova_space *s, uint64_t size,
 	if (siommu_unlikely(pages > SIOMMU_IOVA_CACHE_MAX))
 		goto slow;
 	cls = ceil_lg2(pages);
-	slot = &iova_tls[s->id & (IOVA_TLS_SLOTS - 1)];
-	if (siommu_unlikely(slot->id != s->id))
+	pc = siommu_tls_lookup(s->caches.id);
+	if (siommu_unlikely(!pc))
 		goto slow;
-	pc = slot->pc;
 
 	if (siommu_likely(cache_enter(pc))) {
 		siommu_debug_yield(SIOMMU_YIELD_IOVA_CACHE);
@@ -910,7 +928,6 @@ static __attribute__((noinline)) int free_slowpath(struct siommu_iova_space *s,
  */
 SIOMMU_API int siommu_iova_free(struct siommu_iova_space *s, uint64_t iova)
 {
-	struct iova_tls_slot *slot;
 	struct iova_pcache *pc;
 	struct iova_node *n;
 	struct iova_mag *m;
@@ -919,14 +936,12 @@ SIOMMU_API int siommu_iova_free(struct siommu_iova_space *s, uint64_t iova)
 
 	if (siommu_unlikely(!s || !space_caching(s)))
 		return free_slowpath(s, iova);
-	slot = &iova_tls[s->id & (IOVA_TLS_SLOTS - 1)];
+	pc = siommu_tls_lookup(s->caches.id);
 	pfn = iova >> s->granule_lg2;
 	idx = iova_index_of(s, pfn);
-	if (siommu_unlikely(slot->id != s->id ||
-			    iova & ((1ull << s->granule_lg2) - 1) ||
+	if (siommu_unlikely(!pc || iova & ((1ull << s->granule_lg2) - 1) ||
 			    idx > s->last_pfn - s->start_pfn))
 		return free_slowpath(s, iova);
-	pc = slot->pc;
 	if (siommu_unlikely(pc->hint_idx != (idx >> IOVA_RADIX_BITS) + 1))
 		return free_slowpath(s, iova);
 	/* Pairs with the release store in iova_tree_alloc_locked(). */
@@ -1006,7 +1021,9 @@ SIOMMU_API int siommu_iova_reserve(struct siommu_iova_space *s, uint64_t start,
 		/* Cached ranges overlap: they are free, give them back. */
 		if (attempt == 2)
 			return -EBUSY;
-		flush_all(s);
+		ret = flush_all(s);
+		if (ret)
+			return ret;	/* -EIO: nothing reserved */
 	}
 }
 
@@ -1018,10 +1035,10 @@ SIOMMU_API void siommu_iova_free_all(struct siommu_iova_space *s)
 	if (!s)
 		return;
 	/* No alloc or free runs: every cache is ours without waiting for busy. */
-	siommu_mutex_lock(&iova_registry_lock);
-	cds_list_for_each_entry(pc, &s->pcaches, space_node)
+	siommu_tls_owner_lock(&s->caches);
+	siommu_tls_for_each(&s->caches, pc)
 		pcache_drain(s, pc, false);
-	siommu_mutex_unlock(&iova_registry_lock);
+	siommu_tls_owner_unlock(&s->caches);
 	depot_drain(s);
 
 	siommu_mutex_lock(&s->tree_lock);
@@ -1042,7 +1059,7 @@ SIOMMU_API int siommu_iova_flush_caches(struct siommu_iova_space *s)
 	if (!s)
 		return -EINVAL;
 	if (space_caching(s))
-		flush_all(s);
+		return flush_all(s);
 	return 0;
 }
 
@@ -1092,10 +1109,10 @@ SIOMMU_API int siommu_iova_get_stats(struct siommu_iova_space *s,
 	if (!s || !out)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	siommu_mutex_lock(&iova_registry_lock);
+	siommu_tls_owner_lock(&s->caches);
 	for (i = 0; i < IOVA_PC_NR; i++)
 		cnt[i] = s->retired[i];
-	cds_list_for_each_entry(pc, &s->pcaches, space_node) {
+	siommu_tls_for_each(&s->caches, pc) {
 		for (i = 0; i < IOVA_PC_NR; i++)
 			cnt[i] += siommu_load_relaxed(&pc->cnt[i]);
 		out->threads++;
@@ -1123,7 +1140,7 @@ SIOMMU_API int siommu_iova_get_stats(struct siommu_iova_space *s,
 		}
 	}
 	siommu_mutex_unlock(&s->tree_lock);
-	siommu_mutex_unlock(&iova_registry_lock);
+	siommu_tls_owner_unlock(&s->caches);
 	out->flushes = __atomic_load_n(&s->flushes, __ATOMIC_RELAXED);
 	out->cache_hits = cnt[IOVA_PC_HITS];
 	out->allocs = out->tree_allocs + out->cache_hits;

@@ -14,6 +14,7 @@
 #include "softiommu/iova.h"
 #include "base/compiler.h"
 #include "base/lock.h"
+#include "base/tls.h"
 
 /* ---- nodes ---- */
 
@@ -113,11 +114,10 @@ struct iova_pcache {
 	uint64_t cnt[IOVA_PC_NR];	/* owner writes, anyone reads (relaxed) */
 	struct iova_mag *loaded[IOVA_NR_CLASSES];	/* owner (see above) */
 	struct iova_mag *prev[IOVA_NR_CLASSES];		/* owner (see above) */
-	struct siommu_iova_space *space;	/* [registry] */
-	struct cds_list_head space_node;	/* [registry] on space->pcaches */
-	struct cds_list_head thread_node;	/* [registry] on the thread's list */
-};	/* allocated cache-line aligned; not declared so: list walks compute
-	 * container_of() of the list head, which UBSan checks for alignment */
+	struct siommu_tls_block tls;	/* base/tls.c links, [space->caches lock] */
+};	/* allocated cache-line aligned by base/tls.c; not declared so: list
+	 * walks compute container_of() of the list head, which UBSan checks
+	 * for alignment */
 
 /* ---- the space ---- */
 
@@ -133,7 +133,8 @@ RB_HEAD(iova_tree_head, iova_node);
 struct siommu_iova_space {
 	/* Read-mostly: immutable after create. */
 	struct siommu_ctx *ctx;
-	uint64_t id;			/* unique in the process; keys thread caches */
+	struct siommu_tls_owner caches;	/* the threads' iova_pcaches (base/tls.h); its
+					 * lock, "iova_caches", guards [caches] */
 	uint64_t start_pfn;		/* aperture, in granules */
 	uint64_t last_pfn;
 	unsigned int granule_lg2;
@@ -160,8 +161,7 @@ struct siommu_iova_space {
 	/* Caches. */
 	struct siommu_mutex flush_lock siommu_cacheline_aligned;	/* serializes flushes */
 	uint64_t flushes;		/* atomic (relaxed) */
-	struct cds_list_head pcaches;	/* [registry] */
-	uint64_t retired[IOVA_PC_NR];	/* [registry] counters of gone caches */
+	uint64_t retired[IOVA_PC_NR];	/* [caches] counters of gone caches */
 };
 
 static inline uint64_t iova_index_of(const struct siommu_iova_space *s,
@@ -249,7 +249,27 @@ static inline enum iova_node_state iova_node_state(struct iova_node *n)
 				      IOVA_KEY_STATE_MASK);
 }
 
+#if SIOMMU_TESTING_BUILD
+/*
+ * Testing builds only: when non-zero, the calling thread's next
+ * membarrier(2) call other than the query fails with this errno (once).
+ */
+extern __thread int iova_test_membarrier_errno;
+#endif
+
 /* For tests: check the tree of @s under its lock. */
 int siommu_iova_check(struct siommu_iova_space *s);
+
+/* ---- testing hook ---- */
+
+#if SIOMMU_TESTING_BUILD
+/*
+ * Testing builds only: when set, a flush empties the magazines without its
+ * handshake with the owners (no membarrier(), no wait for busy == 0), while
+ * an owner may still be inside a cache section using them: the broken flush
+ * the stress test (SIOMMU_STRESS_BREAK=1) must catch.  Relaxed atomic.
+ */
+extern bool iova_test_break_flush;
+#endif
 
 #endif

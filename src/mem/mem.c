@@ -752,6 +752,41 @@ SIOMMU_API int siommu_mem_lookup_rcu(struct siommu_mem *mem, uint64_t pa,
 	return 0;
 }
 
+SIOMMU_API int siommu_mem_check_range(struct siommu_mem *mem, uint64_t pa,
+				      uint64_t size)
+{
+	const struct mem_map *m;
+	unsigned int lo = 0, hi;
+	uint64_t last;
+	int ret = 0;
+
+	if (!mem || !size || siommu_add_overflow(pa, size - 1, &last))
+		return -EINVAL;
+	siommu_rcu_read_lock();
+	/*
+	 * Pairs with the release store that publishes a new array; a region's
+	 * REVOKED bit is read with an acquire load (mem_state_err()).
+	 */
+	m = siommu_load_acquire(&mem->map);
+	hi = m->nr;
+	while (lo < hi) {		/* the first slot ending at or after pa */
+		unsigned int mid = (lo + hi) / 2;
+
+		if (m->slot[mid].last < pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < m->nr && m->slot[lo].pa <= last; lo++) {
+		if (mem_state_err(m->slot[lo].r)) {
+			ret = -ENODEV;
+			break;
+		}
+	}
+	siommu_rcu_read_unlock();
+	return ret;
+}
+
 SIOMMU_API int siommu_mem_for_each_region(struct siommu_mem *mem,
 					  siommu_mem_region_fn *fn, void *opaque)
 {

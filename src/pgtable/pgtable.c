@@ -40,12 +40,15 @@
  *   3. an RCU grace period passes, so every walk that could have read the
  *      page (every read-side section that was running at step 1) is over;
  *   4. the page is freed (pt_page_free(): back to the pool's FIFO).
- * Step 3 policy: call_rcu by default (the sync never blocks; the pages go
- * back to the pool from liburcu's callback thread), synchronize_rcu with
- * SIOMMU_PT_SYNC_WAIT, when the deferred batch cannot be allocated, or when
- * the pages already waiting for a grace period pass a quarter of the pool
- * (so that slow grace periods cannot exhaust it); never inside a read-side
- * section, where only call_rcu is used.
+ * Step 3 policy: by default a callback after a grace period (the sync never
+ * blocks, allocates nothing and cannot fail: the table's own RCU head and
+ * the chain through meta[], see pt_reclaim_defer()); synchronize_rcu only
+ * with SIOMMU_PT_SYNC_WAIT, never inside a read-side section.  There is no
+ * backlog bound that waits: pages waiting for their grace period are out of
+ * the pool, and map returns -ENOMEM when the pool is exhausted (a caller
+ * that may wait calls siommu_pt_reclaim_wait() and retries).  Waiting
+ * where the caller did not ask for it deadlocked: a caller holding a lock
+ * that a reader takes inside its section waited for that reader.
  *
  * Locks: the pool lock only (pool.c), a leaf.  No function here waits for
  * a grace period while holding a lock.
@@ -59,6 +62,8 @@
 #include "base/alloc.h"
 #include "base/ctx.h"
 #include "pgtable/pt_internal.h"
+
+static void pt_reclaim_drain(struct siommu_pt *pt);
 
 #define PT_ALL_SIZES	(SIOMMU_PT_SZ_4K | SIOMMU_PT_SZ_2M | SIOMMU_PT_SZ_1G)
 #define PT_MIN_OAS	32
@@ -180,11 +185,13 @@ SIOMMU_API int siommu_pt_destroy(struct siommu_pt *pt)
 		return 0;
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
+	/* Pairs with the release in siommu_pt_unhold(). */
+	if (__atomic_load_n(&pt->users, __ATOMIC_ACQUIRE))
+		return -EBUSY;
 	if (__atomic_load_n(&pt->pages_detached, __ATOMIC_ACQUIRE))
 		return -EBUSY;
-	/* Reclaim callbacks of this table still to run use its pool. */
-	if (__atomic_load_n(&pt->rcu_batches, __ATOMIC_ACQUIRE))
-		siommu_rcu_barrier();
+	/* A reclaim callback of this table still to run uses its pool. */
+	pt_reclaim_drain(pt);
 	pt->ops->free_tree(pt, pt->root, pt->top);
 	SIOMMU_WARN_ON(pt->pages_in_use != 0);
 	siommu_ctx_unhold(pt->ctx);
@@ -218,6 +225,11 @@ SIOMMU_API int siommu_pt_get_info(struct siommu_pt *pt, struct siommu_pt_info *i
 void pt_test_set_skip_grace(struct siommu_pt *pt, bool skip)
 {
 	pt->test_skip_grace = skip;
+}
+
+void pt_test_set_map_eexist(struct siommu_pt *pt, bool on)
+{
+	__atomic_store_n(&pt->test_map_eexist, on, __ATOMIC_RELAXED);
 }
 #endif
 
@@ -313,13 +325,6 @@ SIOMMU_API int64_t siommu_pt_unmap(struct siommu_pt *pt, uint64_t iova, uint64_t
 
 /* ------------------------------------------------------------------ reclamation */
 
-struct pt_reclaim_batch {
-	struct siommu_rcu_head rcu;
-	struct siommu_pt *pt;
-	uint32_t head;
-	uint64_t nr_pages;
-};
-
 /* Step 4: free the detached subtrees of a gather list. */
 static void pt_free_list(struct siommu_pt *pt, uint32_t head, uint64_t nr_pages)
 {
@@ -332,24 +337,107 @@ static void pt_free_list(struct siommu_pt *pt, uint32_t head, uint64_t nr_pages)
 	__atomic_fetch_sub(&pt->pages_reclaim, nr_pages, __ATOMIC_RELAXED);
 }
 
-/* Runs on liburcu's callback thread, after the grace period of step 3. */
+/*
+ * Deferred frees need no allocation: the table owns one RCU head
+ * (reclaim_rcu, as Linux frees table pages by RCU through their struct
+ * page), and the lists of synced gathers are chained through meta[].next.
+ * A sync appends its list to the queue (rq); if no callback is armed it
+ * moves the queue in flight (rf) and arms one.  The callback, after its
+ * grace period, frees the in-flight list, and if lists were queued
+ * meanwhile moves them in flight and re-arms: every list is freed after a
+ * grace period that began after it was queued (at most two grace periods
+ * later).  So a sync without SIOMMU_PT_SYNC_WAIT never waits and never
+ * fails, whatever the backlog: pages waiting for their grace period are
+ * simply not in the pool, and a map that finds the pool exhausted gets
+ * -ENOMEM (siommu_pt_reclaim_wait() waits them out).
+ */
 static void pt_reclaim_cb(struct siommu_rcu_head *head)
 {
-	struct pt_reclaim_batch *b = siommu_container_of(head, struct pt_reclaim_batch, rcu);
-	struct siommu_pt *pt = b->pt;
+	struct siommu_pt *pt = siommu_container_of(head, struct siommu_pt, reclaim_rcu);
+	uint32_t list;
+	uint64_t nr;
 
-	pt_free_list(pt, b->head, b->nr_pages);
-	siommu_free(b);
-	/* Pairs with the acquire in siommu_pt_destroy(). */
-	__atomic_fetch_sub(&pt->rcu_batches, 1, __ATOMIC_RELEASE);
+	siommu_mutex_lock(&pt->pool_lock);
+	list = pt->rf_head;
+	nr = pt->rf_pages;
+	pt->rf_head = 0;
+	pt->rf_pages = 0;
+	siommu_mutex_unlock(&pt->pool_lock);
+	pt_free_list(pt, list, nr);
+
+	siommu_mutex_lock(&pt->pool_lock);
+	if (pt->rq_head) {
+		/* Queued after our grace period began: one more. */
+		pt->rf_head = pt->rq_head;
+		pt->rf_pages = pt->rq_pages;
+		pt->rq_head = pt->rq_tail = 0;
+		pt->rq_pages = 0;
+		siommu_mutex_unlock(&pt->pool_lock);
+		siommu_call_rcu(&pt->reclaim_rcu, pt_reclaim_cb);
+		return;
+	}
+	/* Last touch of @pt: siommu_pt_reclaim_wait() reads it under the lock. */
+	pt->rcu_armed = false;
+	siommu_mutex_unlock(&pt->pool_lock);
+}
+
+/* Queue the list @head..@tail for freeing after a grace period; never waits. */
+static void pt_reclaim_defer(struct siommu_pt *pt, uint32_t head, uint32_t tail,
+			     uint64_t nr)
+{
+	bool arm;
+
+	siommu_mutex_lock(&pt->pool_lock);
+	if (pt->rq_tail)
+		pt->meta[pt->rq_tail - 1].next = head;
+	else
+		pt->rq_head = head;
+	pt->rq_tail = tail;
+	pt->rq_pages += nr;
+	arm = !pt->rcu_armed;
+	if (arm) {
+		pt->rf_head = pt->rq_head;
+		pt->rf_pages = pt->rq_pages;
+		pt->rq_head = pt->rq_tail = 0;
+		pt->rq_pages = 0;
+		pt->rcu_armed = true;
+	}
+	siommu_mutex_unlock(&pt->pool_lock);
+	if (arm)
+		siommu_call_rcu(&pt->reclaim_rcu, pt_reclaim_cb);
+}
+
+/* Wait until no deferred free of @pt is pending.  Context: may wait. */
+static void pt_reclaim_drain(struct siommu_pt *pt)
+{
+	bool armed;
+
+	for (;;) {
+		siommu_mutex_lock(&pt->pool_lock);
+		armed = pt->rcu_armed;
+		siommu_mutex_unlock(&pt->pool_lock);
+		if (!armed)
+			return;
+		/* A callback that re-armed itself is waited for by the next one. */
+		siommu_rcu_barrier();
+	}
+}
+
+SIOMMU_API int siommu_pt_reclaim_wait(struct siommu_pt *pt)
+{
+	if (!pt)
+		return -EINVAL;
+	if (siommu_rcu_read_ongoing())
+		return -EDEADLK;
+	pt_reclaim_drain(pt);
+	return 0;
 }
 
 SIOMMU_API int siommu_pt_gather_sync(struct siommu_pt_gather *g, siommu_pt_inval_fn *inval,
 				     void *opaque, unsigned int flags)
 {
-	struct pt_reclaim_batch *batch = NULL;
 	struct siommu_pt *pt;
-	uint32_t head;
+	uint32_t head, tail;
 	uint64_t nr;
 	bool wait;
 
@@ -364,24 +452,8 @@ SIOMMU_API int siommu_pt_gather_sync(struct siommu_pt_gather *g, siommu_pt_inval
 	if (wait && siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	head = g->head;
+	tail = g->tail;
 	nr = g->nr_pages;
-	/*
-	 * Bound the backlog: pages waiting for a grace period cannot be
-	 * reused, so when they pass a quarter of the pool, wait here (where
-	 * waiting is allowed) instead of queueing more.
-	 */
-	if (head && !wait && !siommu_rcu_read_ongoing() &&
-	    siommu_load_relaxed(&pt->pages_reclaim) + nr > pt->nr_pages / 4)
-		wait = true;
-	if (head && !wait) {
-		/* Set up the deferred free before anything is done. */
-		batch = siommu_malloc(sizeof(*batch));
-		if (!batch) {
-			if (siommu_rcu_read_ongoing())
-				return -ENOMEM;	/* cannot wait here: nothing done */
-			wait = true;
-		}
-	}
 
 	/*
 	 * Step 1 is behind us: unmap cleared the parent entries of the pages
@@ -401,22 +473,42 @@ SIOMMU_API int siommu_pt_gather_sync(struct siommu_pt_gather *g, siommu_pt_inval
 #if SIOMMU_TESTING_BUILD
 	if (pt->test_skip_grace) {
 		/* Deliberately broken (tests only): step 4 without step 3. */
-		siommu_free(batch);
 		pt_free_list(pt, head, nr);
 		return 0;
 	}
 #endif
 	/* Step 3: a grace period.  Step 4: free (in pt_free_list()). */
 	if (!wait) {
-		batch->pt = pt;
-		batch->head = head;
-		batch->nr_pages = nr;
-		__atomic_fetch_add(&pt->rcu_batches, 1, __ATOMIC_RELAXED);
-		siommu_call_rcu(&batch->rcu, pt_reclaim_cb);
+		pt_reclaim_defer(pt, head, tail, nr);
 		return 0;
 	}
 	siommu_rcu_synchronize();
 	pt_free_list(pt, head, nr);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ users */
+
+SIOMMU_API int siommu_pt_hold(struct siommu_pt *pt)
+{
+	if (!pt)
+		return -EINVAL;
+	__atomic_fetch_add(&pt->users, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+SIOMMU_API int siommu_pt_unhold(struct siommu_pt *pt)
+{
+	uint64_t n;
+
+	if (!pt)
+		return -EINVAL;
+	n = __atomic_load_n(&pt->users, __ATOMIC_RELAXED);
+	do {
+		if (!n)
+			return -EINVAL;		/* no user to drop: nothing changed */
+	} while (!__atomic_compare_exchange_n(&pt->users, &n, n - 1, false,
+					      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	return 0;
 }
 
@@ -458,6 +550,34 @@ void pt_inval_end(struct siommu_pt *pt, uint64_t iova, uint64_t last)
 		__atomic_fetch_add(&s->seq, 1, __ATOMIC_RELEASE);
 		__atomic_fetch_sub(&s->in_progress, 1, __ATOMIC_RELEASE);
 	}
+}
+
+/* The public bracket: the same calls unmap makes, after the range checks. */
+static int pt_inval_public(struct siommu_pt *pt, uint64_t iova, uint64_t size,
+			   void (*step)(struct siommu_pt *, uint64_t, uint64_t))
+{
+	uint64_t last;
+	int ret;
+
+	if (!pt)
+		return -EINVAL;
+	ret = pt_check_range(pt, iova, size, &last);
+	if (ret)
+		return ret;
+	step(pt, iova, last);
+	return 0;
+}
+
+SIOMMU_API int siommu_pt_invalidate_begin(struct siommu_pt *pt, uint64_t iova,
+					  uint64_t size)
+{
+	return pt_inval_public(pt, iova, size, pt_inval_begin);
+}
+
+SIOMMU_API int siommu_pt_invalidate_end(struct siommu_pt *pt, uint64_t iova,
+					uint64_t size)
+{
+	return pt_inval_public(pt, iova, size, pt_inval_end);
 }
 
 SIOMMU_API uint64_t siommu_pt_seq_begin(struct siommu_pt *pt, uint64_t iova)

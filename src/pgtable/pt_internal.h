@@ -111,9 +111,22 @@ struct siommu_pt {
 	uint64_t pages_peak;		/* [P] written; relaxed reads */
 	uint64_t pages_detached;	/* atomic: in gathers not yet synced */
 	uint64_t pages_reclaim;		/* atomic: synced, before their grace period */
-	uint64_t rcu_batches;		/* atomic: reclaim callbacks not yet run */
+	/*
+	 * Deferred reclamation without allocation: one RCU head per table.
+	 * Synced gathers' lists are appended to the queue; the armed callback
+	 * frees the in-flight list after its grace period and, if the queue
+	 * is not empty, moves it to in flight and re-arms itself.
+	 */
+	struct siommu_rcu_head reclaim_rcu;	/* [P] used while rcu_armed */
+	bool rcu_armed;			/* [P] the callback is queued or running */
+	uint32_t rq_head, rq_tail;	/* [P] queued lists (meta index + 1) */
+	uint64_t rq_pages;		/* [P] */
+	uint32_t rf_head;		/* [P] in flight: the armed callback frees it */
+	uint64_t rf_pages;		/* [P] */
+	uint64_t users;			/* atomic: siommu_pt_hold() count */
 #if SIOMMU_TESTING_BUILD
 	bool test_skip_grace;		/* tests only: free before the grace period */
+	bool test_map_eexist;		/* tests only: the commit pass loses its last CAS */
 #endif
 
 	struct pt_seq_shard seq[PT_SEQ_SHARDS];
@@ -222,6 +235,12 @@ void pt_inval_end(struct siommu_pt *pt, uint64_t iova, uint64_t last);
 #if SIOMMU_TESTING_BUILD
 /* Tests only: make gather_sync free before the grace period (a broken reclaim). */
 void pt_test_set_skip_grace(struct siommu_pt *pt, bool skip);
+/*
+ * Tests only: make every map's commit pass end as if an overlapping
+ * concurrent writer had taken its last slot (-EEXIST after writing the
+ * leaves), to exercise the rollback deterministically.
+ */
+void pt_test_set_map_eexist(struct siommu_pt *pt, bool on);
 #endif
 
 #endif

@@ -222,8 +222,21 @@ static int F(map)(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 		return ret;
 	/* 3: the leaves.  Fails only against an overlapping concurrent writer. */
 	ret = F(map_pass)(pt, iova, pa, size, prot, true, &done);
-	if (ret && done)
+#if SIOMMU_TESTING_BUILD
+	if (!ret && __atomic_load_n(&pt->test_map_eexist, __ATOMIC_RELAXED))
+		ret = -EEXIST;	/* tests: as if a concurrent writer won the last slot */
+#endif
+	if (ret && done) {
+		/*
+		 * The leaves written so far were visible: their removal is an
+		 * invalidation like an unmap's (a seq_retry() racing with it
+		 * sees it).  The caller drops what its IOTLB may have cached
+		 * (see siommu_pt_map()).
+		 */
+		pt_inval_begin(pt, iova, iova + done - 1);
 		F(clear_leaves)(pt, iova, done);
+		pt_inval_end(pt, iova, iova + done - 1);
+	}
 	return ret;
 }
 

@@ -159,6 +159,27 @@ static void test_base_ctx_sink_swap_while_logging(void **state)
 	assert_int_equal(siommu_ctx_destroy(race_ctx), 0);
 }
 
+/* -ENOMEM from the sink setters changes nothing: the old sink stays. */
+static void test_base_ctx_set_sink_enomem_keeps_old(void **state)
+{
+	struct siommu_ctx *ctx;
+	struct sink s = { 0 };
+
+	if (!siommu_testing_build())
+		skip();	/* needs the fail-nth hook */
+	assert_int_equal(siommu_ctx_create(&ctx), 0);
+	assert_int_equal(siommu_ctx_set_log(ctx, SIOMMU_LOG_DEBUG, log_sink, &s), 0);
+	assert_int_equal(siommu_test_fail_nth(1), 0);
+	assert_int_equal(siommu_ctx_set_log(ctx, SIOMMU_LOG_ERR, NULL, NULL), -ENOMEM);
+	assert_int_equal(siommu_test_fail_nth(1), 0);
+	assert_int_equal(siommu_ctx_set_trace(ctx, (siommu_trace_fn *)1, NULL), -ENOMEM);
+	assert_int_equal(siommu_test_fail_nth(0), 0);
+	siommu_log(ctx, SIOMMU_LOG_DEBUG, "still here");
+	assert_string_equal(s.last, "still here");
+	assert_int_equal(s.level, SIOMMU_LOG_DEBUG);
+	assert_int_equal(siommu_ctx_destroy(ctx), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_base_ctx_bad_args),
 		cmocka_unit_test(test_base_ctx_long_message_is_marked),
 		cmocka_unit_test(test_base_ctx_sink_swap_while_logging),
+		cmocka_unit_test(test_base_ctx_set_sink_enomem_keeps_old),
 	};
 
 	return cmocka_run_group_tests_name("base_ctx", tests, NULL, NULL);

@@ -13,7 +13,15 @@
  * Each round uses a fresh region and IOVA.  A DMA thread reads the round
  * (cur) and then the last round whose revoke returned (done) before each
  * transfer: a success with done >= cur is a DMA after the revoke returned.
- * DMA threads own disjoint pages, so they never race each other.
+ * DMA threads own disjoint pages, so they never race each other.  Right
+ * after each revoke the driver also checks that neither domain's table
+ * still maps a page of the region.
+ *
+ * SIOMMU_STRESS_BREAK=1 (testing builds; elsewhere it prints
+ * BREAK-UNSUPPORTED and exits 77): the core's revoke notifier leaves every
+ * mapping in place (core_test_set_skip_revoke()).  DMA through them still
+ * fails on the region's revoked flag, but the mappings survive the revoke:
+ * the test must fail with "mappings survived revoke N" (N > 0).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,6 +33,8 @@
 
 #include <softiommu/core.h>
 #include <softiommu/mem.h>
+#include "siommu_config.h"
+#include "core/core_internal.h"
 
 #define PG		4096u
 #define NPAGE		8
@@ -114,7 +124,7 @@ static void test_core_revoke_during_dma(void **state)
 	struct dma_arg args[NDMA];
 	pthread_t tids[NDMA];
 	double t0, secs = test_stress_seconds(2.0);
-	uint64_t *host = NULL, writes_after = 0;
+	uint64_t *host = NULL, writes_after = 0, survived = 0;
 	int64_t round = 0;
 	unsigned int i;
 	struct run r;
@@ -133,6 +143,9 @@ static void test_core_revoke_during_dma(void **state)
 	assert_int_equal(siommu_domain_create(iommu, &cfg, &lazy), 0);
 	assert_int_equal(siommu_device_attach(r.dev, strict), 0);
 	assert_int_equal(siommu_pasid_attach(r.dev, 1, lazy), 0);
+#if SIOMMU_TESTING_BUILD
+	core_test_set_skip_revoke(iommu, getenv("SIOMMU_STRESS_BREAK") != NULL);
+#endif
 
 	for (i = 0; i < NDMA; i++) {
 		args[i].r = &r;
@@ -158,6 +171,15 @@ static void test_core_revoke_during_dma(void **state)
 		assert_int_equal(siommu_mem_region_revoke(region), 0);
 		/* The contract: from here on nothing touches @host. */
 		__atomic_store_n(&r.done, round, __ATOMIC_RELEASE);
+		/* ... and nothing maps it. */
+		for (i = 0; i < NPAGE; i++) {
+			uint64_t out;
+
+			survived += !siommu_pt_iova_to_phys(siommu_domain_pt(strict),
+							    iova + i * PG, &out);
+			survived += !siommu_pt_iova_to_phys(siommu_domain_pt(lazy),
+							    iova + i * PG, &out);
+		}
 		for (i = 0; i < WORDS; i++)
 			host[i] = POISON;
 		usleep(500);
@@ -174,8 +196,12 @@ static void test_core_revoke_during_dma(void **state)
 
 	print_message("# rounds %" PRId64 " dma ok %" PRIu64 " failed %" PRIu64
 		      " after revoke %" PRIu64 " poison reads %" PRIu64
-		      " writes after %" PRIu64 "\n", round, r.ok, r.failed,
-		      r.after_revoke, r.poison_reads, writes_after);
+		      " writes after %" PRIu64 " mappings survived revoke %" PRIu64 "\n",
+		      round, r.ok, r.failed, r.after_revoke, r.poison_reads, writes_after,
+		      survived);
+	if (survived)
+		print_message("# VIOLATION: mappings of a revoked region survived its revoke\n");
+	assert_int_equal(survived, 0);
 	assert_int_equal(r.other, 0);
 	assert_int_equal(r.after_revoke, 0);
 	assert_int_equal(r.poison_reads, 0);
@@ -200,6 +226,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_revoke_during_dma),
 	};
+
+	if (getenv("SIOMMU_STRESS_BREAK") && !SIOMMU_TESTING_BUILD) {
+		/* The skip-revoke hook exists only in testing builds. */
+		printf("BREAK-UNSUPPORTED: core_test_set_skip_revoke() needs -Dtesting=true\n");
+		return 77;
+	}
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

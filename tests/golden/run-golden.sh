@@ -9,13 +9,49 @@
 # standard error must equal it.  Prints TAP.
 #
 # Usage: run-golden.sh SOFTIOMMU DIR
-# Set SIOMMU_GOLDEN_UPDATE=1 to rewrite the expected files from the output
-# (then review the diff before committing).
+# Set SIOMMU_GOLDEN_UPDATE=1 to rewrite the expected files from the output.
+# A .out file is the whole output, not only what the .cmd's `expect` lines
+# check: an update takes every changed line with it, intended or not, so
+# each one must be reviewed by hand before committing.  The script names the
+# files it rewrote and prints a warning with the `git diff` to read (on
+# standard error and as TAP comments).
 set -u
 cli=$(realpath "$1")
 dir=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+update=false
+[ "${SIOMMU_GOLDEN_UPDATE:-}" = 1 ] && update=true
+updated=()
+
+# Rewrite the expected files of $base from this run; note the test if any changed.
+update_expected() {
+	local changed=false
+	if ! cmp -s "$tmp/out" "$base.out"; then
+		cp "$tmp/out" "$base.out"
+		changed=true
+	fi
+	if [ "$status" != 0 ]; then
+		if [ "$(cat "$base.status" 2>/dev/null)" != "$status" ]; then
+			echo "$status" >"$base.status"
+			changed=true
+		fi
+	elif [ -f "$base.status" ]; then
+		rm -f "$base.status"
+		changed=true
+	fi
+	if [ -s "$tmp/err" ] || [ -f "$base.err" ]; then
+		if ! cmp -s "$tmp/err" "$base.err"; then
+			cp "$tmp/err" "$base.err"
+			changed=true
+		fi
+	fi
+	want_status=$status
+	if $changed; then
+		updated+=("$name")
+	fi
+}
 
 shopt -s nullglob
 cmds=("$dir"/*.cmd "$dir"/*.args)
@@ -39,10 +75,8 @@ for cmd in "${cmds[@]}"; do
 		(cd "$dir" && "$cli" run "$(basename "$cmd")") >"$tmp/out" 2>"$tmp/err"
 	fi
 	status=$?
-	if [ "${SIOMMU_GOLDEN_UPDATE:-}" = 1 ]; then
-		cp "$tmp/out" "$base.out"
-		[ "$status" != 0 ] && echo "$status" >"$base.status"
-		[ -s "$tmp/err" ] && cp "$tmp/err" "$base.err"
+	if $update; then
+		update_expected
 	fi
 	why=""
 	if [ "$status" != "$want_status" ]; then
@@ -61,3 +95,16 @@ for cmd in "${cmds[@]}"; do
 	fi
 	rm -f "$tmp/diff"
 done
+
+if $update; then
+	if [ ${#updated[@]} -eq 0 ]; then
+		msg="SIOMMU_GOLDEN_UPDATE: no expected file changed"
+	else
+		msg="WARNING: SIOMMU_GOLDEN_UPDATE rewrote the expected files of ${#updated[@]} golden test(s): ${updated[*]}.
+WARNING: they hold whole outputs: lines that no 'expect' line checks changed with them, unchecked.
+WARNING: review every changed line by hand before committing:
+WARNING:   git -C '$dir' diff --stat -- . && git -C '$dir' diff -- ."
+	fi
+	printf '%s\n' "$msg" | sed 's/^/# /'
+	printf '%s\n' "$msg" >&2
+fi

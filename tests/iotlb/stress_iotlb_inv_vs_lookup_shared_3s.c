@@ -23,6 +23,11 @@
  *
  * Both run for SIOMMU_STRESS_SECONDS (default 1.5 s each), under ASan and
  * TSan in `make check`.
+ *
+ * SIOMMU_STRESS_BREAK=1 (testing builds; elsewhere the test says
+ * BREAK-UNSUPPORTED and skips) makes insert skip its generation check
+ * (iotlb_test_break_stale_insert): the stale-insert race is then open and
+ * test 1 must report stale hits.  make check runs that and requires it.
  */
 #include <errno.h>
 #include <sched.h>
@@ -33,6 +38,7 @@
 
 #include <softiommu/iotlb.h>
 #include "base/debug.h"
+#include "iotlb/iotlb_internal.h"
 
 #define K4	0x1000ull
 #define M2	0x200000ull
@@ -242,6 +248,9 @@ static void test_iotlb_inv_contract_vs_lookup_insert(void **state)
 		      (unsigned long long)c->inserts, (unsigned long long)c->refused,
 		      (unsigned long long)st.evictions, (unsigned long long)c->stale);
 
+	if (c->stale)
+		print_message("VIOLATION: %llu stale hits: a hit older than the last completed "
+			      "invalidation of its slot\n", (unsigned long long)c->stale);
 	assert_null(uret);
 	assert_int_equal(c->bad_shape, 0);
 	assert_int_equal(c->stale, 0);
@@ -381,6 +390,15 @@ int main(void)
 		cmocka_unit_test(test_iotlb_inv_contract_vs_lookup_insert),
 		cmocka_unit_test(test_iotlb_seqlock_no_torn_reads),
 	};
+
+	if (test_break_requested()) {
+#if SIOMMU_TESTING_BUILD
+		iotlb_test_break_stale_insert = true;
+#else
+		test_break_unsupported("the stale-insert hook of insert exists in "
+				       "-Dtesting=true builds only");
+#endif
+	}
 
 	return cmocka_run_group_tests_name("iotlb_stress", tests, NULL, NULL);
 }

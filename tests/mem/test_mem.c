@@ -253,6 +253,28 @@ static void test_mem_overlap_refused(void **state)
 	assert_int_equal(siommu_mem_region_destroy(b), 0);
 }
 
+/* siommu_mem_check_range(): revoked or destroyed bytes, holes are fine. */
+static void test_mem_check_range_finds_revoked(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_mem_region *a, *b;
+
+	assert_int_equal(siommu_mem_add_ram(f->mem, 0x10000, 0x1000, &a), 0);
+	assert_int_equal(siommu_mem_add_ram(f->mem, 0x12000, 0x1000, &b), 0);
+	assert_int_equal(siommu_mem_check_range(f->mem, 0, 0x100000), 0);
+	assert_int_equal(siommu_mem_region_revoke(b), 0);
+	assert_int_equal(siommu_mem_check_range(f->mem, 0x10000, 0x2000), 0);	/* a + hole */
+	assert_int_equal(siommu_mem_check_range(f->mem, 0x11fff, 2), -ENODEV);	/* into b */
+	assert_int_equal(siommu_mem_check_range(f->mem, 0x12fff, 1), -ENODEV);
+	assert_int_equal(siommu_mem_check_range(f->mem, 0x13000, 0x1000), 0);
+	assert_int_equal(siommu_mem_check_range(f->mem, 0, UINT64_MAX), -ENODEV);
+	assert_int_equal(siommu_mem_check_range(NULL, 0, 1), -EINVAL);
+	assert_int_equal(siommu_mem_check_range(f->mem, 0, 0), -EINVAL);
+	assert_int_equal(siommu_mem_check_range(f->mem, UINT64_MAX, 2), -EINVAL);
+	assert_int_equal(siommu_mem_region_destroy(a), 0);
+	assert_int_equal(siommu_mem_region_destroy(b), 0);
+}
+
 static void test_mem_top_of_address_space(void **state)
 {
 	struct fixture *f = *state;
@@ -902,6 +924,7 @@ static void test_mem_revoke_waits_for_access_in_flight(void **state)
 	struct siommu_mem_region *r;
 	struct waiter w = { 0 };
 	pthread_t ta, tr;
+	unsigned int i;
 	uint32_t v;
 
 	assert_int_equal(siommu_mem_add_mmio(f->mem, 0x1000, 0x10, &blocking_ops, &d, &r), 0);
@@ -909,6 +932,16 @@ static void test_mem_revoke_waits_for_access_in_flight(void **state)
 	wait_entered(&d.s);
 	w = (struct waiter){ .r = r, .s = &d.s };
 	assert_int_equal(pthread_create(&tr, NULL, revoke_thread, &w), 0);
+	/*
+	 * Wait until the revoke has marked the region (a new access before
+	 * that would block in the callback this thread is to release), then
+	 * check that it is still waiting for the access in flight.
+	 */
+	for (i = 0; siommu_mem_check_range(f->mem, 0x1000, 0x10) != -ENODEV; i++) {
+		if (i == 20000)
+			fail_msg("revoke did not mark the region within 20 s");
+		usleep(1000);
+	}
 	usleep(20000);
 	assert_false(__atomic_load_n(&w.returned, __ATOMIC_ACQUIRE));
 	/* new accesses already fail while the old one is still running */
@@ -962,6 +995,7 @@ static void *call_every_api(void *p)
 	bad += siommu_mem_region_get(r) != 0;
 	bad += siommu_mem_region_put(r) != 0;
 	bad += siommu_mem_region_info(h, &info) != 0;
+	bad += siommu_mem_check_range(mem, 0, 192) != 0;
 	bad += siommu_mem_for_each_region(mem, nop_visit, NULL) != 0;
 	bad += siommu_mem_get_stats(mem, &st) != 0;
 	bad += siommu_mem_region_revoke(h) != 0;
@@ -1101,6 +1135,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mem_add_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_other_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_overlap_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mem_check_range_finds_revoked, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_mem_top_of_address_space, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_ram_rw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_host_rw_sees_caller_memory, setup, teardown),

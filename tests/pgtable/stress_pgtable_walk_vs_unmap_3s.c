@@ -27,8 +27,10 @@
  *  - two "chaos" threads map and unmap the same other range at once (the
  *    caller error of overlapping writers): nothing crashes or leaks;
  *  - at the end every page is back: one table page, the root.
- * Run under ASan and TSan by make check.  `--broken-reclaim` (testing
- * builds) frees table pages before the grace period: the test must fail.
+ * Run under ASan and TSan by make check.  `--broken-reclaim` or
+ * SIOMMU_STRESS_BREAK=1 (testing builds; elsewhere the test says
+ * BREAK-UNSUPPORTED and skips) frees table pages before the grace period:
+ * the test must fail (make check runs it).
  */
 #include <sched.h>
 #include <unistd.h>
@@ -401,7 +403,7 @@ static void run_format(enum siommu_pt_fmt fmt, unsigned int levels, double secon
 	siommu_pt_gather_init(&g);
 	assert_true(siommu_pt_unmap(s.pt, 0, 1ull << s.ias, &g) >= 0);
 	assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, SIOMMU_PT_SYNC_WAIT), 0);
-	siommu_rcu_barrier();
+	assert_int_equal(siommu_pt_reclaim_wait(s.pt), 0);	/* every deferred free ran */
 	assert_int_equal(siommu_pt_get_info(s.pt, &info), 0);
 	printf("# %s/%u: %llu generations, %llu walks (%llu hits), %llu dumps (%llu rows), "
 	       "%llu mirror installs (%llu retries), %llu chaos ops, peak %llu pages\n",
@@ -410,6 +412,9 @@ static void run_format(enum siommu_pt_fmt fmt, unsigned int levels, double secon
 	       (unsigned long long)s.dumps, (unsigned long long)s.rows,
 	       (unsigned long long)s.installs, (unsigned long long)s.retries,
 	       (unsigned long long)s.chaos_ops, (unsigned long long)info.table_pages_peak);
+	if (s.failures)
+		printf("VIOLATION: %u wrong answers from walkers, dumps or the mirror\n",
+		       s.failures);
 	assert_int_equal(s.failures, 0);
 	assert_int_equal(info.table_pages, 1);
 	assert_int_equal(info.detached_pages + info.reclaim_pages, 0);
@@ -436,11 +441,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pgtable_stress_walk_vs_unmap),
 	};
 
-	if (argc > 1 && !strcmp(argv[1], "--broken-reclaim")) {
-		if (!siommu_testing_build()) {
-			fprintf(stderr, "--broken-reclaim needs a -Dtesting=true build\n");
-			return 2;
-		}
+	if ((argc > 1 && !strcmp(argv[1], "--broken-reclaim")) || test_break_requested()) {
+		if (!siommu_testing_build())
+			test_break_unsupported("--broken-reclaim needs a -Dtesting=true build");
 		broken_reclaim = true;
 	}
 	return cmocka_run_group_tests_name("pgtable_stress", tests, NULL, NULL);
