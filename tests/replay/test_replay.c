@@ -450,18 +450,30 @@ static char *slurp(const char *rel, size_t *len)
 	return buf;
 }
 
+/* A replay of tests/data/traces/@name with @o, run. */
+static struct siommu_replay *replay_data(const struct siommu_replay_opts *o, const char *name)
+{
+	struct siommu_replay *r = mk(o);
+	char rel[256];
+	size_t len;
+	char *buf;
+
+	snprintf(rel, sizeof(rel), "tests/data/traces/%s", name);
+	buf = slurp(rel, &len);
+	assert_int_equal(siommu_replay_read_buf(r, name, buf, len), 0);
+	free(buf);
+	assert_int_equal(siommu_replay_run(r), 0);
+	return r;
+}
+
 /* The event counts of tests/data/README.md, and the boot trace's mixed domains. */
 static void test_real_counts(void **state)
 {
-	struct siommu_replay *r = mk(NULL);
+	struct siommu_replay *r;
 	const struct siommu_replay_report *p;
-	size_t len;
-	char *buf = slurp("tests/data/traces/linux6.1-strict-boot.txt", &len);
 
 	(void)state;
-	assert_int_equal(siommu_replay_read_buf(r, "boot", buf, len), 0);
-	free(buf);
-	assert_int_equal(siommu_replay_run(r), 0);
+	r = replay_data(NULL, "linux6.1-strict-boot.txt");
 	p = siommu_replay_get_report(r);
 	assert_int_equal(p->events, 156);
 	assert_int_equal(p->by_type[SIOMMU_TRACE_ADD_DEVICE_TO_GROUP], 8);
@@ -480,15 +492,11 @@ static void test_real_counts(void **state)
 static void test_predict_strict_net(void **state)
 {
 	struct siommu_replay_opts o = { .predict = true };
-	struct siommu_replay *r = mk(&o);
+	struct siommu_replay *r;
 	const struct siommu_replay_report *p;
-	size_t len;
-	char *buf = slurp("tests/data/traces/linux6.1-strict-net.txt", &len);
 
 	(void)state;
-	assert_int_equal(siommu_replay_read_buf(r, "net", buf, len), 0);
-	free(buf);
-	assert_int_equal(siommu_replay_run(r), 0);
+	r = replay_data(&o, "linux6.1-strict-net.txt");
 	p = siommu_replay_get_report(r);
 	assert_int_equal(p->events, 2147);
 	assert_int_equal(p->by_type[SIOMMU_TRACE_MAP], 1074);
@@ -511,15 +519,11 @@ static void test_predict_strict_net(void **state)
 static void test_predict_lazy_net(void **state)
 {
 	struct siommu_replay_opts o = { .predict = true, .lazy_trace = true };
-	struct siommu_replay *r = mk(&o);
+	struct siommu_replay *r;
 	const struct siommu_replay_report *p;
-	size_t len;
-	char *buf = slurp("tests/data/traces/linux6.1-lazy-net.txt", &len);
 
 	(void)state;
-	assert_int_equal(siommu_replay_read_buf(r, "lazy", buf, len), 0);
-	free(buf);
-	assert_int_equal(siommu_replay_run(r), 0);
+	r = replay_data(&o, "linux6.1-lazy-net.txt");
 	p = siommu_replay_get_report(r);
 	assert_int_equal(p->by_type[SIOMMU_TRACE_MAP], 1072);
 	print_message("# lazy prediction: forced %llu/%llu, free-running %llu, timer %llu ns, %u Hz\n",
@@ -531,11 +535,7 @@ static void test_predict_lazy_net(void **state)
 
 	/* the timer as Linux configures it (10 ms, no ticks), not inferred: clearly worse */
 	o.no_infer = true;
-	r = mk(&o);
-	buf = slurp("tests/data/traces/linux6.1-lazy-net.txt", &len);
-	assert_int_equal(siommu_replay_read_buf(r, "lazy", buf, len), 0);
-	free(buf);
-	assert_int_equal(siommu_replay_run(r), 0);
+	r = replay_data(&o, "linux6.1-lazy-net.txt");
 	p = siommu_replay_get_report(r);
 	assert_int_equal(p->pred_delay_ns, 10000000);
 	assert_true(p->pred_forced_hits * 100 < p->pred_total * 95);
