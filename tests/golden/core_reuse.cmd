@@ -41,7 +41,11 @@ dev-attachments dev=nic
 expect attachments=4
 dev-info dev=nic
 expect attached=yes pasids=3
+dev-domain dev=nic pasid=9
+expect domain=d2
 detach dev=nic
+dev-domain dev=nic
+expect domain=-
 dev-attachments dev=nic
 expect attachments=3
 # left attached: the end of the run detaches them (the library lists them)

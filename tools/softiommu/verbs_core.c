@@ -520,6 +520,17 @@ static int verb_dev_find(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int verb_dev_domain(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
+	uint32_t pasid = SIOMMU_NO_PASID;
+
+	if (!cd || arg_pasid(rc, cmd, &pasid))
+		return RUN_EUSAGE;
+	run_result(rc, "domain", "%s", dom_name(cd->ci, siommu_device_domain(cd->dev, pasid)));
+	return 0;
+}
+
 static int verb_dev_attachments(struct run_ctx *rc, struct run_cmd *cmd)
 {
 	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
@@ -1504,6 +1515,8 @@ const struct run_verb run_verbs_core[] = {
 	  verb_dev_info },
 	{ "dev-find", "dev-find iommu=NAME rid=N", "the device with a requester id, if any",
 	  verb_dev_find },
+	{ "dev-domain", "dev-domain dev=DEV [pasid=N]",
+	  "the domain a device (or device+PASID) is attached to, - for none", verb_dev_domain },
 	{ "dev-attachments", "dev-attachments dev=DEV",
 	  "the device's attachments, one line each: its own (pasid=0) first, then PASIDs ascending",
 	  verb_dev_attachments },
