@@ -1,4 +1,4 @@
-# A revocation owner keeps the records of its domain's mappings: a revoke
+# A revocation owner (the CLI) keeps the records of its domain's mappings: a revoke
 # calls it (once per region and domain) instead of the core tearing them
 # down, and it unmaps what it mapped of the range.  The core's own records
 # still serve a domain without an owner.  Maps into a revoked region are
@@ -30,6 +30,14 @@ translate dev=nic iova=0x30010
 expect pa=0x102010
 mem-check mem=m pa=0x100000 size=16K
 expect revoked=no
+# a fault handler's maps are the owner's too
+dev-create iommu=io name=gpu rid=0x0300 pri=yes
+domain-create iommu=io name=own2
+domain-revoke-owner domain=own2
+domain-fault-handler domain=own2 mode=resolve pa=0x103000
+attach dev=gpu domain=own2
+dma-read dev=gpu iova=0x70000000 len=2
+expect data=0000
 # bytes no region holds are not revoked ones
 mem-check mem=m pa=0x0 size=0x300000
 expect revoked=no
@@ -50,6 +58,8 @@ translate dev=nic iova=0x30010
 expect err=ENOENT
 translate dev=nic iova=0x20000
 expect pa=0x200000
+translate dev=gpu iova=0x70000000
+expect err=ENOENT
 pt-iova-to-phys domain=plain iova=0x10000
 expect err=ENOENT
 domain-map domain=own iova=0x40000 pa=0x101000 size=4K

@@ -370,6 +370,11 @@ static int dev_attachments(struct siommu_device *dev, struct siommu_attachment *
 		}
 		a = na;
 		m = siommu_device_get_attachments(dev, a, (unsigned int)n);
+		if (m < 0) {
+			free(a);
+			*out = NULL;
+			return m;
+		}
 		if (m <= n) {
 			*out = a;
 			return m;
@@ -873,7 +878,8 @@ static int fault_handler(void *opaque, const struct siommu_fault_info *f)
 		return -ENOMEM;
 	}
 	pa = fs->pool_pa + (fs->pool_used << 12);
-	ret = siommu_domain_map(f->dom, page, pa, 4096, fs->prot);
+	/* f->dom is fs->cdom's domain; a revocation owner records the map too */
+	ret = owned_map(fs->cdom, page, pa, 4096, fs->prot);
 	if (ret) {
 		fs->failed++;
 		run_print(ci->rc, "%s -> map error %s", line, siommu_errname(ret));
