@@ -30,8 +30,14 @@
  * `fault-handler:` line.
  *
  * A revocation owner (domain-revoke-owner) keeps the records of what
- * domain-map and domain-dma-map mapped in its domain from then on; a revoke
- * prints `revoke-owner:` lines and unmaps the records in the revoked range.
+ * domain-map and its fault handler map in its domain from then on (such a
+ * domain refuses domain-dma-map); a revoke prints `revoke-owner:` lines and
+ * unmaps the records in the revoked range.
+ *
+ * Locking: none.  Every structure below is used by the run's one thread
+ * only; the library calls the CLI's callbacks on the thread of the command
+ * that triggers them (layers: attach/replace/detach; fault handler: a DMA
+ * command; revocation owner: mem-revoke or mem-region-destroy).
  * An IOMMU made without mem= has host addresses as output addresses: the
  * DMA verbs refuse to run on it (a command file cannot name host memory).
  */
