@@ -21,12 +21,11 @@ struct siommu_mem *run_mem_of(void *obj);
 #define RUN_DOMAIN_TYPE	"domain"
 
 /*
- * verbs_pgtable.c: the table of a pt-create object, and its count of
- * domains translating through it (domain-create pt=): pt-destroy refuses
- * with EBUSY while it is not 0, since the table must outlive them.
+ * verbs_pgtable.c: the table of a pt-create object.  The library counts
+ * the domains translating through it (domain-create pt=): pt-destroy
+ * is then refused with EBUSY by siommu_pt_destroy() itself.
  */
 struct siommu_pt *run_pt_of(void *obj);
-void run_pt_users(void *obj, int delta);
 
 /* verbs_core.c: the domain of a domain-create object. */
 struct siommu_domain *run_domain_of(void *obj);

@@ -10,9 +10,34 @@
  * At the end of a run objects are destroyed in reverse creation order; a
  * domain still attached is first detached from every device of its IOMMU,
  * and a device from every domain, so that any command file ends cleanly.
- * The PASIDs to detach are those attach/replace attached in this run, kept
- * in struct cli_dev (pasids[], see do_attach() and dev_detach_all()): the
- * core does not enumerate a device's attachments yet.
+ * What is attached comes from the library (siommu_device_get_attachments()):
+ * the CLI keeps no record of attachments of its own.
+ *
+ * Layers (layer-register): a CLI layer prints its prepare, commit and abort
+ * steps as `layer: NAME STEP OP dev=DEV pasid=N old=DOM new=DOM`, and with
+ * mode=refuse refuses every prepare with its error.  Its private data
+ * (layer-priv) is a word stored on a device or domain.  At the end of the
+ * run (and only there) CLI layers accept every change silently and their
+ * private data is cleared, so that the teardown detaches whatever the
+ * command file left.
+ *
+ * Fault handlers (domain-fault-handler), for devices made with pri=yes:
+ * mode=queue answers every recoverable fault with SIOMMU_IOPF_QUEUED (the
+ * DMA returns EAGAIN); mode=resolve maps the faulting 4 KiB page to the next
+ * page of a pool (pa=BASE pages=N, handed out in order) and returns
+ * SIOMMU_IOPF_RESOLVED (the DMA translates again and completes); an empty
+ * pool or a failed map leaves the fault unrecoverable.  Each call prints a
+ * `fault-handler:` line.
+ *
+ * A revocation owner (domain-revoke-owner) keeps the records of what
+ * domain-map and its fault handler map in its domain from then on (such a
+ * domain refuses domain-dma-map); a revoke prints `revoke-owner:` lines and
+ * unmaps the records in the revoked range.
+ *
+ * Locking: none.  Every structure below is used by the run's one thread
+ * only; the library calls the CLI's callbacks on the thread of the command
+ * that triggers them (layers: attach/replace/detach; fault handler: a DMA
+ * command; revocation owner: mem-revoke or mem-region-destroy).
  * An IOMMU made without mem= has host addresses as output addresses: the
  * DMA verbs refuse to run on it (a command file cannot name host memory).
  */
@@ -33,17 +58,22 @@
 #define ACCESS_LETTERS	"rwxp"
 #define DEV_TYPE	"device"
 #define DOMAIN_TYPE	RUN_DOMAIN_TYPE
-#define CLI_PASIDS	64		/* PASIDs a device may have attached in a run */
 #define DATA_MAX	4096u
 #define FAULTS_MAX	64u
 #define SG_MAX		16u		/* scatter-gather list elements */
 
 struct cli_dev;
 
+struct cli_domain;
+struct cli_layer;
+
 struct cli_iommu {
 	struct siommu_iommu *iommu;
 	bool has_mem;
+	bool teardown;			/* the run is ending: layers accept silently */
 	struct cli_dev *devs;
+	struct cli_domain *doms;
+	struct cli_layer *layers;
 	struct run_ctx *rc;
 };
 
@@ -51,22 +81,57 @@ struct cli_dev {
 	struct cli_dev *next;
 	struct cli_iommu *ci;
 	struct siommu_device *dev;
-	char *name;			/* its object name, for dev-find */
-	/*
-	 * The PASIDs attached through this run's verbs, to detach them at the
-	 * end (the core has no enumeration of a device's attachments yet).
-	 */
-	uint32_t pasids[CLI_PASIDS];
-	unsigned int npasids;
+	char *name;			/* its object name, for dev-find and messages */
+};
+
+/* A recoverable-fault handler's state (domain-fault-handler). */
+struct cli_fault {
+	struct cli_domain *cdom;
+	bool resolve;			/* else: queue */
+	uint64_t pool_pa;		/* resolve: the pool's first page */
+	uint64_t pool_pages;
+	uint64_t pool_used;		/* pages handed out, in order */
+	unsigned int prot;
+	uint64_t queued, resolved, failed;
+};
+
+/* A mapping recorded by a revocation owner (domain-revoke-owner). */
+struct cli_owned {
+	struct cli_owned *next;
+	uint64_t iova, pa, size;
 };
 
 struct cli_domain {
+	struct cli_domain *next;
 	struct cli_iommu *ci;
 	struct siommu_domain *dom;
-	void *pt_obj;			/* the pt-create table it translates through, or NULL */
+	char *name;			/* its object name, for messages */
+	struct cli_fault *fault;	/* the installed fault handler's state, or NULL */
+	bool owner;			/* domain-revoke-owner: the CLI owns its mappings */
+	struct cli_owned *owned;	/* ... recorded here */
+};
+
+struct cli_priv {
+	struct cli_priv *next;
+	struct siommu_device *dev;	/* one of the two */
+	struct siommu_domain *dom;
+	char *val;
+};
+
+struct cli_layer {
+	struct cli_layer *next;
+	struct cli_iommu *ci;
+	struct siommu_layer *layer;
+	char *name;			/* outlives the layer (the core keeps a pointer) */
+	int refuse;			/* 0, or the negative errno every prepare returns */
+	struct cli_priv *privs;		/* what layer-priv set */
 };
 
 static const char *const mode_names[] = { "strict", "lazy", NULL };
+
+static int owned_map(struct cli_domain *cdom, uint64_t iova, uint64_t pa, uint64_t size,
+		     unsigned int prot);
+static void owned_unmapped(struct cli_domain *cdom, uint64_t iova, uint64_t size);
 
 struct siommu_domain *run_domain_of(void *obj)
 {
@@ -219,6 +284,9 @@ static int verb_iommu_stats(struct run_ctx *rc, struct run_cmd *cmd)
 	run_result(rc, "unmaps_lazy", "%" PRIu64, s.unmaps_lazy);
 	run_result(rc, "fq_batches", "%" PRIu64, s.fq_batches);
 	run_result(rc, "fq_entries", "%" PRIu64, s.fq_entries);
+	run_result(rc, "recoverable", "%" PRIu64, s.faults_recoverable);
+	run_result(rc, "page_requests", "%" PRIu64, s.page_requests);
+	run_result(rc, "resolved", "%" PRIu64, s.faults_resolved);
 	return 0;
 }
 
@@ -264,21 +332,83 @@ static void dev_unlink(struct cli_dev *cd)
 	}
 }
 
+/* Object names for messages: "-" for none, "?" for one this run did not make. */
+static const char *dev_name(struct cli_iommu *ci, struct siommu_device *dev)
+{
+	struct cli_dev *cd;
+
+	for (cd = ci->devs; cd; cd = cd->next)
+		if (cd->dev == dev)
+			return cd->name;
+	return dev ? "?" : "-";
+}
+
+static const char *dom_name(struct cli_iommu *ci, struct siommu_domain *dom)
+{
+	struct cli_domain *cdom;
+
+	for (cdom = ci->doms; cdom; cdom = cdom->next)
+		if (cdom->dom == dom)
+			return cdom->name;
+	return dom ? "?" : "-";
+}
+
+/*
+ * The attachments of @dev, from the library, in its order (the device's
+ * own first, then PASIDs ascending): *@out (to free) and the count, or a
+ * negative errno.
+ */
+static int dev_attachments(struct siommu_device *dev, struct siommu_attachment **out)
+{
+	struct siommu_attachment *a = NULL, *na;
+	int n = siommu_device_get_attachments(dev, NULL, 0), m;
+
+	for (;;) {
+		if (n <= 0) {
+			free(a);
+			*out = NULL;
+			return n;
+		}
+		na = realloc(a, (size_t)n * sizeof(*a));
+		if (!na) {
+			free(a);
+			return -ENOMEM;
+		}
+		a = na;
+		m = siommu_device_get_attachments(dev, a, (unsigned int)n);
+		if (m < 0) {
+			free(a);
+			*out = NULL;
+			return m;
+		}
+		if (m <= n) {
+			*out = a;
+			return m;
+		}
+		n = m;		/* grew meanwhile: ask again */
+	}
+}
+
+static void layers_drop_priv(struct cli_iommu *ci, struct siommu_device *dev,
+			     struct siommu_domain *dom);
+
+/* Detach @cd from @only (NULL: from everything).  The end of the run only. */
 static void dev_detach_all(struct cli_dev *cd, struct siommu_domain *only)
 {
-	unsigned int i;
+	struct siommu_attachment *a;
+	int i, n;
 
-	if (siommu_device_domain(cd->dev, SIOMMU_NO_PASID) &&
-	    (!only || siommu_device_domain(cd->dev, SIOMMU_NO_PASID) == only))
-		siommu_device_detach(cd->dev);
-	for (i = 0; i < cd->npasids;) {
-		if (!only || siommu_device_domain(cd->dev, cd->pasids[i]) == only) {
-			siommu_pasid_detach(cd->dev, cd->pasids[i]);
-			cd->pasids[i] = cd->pasids[--cd->npasids];
-		} else {
-			i++;
-		}
+	cd->ci->teardown = true;
+	n = dev_attachments(cd->dev, &a);
+	for (i = 0; i < n; i++) {
+		if (only && a[i].dom != only)
+			continue;
+		if (a[i].pasid == SIOMMU_NO_PASID)
+			siommu_device_detach(cd->dev);
+		else
+			siommu_pasid_detach(cd->dev, a[i].pasid);
 	}
+	free(a);
 }
 
 static void dev_obj_destroy(void *obj)
@@ -286,6 +416,7 @@ static void dev_obj_destroy(void *obj)
 	struct cli_dev *cd = obj;
 
 	dev_detach_all(cd, NULL);
+	layers_drop_priv(cd->ci, cd->dev, NULL);
 	if (siommu_device_destroy(cd->dev))
 		run_print(cd->ci->rc, "device: left busy at the end of the run");
 	dev_unlink(cd);
@@ -400,21 +531,79 @@ static int verb_dev_find(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int verb_dev_domain(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
+	uint32_t pasid = SIOMMU_NO_PASID;
+
+	if (!cd || arg_pasid(rc, cmd, &pasid))
+		return RUN_EUSAGE;
+	run_result(rc, "domain", "%s", dom_name(cd->ci, siommu_device_domain(cd->dev, pasid)));
+	return 0;
+}
+
+static int verb_dev_attachments(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
+	struct siommu_attachment *a;
+	int i, n;
+
+	if (!cd)
+		return RUN_EUSAGE;
+	n = dev_attachments(cd->dev, &a);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		run_print(rc, "  pasid=%u domain=%s", a[i].pasid, dom_name(cd->ci, a[i].dom));
+	free(a);
+	run_result(rc, "attachments", "%d", n);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ domains */
+
+static void owned_free_all(struct cli_domain *cdom)
+{
+	struct cli_owned *o;
+
+	while ((o = cdom->owned)) {
+		cdom->owned = o->next;
+		free(o);
+	}
+}
+
+/* Unlink and free @cdom, whose domain is destroyed. */
+static void domain_free(struct cli_domain *cdom)
+{
+	struct cli_domain **pp;
+
+	for (pp = &cdom->ci->doms; *pp; pp = &(*pp)->next) {
+		if (*pp == cdom) {
+			*pp = cdom->next;
+			break;
+		}
+	}
+	owned_free_all(cdom);
+	free(cdom->fault);
+	free(cdom->name);
+	free(cdom);
+}
 
 static void domain_obj_destroy(void *obj)
 {
 	struct cli_domain *cdom = obj;
 	struct cli_dev *cd;
 
+	cdom->ci->teardown = true;
 	for (cd = cdom->ci->devs; cd; cd = cd->next)
 		dev_detach_all(cd, cdom->dom);
+	layers_drop_priv(cdom->ci, NULL, cdom->dom);
 	if (siommu_domain_destroy(cdom->dom)) {
+		/* keep its state: a handler or an owner may still be called */
 		run_print(cdom->ci->rc, "domain: left busy at the end of the run");
-	} else if (cdom->pt_obj) {
-		run_pt_users(cdom->pt_obj, -1);
+		return;
 	}
-	free(cdom);
+	domain_free(cdom);
 }
 
 static int verb_domain_create(struct run_ctx *rc, struct run_cmd *cmd)
@@ -424,7 +613,7 @@ static int verb_domain_create(struct run_ctx *rc, struct run_cmd *cmd)
 	struct cli_domain *cdom;
 	const char *name, *fmt, *type;
 	uint64_t levels, batch, ms, base;
-	void *pt_obj = NULL;
+	void *pt_obj;
 	bool dirty, exec;
 	int mode, ret;
 
@@ -463,14 +652,20 @@ static int verb_domain_create(struct run_ctx *rc, struct run_cmd *cmd)
 	if (!cdom)
 		return -ENOMEM;
 	cdom->ci = ci;
+	cdom->name = strdup(name);
+	if (!cdom->name) {
+		free(cdom);
+		return -ENOMEM;
+	}
+	/* With cfg.pt the library counts the domain as a user of the table. */
 	ret = siommu_domain_create(ci->iommu, &cfg, &cdom->dom);
 	if (ret) {
+		free(cdom->name);
 		free(cdom);
 		return ret;
 	}
-	cdom->pt_obj = pt_obj;
-	if (pt_obj)
-		run_pt_users(pt_obj, 1);
+	cdom->next = ci->doms;
+	ci->doms = cdom;
 	return run_obj_add(rc, cmd, DOMAIN_TYPE, name, cdom, domain_obj_destroy);
 }
 
@@ -481,9 +676,7 @@ static int domain_try_destroy(void *obj)
 
 	if (ret)
 		return ret;
-	if (cdom->pt_obj)
-		run_pt_users(cdom->pt_obj, -1);
-	free(cdom);
+	domain_free(cdom);
 	return 0;
 }
 
@@ -522,7 +715,7 @@ static int verb_map(struct run_ctx *rc, struct run_cmd *cmd)
 	    run_arg_u64(rc, cmd, "size", &size) ||
 	    run_arg_letters(rc, cmd, "prot", PROT_LETTERS, "rw", &prot))
 		return RUN_EUSAGE;
-	return siommu_domain_map(cdom->dom, iova, pa, size, prot);
+	return owned_map(cdom, iova, pa, size, prot);
 }
 
 static int verb_unmap(struct run_ctx *rc, struct run_cmd *cmd)
@@ -536,6 +729,8 @@ static int verb_unmap(struct run_ctx *rc, struct run_cmd *cmd)
 	n = siommu_domain_unmap(cdom->dom, iova, size);
 	if (n < 0)
 		return (int)n;
+	if (cdom->owner)
+		owned_unmapped(cdom, iova, size);
 	run_result(rc, "unmapped", "0x%" PRIx64, (uint64_t)n);
 	return 0;
 }
@@ -551,6 +746,8 @@ static int verb_dma_map(struct run_ctx *rc, struct run_cmd *cmd)
 	    run_arg_u64_opt(rc, cmd, "limit", &limit, UINT64_MAX) ||
 	    run_arg_letters(rc, cmd, "prot", PROT_LETTERS, "rw", &prot))
 		return RUN_EUSAGE;
+	if (cdom->owner)
+		return run_error(rc, cmd, "domain-dma-map: the domain has a revocation owner (domain-revoke-owner), which records domain-map mappings only");
 	ret = siommu_domain_dma_map(cdom->dom, pa, size, prot, limit, &iova);
 	if (ret)
 		return ret;
@@ -596,20 +793,6 @@ static int verb_flush(struct run_ctx *rc, struct run_cmd *cmd)
 
 /* ------------------------------------------------------------------ attach */
 
-static int pasid_track(struct run_ctx *rc, struct run_cmd *cmd, struct cli_dev *cd,
-		       uint32_t pasid)
-{
-	unsigned int i;
-
-	for (i = 0; i < cd->npasids; i++)
-		if (cd->pasids[i] == pasid)
-			return 0;
-	if (cd->npasids == CLI_PASIDS)
-		return run_error(rc, cmd, "at most %u attached PASIDs per device in a run",
-				 CLI_PASIDS);
-	return 0;
-}
-
 enum { OP_ATTACH, OP_REPLACE, OP_DETACH };
 
 static int do_attach(struct run_ctx *rc, struct run_cmd *cmd, int op)
@@ -617,8 +800,6 @@ static int do_attach(struct run_ctx *rc, struct run_cmd *cmd, int op)
 	struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
 	struct cli_domain *cdom = NULL;
 	uint32_t pasid = SIOMMU_NO_PASID;
-	unsigned int i;
-	int ret;
 
 	if (!cd || arg_pasid(rc, cmd, &pasid))
 		return RUN_EUSAGE;
@@ -634,23 +815,11 @@ static int do_attach(struct run_ctx *rc, struct run_cmd *cmd, int op)
 			return siommu_device_replace(cd->dev, cdom->dom);
 		return siommu_device_detach(cd->dev);
 	}
-	if (op != OP_DETACH && pasid_track(rc, cmd, cd, pasid))
-		return RUN_EUSAGE;
 	if (op == OP_ATTACH)
-		ret = siommu_pasid_attach(cd->dev, pasid, cdom->dom);
-	else if (op == OP_REPLACE)
-		ret = siommu_pasid_replace(cd->dev, pasid, cdom->dom);
-	else
-		ret = siommu_pasid_detach(cd->dev, pasid);
-	if (ret)
-		return ret;
-	for (i = 0; i < cd->npasids && cd->pasids[i] != pasid; i++)
-		;
-	if (op == OP_DETACH && i < cd->npasids)
-		cd->pasids[i] = cd->pasids[--cd->npasids];
-	else if (op != OP_DETACH && i == cd->npasids)
-		cd->pasids[cd->npasids++] = pasid;
-	return 0;
+		return siommu_pasid_attach(cd->dev, pasid, cdom->dom);
+	if (op == OP_REPLACE)
+		return siommu_pasid_replace(cd->dev, pasid, cdom->dom);
+	return siommu_pasid_detach(cd->dev, pasid);
 }
 
 static int verb_attach(struct run_ctx *rc, struct run_cmd *cmd)
@@ -666,6 +835,455 @@ static int verb_replace(struct run_ctx *rc, struct run_cmd *cmd)
 static int verb_detach(struct run_ctx *rc, struct run_cmd *cmd)
 {
 	return do_attach(rc, cmd, OP_DETACH);
+}
+
+/* ------------------------------------------------------------------ fault handlers */
+
+static const char *access_str(unsigned int access, char buf[8])
+{
+	char *q = buf;
+
+	if (access & SIOMMU_ACC_READ)
+		*q++ = 'r';
+	if (access & SIOMMU_ACC_WRITE)
+		*q++ = 'w';
+	if (access & SIOMMU_ACC_EXEC)
+		*q++ = 'x';
+	if (access & SIOMMU_ACC_PRIV)
+		*q++ = 'p';
+	if (q == buf)
+		*q++ = '-';
+	*q = '\0';
+	return buf;
+}
+
+/*
+ * The CLI's fault handler.  Runs inside the faulting DMA's read-side
+ * section, on the thread of the DMA verb: it prints, counts, and in resolve
+ * mode maps (siommu_domain_map() may run in a read-side section).
+ */
+static int fault_handler(void *opaque, const struct siommu_fault_info *f)
+{
+	struct cli_fault *fs = opaque;
+	struct cli_iommu *ci = fs->cdom->ci;
+	uint64_t page = f->iova & ~0xfffull, pa;
+	char acc[8], line[160];
+	int ret;
+
+	snprintf(line, sizeof(line), "fault-handler: %s dev=%s pasid=%u iova=0x%" PRIx64
+		 " access=%s reason=%s", fs->cdom->name, dev_name(ci, f->dev), f->pasid,
+		 f->iova, access_str(f->access, acc), siommu_fault_reason_name(f->reason));
+	if (!fs->resolve) {
+		fs->queued++;
+		run_print(ci->rc, "%s -> queued", line);
+		return SIOMMU_IOPF_QUEUED;
+	}
+	if (fs->pool_used == fs->pool_pages) {
+		fs->failed++;
+		run_print(ci->rc, "%s -> pool empty", line);
+		return -ENOMEM;
+	}
+	pa = fs->pool_pa + (fs->pool_used << 12);
+	/* f->dom is fs->cdom's domain; a revocation owner records the map too */
+	ret = owned_map(fs->cdom, page, pa, 4096, fs->prot);
+	if (ret) {
+		fs->failed++;
+		run_print(ci->rc, "%s -> map error %s", line, siommu_errname(ret));
+		return ret;
+	}
+	fs->pool_used++;
+	fs->resolved++;
+	run_print(ci->rc, "%s -> mapped 0x%" PRIx64 " to pa=0x%" PRIx64, line, page, pa);
+	return SIOMMU_IOPF_RESOLVED;
+}
+
+static const char *const fault_modes[] = { "none", "queue", "resolve", NULL };
+
+static int verb_fault_handler(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
+	struct cli_fault *fs, *old;
+	uint64_t pa = 0, pages = 0;
+	unsigned int prot = SIOMMU_PT_READ | SIOMMU_PT_WRITE;
+	int mode, ret;
+
+	if (!cdom || run_arg_enum(rc, cmd, "mode", fault_modes, &mode))
+		return RUN_EUSAGE;
+	if (mode == 2) {
+		if (run_arg_u64(rc, cmd, "pa", &pa) ||
+		    run_arg_u64_opt(rc, cmd, "pages", &pages, 1) ||
+		    run_arg_letters(rc, cmd, "prot", PROT_LETTERS, "rw", &prot))
+			return RUN_EUSAGE;
+		if (pa & 0xfff || pages == 0 || pages > (1u << 20) ||
+		    pa + (pages << 12) - 1 < pa)
+			return run_error(rc, cmd, "pa: 4 KiB aligned; pages: 1 to %u, not wrapping",
+					 1u << 20);
+	}
+	if (mode == 0) {
+		old = cdom->fault;
+		/* waits for a grace period: then the handler is not running */
+		ret = siommu_domain_set_fault_handler(cdom->dom, NULL, NULL);
+		if (ret)
+			return ret;
+		cdom->fault = NULL;
+		if (old) {
+			run_result(rc, "queued", "%" PRIu64, old->queued);
+			run_result(rc, "resolved", "%" PRIu64, old->resolved);
+			run_result(rc, "failed", "%" PRIu64, old->failed);
+		}
+		free(old);
+		return 0;
+	}
+	fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->cdom = cdom;
+	fs->resolve = mode == 2;
+	fs->pool_pa = pa;
+	fs->pool_pages = pages;
+	fs->prot = prot;
+	ret = siommu_domain_set_fault_handler(cdom->dom, fault_handler, fs);
+	if (ret) {
+		free(fs);		/* -EBUSY: the installed one keeps its state */
+		return ret;
+	}
+	cdom->fault = fs;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ revocation owner */
+
+static void owner_revoke(void *opaque, struct siommu_domain *dom, uint64_t pa, uint64_t size)
+{
+	struct cli_domain *cdom = opaque;
+	struct cli_owned **pp, *o;
+	uint64_t last = pa + size - 1;
+	int64_t n;
+
+	run_print(cdom->ci->rc, "revoke-owner: %s pa=0x%" PRIx64 " size=0x%" PRIx64,
+		  cdom->name, pa, size);
+	for (pp = &cdom->owned; (o = *pp);) {
+		if (o->pa > last || o->pa + o->size - 1 < pa) {
+			pp = &o->next;
+			continue;
+		}
+		n = siommu_domain_unmap(dom, o->iova, o->size);
+		run_print(cdom->ci->rc, "revoke-owner: %s unmap iova=0x%" PRIx64
+			  " size=0x%" PRIx64 " -> %s", cdom->name, o->iova, o->size,
+			  n < 0 ? siommu_errname((int)n) : "ok");
+		*pp = o->next;
+		free(o);
+	}
+}
+
+static int verb_revoke_owner(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
+	int ret;
+
+	if (!cdom)
+		return RUN_EUSAGE;
+	ret = siommu_domain_set_revoke_owner(cdom->dom, owner_revoke, cdom);
+	if (ret)
+		return ret;
+	cdom->owner = true;
+	return 0;
+}
+
+/*
+ * A map of an owned domain is recorded (the record allocated first, so
+ * that a recorded map cannot fail half way).  The CLI is single-threaded:
+ * the owner callback never runs concurrently with a map verb.
+ */
+static int owned_map(struct cli_domain *cdom, uint64_t iova, uint64_t pa, uint64_t size,
+		     unsigned int prot)
+{
+	struct cli_owned *o;
+	int ret;
+
+	if (!cdom->owner)
+		return siommu_domain_map(cdom->dom, iova, pa, size, prot);
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	ret = siommu_domain_map(cdom->dom, iova, pa, size, prot);
+	if (ret) {
+		free(o);
+		return ret;
+	}
+	*o = (struct cli_owned){ .next = cdom->owned, .iova = iova, .pa = pa, .size = size };
+	cdom->owned = o;
+	return 0;
+}
+
+/* After an unmap of [iova, iova + size - 1]: drop the records it covers. */
+static void owned_unmapped(struct cli_domain *cdom, uint64_t iova, uint64_t size)
+{
+	uint64_t last = iova + size - 1, olast;
+	struct cli_owned **pp, *o, *tail;
+
+	for (pp = &cdom->owned; (o = *pp);) {
+		olast = o->iova + o->size - 1;
+		if (o->iova > last || olast < iova) {
+			pp = &o->next;
+			continue;
+		}
+		if (o->iova >= iova && olast <= last) {		/* all of it */
+			*pp = o->next;
+			free(o);
+			continue;
+		}
+		if (o->iova < iova && olast > last) {		/* a hole: split */
+			tail = calloc(1, sizeof(*tail));
+			if (tail) {
+				*tail = (struct cli_owned){ .next = o->next, .iova = last + 1,
+					.pa = o->pa + (last + 1 - o->iova), .size = olast - last };
+				o->next = tail;
+			}
+			/* without memory the record keeps the hole: unmapping it is harmless */
+			if (tail)
+				o->size = iova - o->iova;
+		} else if (o->iova < iova) {			/* its tail */
+			o->size = iova - o->iova;
+		} else {					/* its head */
+			o->pa += last + 1 - o->iova;
+			o->size = olast - last;
+			o->iova = last + 1;
+		}
+		pp = &o->next;
+	}
+}
+
+/* ------------------------------------------------------------------ layers */
+
+#define LAYER_TYPE	"layer"
+
+static const char *const op_names[] = { "?", "attach", "replace", "detach" };
+
+static void layer_log(struct cli_layer *cl, const char *step,
+		      const struct siommu_attach_change *c, const char *outcome)
+{
+	struct cli_iommu *ci = cl->ci;
+
+	run_print(ci->rc, "layer: %s %s %s dev=%s pasid=%u old=%s new=%s%s", cl->name, step,
+		  c->op >= 1 && c->op <= 3 ? op_names[c->op] : "?", dev_name(ci, c->dev),
+		  c->pasid, dom_name(ci, c->old_dom), dom_name(ci, c->new_dom), outcome);
+}
+
+static int layer_prepare(void *opaque, const struct siommu_attach_change *c)
+{
+	struct cli_layer *cl = opaque;
+	char outcome[32] = "";
+
+	if (cl->ci->teardown)
+		return 0;
+	if (cl->refuse)
+		snprintf(outcome, sizeof(outcome), " -> %s", siommu_errname(cl->refuse));
+	layer_log(cl, "prepare", c, outcome);
+	return cl->refuse;
+}
+
+static void layer_commit(void *opaque, const struct siommu_attach_change *c)
+{
+	struct cli_layer *cl = opaque;
+
+	if (!cl->ci->teardown)
+		layer_log(cl, "commit", c, "");
+}
+
+static void layer_abort(void *opaque, const struct siommu_attach_change *c)
+{
+	struct cli_layer *cl = opaque;
+
+	if (!cl->ci->teardown)
+		layer_log(cl, "abort", c, "");
+}
+
+/* Clear (in the library too) and free what @cl set on @dev / @dom (both NULL: all). */
+static void layer_drop_priv(struct cli_layer *cl, struct siommu_device *dev,
+			    struct siommu_domain *dom)
+{
+	struct cli_priv **pp, *p;
+
+	for (pp = &cl->privs; (p = *pp);) {
+		if ((dev || dom) && (p->dev != dev || p->dom != dom)) {
+			pp = &p->next;
+			continue;
+		}
+		if (p->dev)
+			siommu_device_set_priv(p->dev, cl->layer, NULL);
+		else
+			siommu_domain_set_priv(p->dom, cl->layer, NULL);
+		*pp = p->next;
+		free(p->val);
+		free(p);
+	}
+}
+
+static void layers_drop_priv(struct cli_iommu *ci, struct siommu_device *dev,
+			     struct siommu_domain *dom)
+{
+	struct cli_layer *cl;
+
+	for (cl = ci->layers; cl; cl = cl->next)
+		layer_drop_priv(cl, dev, dom);
+}
+
+static void layer_free(struct cli_layer *cl)
+{
+	struct cli_layer **pp;
+
+	for (pp = &cl->ci->layers; *pp; pp = &(*pp)->next) {
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	}
+	free(cl->name);
+	free(cl);
+}
+
+static void layer_obj_destroy(void *obj)
+{
+	struct cli_layer *cl = obj;
+
+	layer_drop_priv(cl, NULL, NULL);
+	if (siommu_layer_unregister(cl->layer)) {
+		run_print(cl->ci->rc, "layer: left registered at the end of the run");
+		return;
+	}
+	layer_free(cl);
+}
+
+static int verb_layer_register(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_iommu *ci = run_obj_arg(rc, cmd, "iommu", IOMMU_TYPE);
+	struct siommu_layer_ops ops = {
+		.prepare = layer_prepare, .commit = layer_commit, .abort = layer_abort,
+	};
+	const char *name, *mode;
+	struct cli_layer *cl;
+	int refuse = 0, ret;
+
+	if (!ci || run_arg_str(rc, cmd, "name", &name) ||
+	    run_arg_str_opt(rc, cmd, "mode", &mode, "ok"))
+		return RUN_EUSAGE;
+	if (!strcmp(mode, "refuse"))
+		refuse = -EPERM;
+	else if (!strncmp(mode, "refuse=", 7) &&
+		 (siommu_errname_parse(mode + 7, &refuse) || refuse == 0))
+		return run_error(rc, cmd, "mode: refuse=ERR takes an error name (EPERM, EBUSY, ...), got '%s'",
+				 mode + 7);
+	else if (strcmp(mode, "ok") && strncmp(mode, "refuse=", 7))
+		return run_error(rc, cmd, "mode: ok, refuse or refuse=ERR, got '%s'", mode);
+	if (run_obj_find(rc, LAYER_TYPE, name))
+		return run_error(rc, cmd, "a %s named '%s' exists already", LAYER_TYPE, name);
+	cl = calloc(1, sizeof(*cl));
+	if (!cl || !(cl->name = strdup(name))) {
+		free(cl);
+		return -ENOMEM;
+	}
+	cl->ci = ci;
+	cl->refuse = refuse;
+	ops.name = cl->name;
+	ret = siommu_layer_register(ci->iommu, &ops, cl, &cl->layer);
+	if (ret) {
+		free(cl->name);
+		free(cl);
+		return ret;
+	}
+	cl->next = ci->layers;
+	ci->layers = cl;
+	return run_obj_add(rc, cmd, LAYER_TYPE, name, cl, layer_obj_destroy);
+}
+
+static int layer_try_destroy(void *obj)
+{
+	struct cli_layer *cl = obj;
+	int ret = siommu_layer_unregister(cl->layer);	/* -EBUSY: private data set */
+
+	if (!ret)
+		layer_free(cl);
+	return ret;
+}
+
+static int verb_layer_unregister(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	return run_obj_destroy_arg(rc, cmd, "layer", LAYER_TYPE, layer_try_destroy);
+}
+
+static int verb_layer_priv(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_layer *cl = run_obj_arg(rc, cmd, "layer", LAYER_TYPE);
+	struct siommu_device *dev = NULL;
+	struct siommu_domain *dom = NULL;
+	struct cli_priv *p, **pp;
+	const char *set = NULL;
+	const char *cur;
+	bool clear;
+	int ret = 0;
+
+	if (!cl || run_arg_str_opt(rc, cmd, "set", &set, NULL) ||
+	    run_arg_bool_opt(rc, cmd, "clear", &clear, false))
+		return RUN_EUSAGE;
+	if (run_arg_has(cmd, "dev") == run_arg_has(cmd, "domain"))
+		return run_error(rc, cmd, "layer-priv: give one of dev=DEV or domain=DOM");
+	if (set && clear)
+		return run_error(rc, cmd, "layer-priv: set= or clear=yes, not both");
+	if (run_arg_has(cmd, "dev")) {
+		struct cli_dev *cd = run_obj_arg(rc, cmd, "dev", DEV_TYPE);
+
+		if (!cd)
+			return RUN_EUSAGE;
+		dev = cd->dev;
+	} else {
+		struct cli_domain *cdom = run_obj_arg(rc, cmd, "domain", DOMAIN_TYPE);
+
+		if (!cdom)
+			return RUN_EUSAGE;
+		dom = cdom->dom;
+	}
+	for (pp = &cl->privs; *pp && ((*pp)->dev != dev || (*pp)->dom != dom); pp = &(*pp)->next)
+		;
+	if (set) {
+		p = calloc(1, sizeof(*p));
+		if (!p || !(p->val = strdup(set))) {
+			free(p);
+			return -ENOMEM;
+		}
+		p->dev = dev;
+		p->dom = dom;
+		ret = dev ? siommu_device_set_priv(dev, cl->layer, p->val) :
+			    siommu_domain_set_priv(dom, cl->layer, p->val);
+		if (ret) {		/* -EINVAL: a layer of another IOMMU */
+			free(p->val);
+			free(p);
+			return ret;
+		}
+		if (*pp) {		/* replaced: free the old word */
+			struct cli_priv *o = *pp;
+
+			*pp = o->next;
+			free(o->val);
+			free(o);
+		}
+		p->next = cl->privs;
+		cl->privs = p;
+	} else if (clear) {
+		ret = dev ? siommu_device_set_priv(dev, cl->layer, NULL) :
+			    siommu_domain_set_priv(dom, cl->layer, NULL);
+		if (ret)
+			return ret;
+		if (*pp) {
+			p = *pp;
+			*pp = p->next;
+			free(p->val);
+			free(p);
+		}
+	}
+	cur = dev ? siommu_device_get_priv(dev, cl->layer) : siommu_domain_get_priv(dom, cl->layer);
+	run_result(rc, "priv", "%s", cur ? cur : "none");
+	return 0;
 }
 
 /* ------------------------------------------------------------------ translate, DMA */
@@ -896,7 +1514,7 @@ const struct run_verb run_verbs_core[] = {
 	  "destroy an IOMMU (EBUSY while devices or domains live)", verb_iommu_destroy },
 	{ "iommu-info", "iommu-info iommu=NAME", "the IOMMU's capabilities", verb_iommu_info },
 	{ "iommu-stats", "iommu-stats iommu=NAME",
-	  "translations, IOTLB hits, walks, faults by reason, DMA, unmaps, flush-queue batches",
+	  "translations, IOTLB hits, walks, faults by reason, DMA, unmaps, flush-queue batches, recoverable faults",
 	  verb_iommu_stats },
 	{ "fault-log", "fault-log iommu=NAME [max=64]",
 	  "take the fault records, oldest first, one line each", verb_fault_log },
@@ -909,6 +1527,11 @@ const struct run_verb run_verbs_core[] = {
 	  verb_dev_info },
 	{ "dev-find", "dev-find iommu=NAME rid=N", "the device with a requester id, if any",
 	  verb_dev_find },
+	{ "dev-domain", "dev-domain dev=DEV [pasid=N]",
+	  "the domain a device (or device+PASID) is attached to, - for none", verb_dev_domain },
+	{ "dev-attachments", "dev-attachments dev=DEV",
+	  "the device's attachments, one line each: its own (pasid=0) first, then PASIDs ascending",
+	  verb_dev_attachments },
 	{ "domain-create",
 	  "domain-create iommu=NAME name=DOM [type=paging] [fmt=x86-64] [levels=0] [dirty=no] [exec=no] [mode=strict] [fq-batch=256] [fq-timeout-ms=10] [table-base=0x10000000] [pt=PT]",
 	  "create a blocked, identity or paging domain (pt=: over a pt-create table, which then outlives it)",
@@ -934,6 +1557,20 @@ const struct run_verb run_verbs_core[] = {
 	{ "replace", "replace dev=DEV domain=DOM [pasid=N]", "switch an attachment in one step",
 	  verb_replace },
 	{ "detach", "detach dev=DEV [pasid=N]", "detach a device (or device+PASID)", verb_detach },
+	{ "layer-register", "layer-register iommu=NAME name=LAYER [mode=ok|refuse|refuse=ERR]",
+	  "register a layer that prints its prepare, commit and abort steps (refuse: every prepare fails)",
+	  verb_layer_register },
+	{ "layer-unregister", "layer-unregister layer=LAYER",
+	  "unregister a layer (EBUSY while its private data is set)", verb_layer_unregister },
+	{ "layer-priv", "layer-priv layer=LAYER dev=DEV|domain=DOM [set=WORD] [clear=yes]",
+	  "set or clear a layer's private data on a device or domain; prints it", verb_layer_priv },
+	{ "domain-fault-handler",
+	  "domain-fault-handler domain=DOM mode=queue|resolve|none [pa=N] [pages=1] [prot=rw]",
+	  "install a recoverable-fault handler (queue: DMA gets EAGAIN; resolve: map the page from the pool at pa=) or remove it",
+	  verb_fault_handler },
+	{ "domain-revoke-owner", "domain-revoke-owner domain=DOM",
+	  "the CLI owns the domain's mappings: it records domain-map and unmaps them at a revoke",
+	  verb_revoke_owner },
 	{ "translate", "translate dev=DEV iova=N [pasid=N] [access=r]",
 	  "translate a request (access letters r w x p): address, page size, permissions, IOTLB hit",
 	  verb_translate },

@@ -445,6 +445,21 @@ static int verb_lookup(struct run_ctx *rc, struct run_cmd *cmd)
 	return ret;
 }
 
+static int verb_check(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_mem *m = run_obj_arg(rc, cmd, "mem", MEM_TYPE);
+	uint64_t pa, size;
+	int ret;
+
+	if (!m || run_arg_u64(rc, cmd, "pa", &pa) || run_arg_u64(rc, cmd, "size", &size))
+		return RUN_EUSAGE;
+	ret = siommu_mem_check_range(m->mem, pa, size);	/* -ENODEV: revoked bytes */
+	if (ret)
+		return ret;
+	run_result(rc, "revoked", "no");
+	return 0;
+}
+
 struct dump_arg {
 	struct cli_mem *m;
 	unsigned int n;
@@ -516,6 +531,9 @@ const struct run_verb run_verbs_mem[] = {
 	{ "mem-read", "mem-read mem=NAME pa=N len=N", "read bytes, printed as hex", verb_read },
 	{ "mem-lookup", "mem-lookup mem=NAME pa=N", "which region holds an address",
 	  verb_lookup },
+	{ "mem-check", "mem-check mem=NAME pa=N size=N",
+	  "whether a range touches a revoked region (ENODEV; bytes in no region are fine)",
+	  verb_check },
 	{ "mem-revoke", "mem-revoke region=REGION",
 	  "revoke: later accesses fail ENODEV; returns when none is in flight", verb_revoke },
 	{ "mem-region-destroy", "mem-region-destroy region=REGION",

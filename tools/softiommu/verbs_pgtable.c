@@ -12,6 +12,13 @@
  * the domain's IOTLB, so that the next write walks and sets the dirty bit
  * again.  Map and unmap of a domain go through the domain verbs.
  *
+ * A table made with pt-create may be held (pt-hold, siommu_pt_hold(): the
+ * CLI counts its own holds to drop them at the end of the run; the library
+ * counts every user, domains included, and refuses pt-destroy with EBUSY)
+ * and bracketed by pt-invalidate-begin/end as a caller that changes it
+ * directly does (the CLI keeps the open brackets, to refuse an end that
+ * matches no begin and to end them at the end of the run).
+ *
  * Table pages get physical addresses from phys_base (default 0x10000000) so
  * that entries and dumps are the same on every run; phys_base=host uses
  * their host addresses instead.  `prot` is a string of letters: r (read),
@@ -35,11 +42,16 @@
 #define PT_TYPE		RUN_PT_TYPE
 #define PT_CLI_PHYS	0x10000000ull
 #define PT_MAX_BITS	4096
+#define PT_MAX_INVAL	16		/* open pt-invalidate-begin brackets per table */
 
 struct run_pt {
 	struct siommu_pt *pt;
 	struct siommu_pt_gather g;	/* what pt-unmap and pt-dirty left to sync */
-	unsigned int users;		/* domains made over it (domain-create pt=) */
+	uint64_t holds;			/* pt-hold calls not yet dropped by pt-unhold */
+	struct {
+		uint64_t iova, size;
+	} inval[PT_MAX_INVAL];		/* open pt-invalidate-begin brackets */
+	unsigned int ninval;
 	struct run_ctx *rc;
 };
 
@@ -48,24 +60,23 @@ struct siommu_pt *run_pt_of(void *obj)
 	return ((struct run_pt *)obj)->pt;
 }
 
-void run_pt_users(void *obj, int delta)
-{
-	struct run_pt *p = obj;
-
-	p->users = (unsigned int)((int)p->users + delta);
-}
-
 static void pt_obj_destroy(void *obj)
 {
 	struct run_pt *p = obj;
 
-	if (p->users) {
+	while (p->ninval) {
+		p->ninval--;
+		siommu_pt_invalidate_end(p->pt, p->inval[p->ninval].iova,
+					 p->inval[p->ninval].size);
+	}
+	for (; p->holds; p->holds--)
+		siommu_pt_unhold(p->pt);
+	siommu_pt_gather_sync(&p->g, NULL, NULL, SIOMMU_PT_SYNC_WAIT);
+	if (siommu_pt_destroy(p->pt)) {
 		/* a domain outlived its table's object: keep the table alive */
 		run_print(p->rc, "pt: left in use by a domain at the end of the run");
 		return;
 	}
-	siommu_pt_gather_sync(&p->g, NULL, NULL, SIOMMU_PT_SYNC_WAIT);
-	siommu_pt_destroy(p->pt);
 	free(p);
 }
 
@@ -172,11 +183,8 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 static int pt_try_destroy(void *obj)
 {
 	struct run_pt *p = obj;
-	int ret;
-
-	if (p->users)
-		return -EBUSY;			/* domains translate through it */
-	ret = siommu_pt_destroy(p->pt);		/* -EBUSY: an unsynced gather holds pages */
+	/* -EBUSY: held (a domain, pt-hold) or an unsynced gather holds pages */
+	int ret = siommu_pt_destroy(p->pt);
 
 	if (!ret)
 		free(p);
@@ -235,18 +243,28 @@ static int verb_sync(struct run_ctx *rc, struct run_cmd *cmd)
 	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
 	struct inval_print ip = { .rc = rc };
 	struct siommu_pt_info before, after;
+	bool wait;
 	int ret;
 
-	if (!p)
+	if (!p || run_arg_bool_opt(rc, cmd, "wait", &wait, true))
 		return RUN_EUSAGE;
 	siommu_pt_get_info(p->pt, &before);
-	/* Waits, so that the freed pages show in the result. */
-	ret = siommu_pt_gather_sync(&p->g, inval_print, &ip, SIOMMU_PT_SYNC_WAIT);
+	/*
+	 * wait=yes: wait, so that the freed pages show in the result;
+	 * wait=no: the pages go after a grace period, whenever the reclaim
+	 * callback runs (pt-reclaim-wait waits for it), so only their number
+	 * is known now.
+	 */
+	ret = siommu_pt_gather_sync(&p->g, inval_print, &ip, wait ? SIOMMU_PT_SYNC_WAIT : 0);
 	if (ret)
 		return ret;
-	siommu_pt_get_info(p->pt, &after);
 	if (!ip.calls)
 		run_result(rc, "inval", "none");
+	if (!wait) {
+		run_result(rc, "queued", "%" PRIu64, before.detached_pages);
+		return 0;
+	}
+	siommu_pt_get_info(p->pt, &after);
 	run_result(rc, "freed", "%" PRIu64, before.table_pages - after.table_pages);
 	return 0;
 }
@@ -350,6 +368,113 @@ static int verb_seq(struct run_ctx *rc, struct run_cmd *cmd)
 		return 0;
 	}
 	run_result(rc, "seq", "%" PRIu64, siommu_pt_seq_begin(pt, iova));
+	return 0;
+}
+
+static int verb_hold(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	int ret;
+
+	if (!p)
+		return RUN_EUSAGE;
+	ret = siommu_pt_hold(p->pt);
+	if (ret)
+		return ret;
+	run_result(rc, "holds", "%" PRIu64, ++p->holds);
+	return 0;
+}
+
+static int verb_unhold(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	const char *name;
+	int ret;
+
+	if (!p)
+		return RUN_EUSAGE;
+	/* the library cannot tell our holds from a domain's: refuse here */
+	if (!p->holds) {
+		run_arg_str(rc, cmd, "pt", &name);
+		return run_error(rc, cmd, "pt-unhold: '%s' has no pt-hold to drop", name);
+	}
+	ret = siommu_pt_unhold(p->pt);
+	if (ret)
+		return ret;
+	run_result(rc, "holds", "%" PRIu64, --p->holds);
+	return 0;
+}
+
+static int verb_reclaim_wait(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct siommu_domain *dom;
+	struct run_pt *p;
+	struct siommu_pt *pt = pt_target(rc, cmd, &p, &dom);
+	struct siommu_pt_info info;
+	int ret;
+
+	if (!pt)
+		return RUN_EUSAGE;
+	ret = siommu_pt_reclaim_wait(pt);
+	if (ret)
+		return ret;
+	siommu_pt_get_info(pt, &info);
+	run_result(rc, "pages", "%" PRIu64, info.table_pages);
+	run_result(rc, "reclaim", "%" PRIu64, info.reclaim_pages);
+	return 0;
+}
+
+static int inval_args(struct run_ctx *rc, struct run_cmd *cmd, struct run_pt **p,
+		      uint64_t *iova, uint64_t *size)
+{
+	*p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
+	if (!*p || run_arg_u64(rc, cmd, "iova", iova) || run_arg_u64(rc, cmd, "size", size))
+		return RUN_EUSAGE;
+	return 0;
+}
+
+static int verb_inval_begin(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	uint64_t iova, size;
+	struct run_pt *p;
+	int ret;
+
+	if (inval_args(rc, cmd, &p, &iova, &size))
+		return RUN_EUSAGE;
+	if (p->ninval == PT_MAX_INVAL)
+		return run_error(rc, cmd, "pt-invalidate-begin: at most %u open per table",
+				 PT_MAX_INVAL);
+	ret = siommu_pt_invalidate_begin(p->pt, iova, size);
+	if (ret)
+		return ret;
+	p->inval[p->ninval].iova = iova;
+	p->inval[p->ninval].size = size;
+	p->ninval++;
+	run_result(rc, "open", "%u", p->ninval);
+	return 0;
+}
+
+static int verb_inval_end(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	uint64_t iova, size;
+	struct run_pt *p;
+	unsigned int i;
+	bool open = false;
+	int ret;
+
+	if (inval_args(rc, cmd, &p, &iova, &size))
+		return RUN_EUSAGE;
+	/* an end with no begin is a caller bug the library does not catch */
+	for (i = 0; i < p->ninval && !open; i++)
+		open = p->inval[i].iova == iova && p->inval[i].size == size;
+	if (!open)
+		return run_error(rc, cmd, "pt-invalidate-end: no open pt-invalidate-begin of iova=0x%" PRIx64
+				 " size=0x%" PRIx64, iova, size);
+	ret = siommu_pt_invalidate_end(p->pt, iova, size);
+	if (ret)
+		return ret;
+	p->inval[i - 1] = p->inval[--p->ninval];
+	run_result(rc, "open", "%u", p->ninval);
 	return 0;
 }
 
@@ -469,14 +594,24 @@ const struct run_verb run_verbs_pgtable[] = {
 	{ "pt-create", "pt-create name=NAME fmt=x86-64|vtd-ss|arm-lpae-s1 [levels=N] [oas=N] "
 	  "[pgsizes=4K,2M,1G] [dirty=yes] [exec=yes] [phys_base=N|host] [max_pages=N]",
 	  "create an I/O page table", verb_create },
-	{ "pt-destroy", "pt-destroy pt=NAME", "destroy a table (EBUSY while its gather is unsynced)",
+	{ "pt-destroy", "pt-destroy pt=NAME",
+	  "destroy a table (EBUSY while held: a domain, pt-hold; or its gather is unsynced)",
 	  verb_destroy },
+	{ "pt-hold", "pt-hold pt=NAME", "count a user of the table (pt-destroy: EBUSY)", verb_hold },
+	{ "pt-unhold", "pt-unhold pt=NAME", "drop a pt-hold", verb_unhold },
 	{ "pt-map", "pt-map pt=NAME iova=N pa=N size=N [prot=rwcnmp]",
 	  "map with the largest page sizes alignment allows", verb_map },
 	{ "pt-unmap", "pt-unmap pt=NAME iova=N size=N",
 	  "unmap into the table's gather (freed at pt-sync)", verb_unmap },
-	{ "pt-sync", "pt-sync pt=NAME",
-	  "invalidate what the gather holds, wait a grace period, free", verb_sync },
+	{ "pt-sync", "pt-sync pt=NAME [wait=yes]",
+	  "invalidate what the gather holds, wait a grace period, free (wait=no: free after one, later)",
+	  verb_sync },
+	{ "pt-reclaim-wait", "pt-reclaim-wait pt=NAME|domain=DOM",
+	  "wait until table pages synced without waiting are back in the pool", verb_reclaim_wait },
+	{ "pt-invalidate-begin", "pt-invalidate-begin pt=NAME iova=N size=N",
+	  "start a direct change of a range (pt-seq retry=yes until the end)", verb_inval_begin },
+	{ "pt-invalidate-end", "pt-invalidate-end pt=NAME iova=N size=N",
+	  "end it: the sequence moves", verb_inval_end },
 	{ "pt-iova-to-phys", "pt-iova-to-phys pt=NAME|domain=DOM iova=N", "translate", verb_iova_to_phys },
 	{ "pt-translate", "pt-translate pt=NAME|domain=DOM iova=N [access=rwxp]",
 	  "translate as hardware: permission check, A/D update", verb_translate },
