@@ -14,8 +14,8 @@
 
 #include "bench.h"
 
-extern const struct bench_group bench_group_base;
 #define WEAK_GROUP(m) extern const struct bench_group bench_group_##m __attribute__((weak))
+WEAK_GROUP(base);	/* weak: the shared-library twin has only "hotpath" */
 WEAK_GROUP(pgtable);
 WEAK_GROUP(iotlb);
 WEAK_GROUP(iova);
@@ -25,11 +25,12 @@ WEAK_GROUP(ioas);
 WEAK_GROUP(iopf);
 WEAK_GROUP(mm);
 WEAK_GROUP(replay);
+WEAK_GROUP(hotpath);
 
 static const struct bench_group *all_groups[] = {
 	&bench_group_base, &bench_group_pgtable, &bench_group_iotlb, &bench_group_iova,
 	&bench_group_mem, &bench_group_core, &bench_group_ioas, &bench_group_iopf,
-	&bench_group_mm, &bench_group_replay,
+	&bench_group_mm, &bench_group_replay, &bench_group_hotpath,
 };
 
 #define MAX_RESULTS 256

@@ -244,12 +244,17 @@ static void rcu_tsan_callback_acquire(struct rcu_tsan_readers *r)
  */
 static pthread_key_t rcu_key;
 static pthread_once_t rcu_key_once = PTHREAD_ONCE_INIT;
-static __thread bool registered_by_us;
+/* rcu.h: set only while the library's own registration holds. */
+__thread bool siommu_rcu_registered __attribute__((tls_model("initial-exec")));
+/* rcu.h: what a thread's pointer shows before the thread is seen (read only). */
+static struct urcu_reader rcu_unseen_reader;
+__thread struct urcu_reader *siommu_rcu_reader
+	__attribute__((tls_model("initial-exec"))) = &rcu_unseen_reader;
 
 static void rcu_thread_exit(void *unused)
 {
-	if (registered_by_us) {
-		registered_by_us = false;
+	if (siommu_rcu_registered) {
+		siommu_rcu_registered = false;
 		urcu_memb_unregister_thread();
 	}
 }
@@ -262,12 +267,20 @@ static void rcu_key_create(void)
 	}
 }
 
+/*
+ * The calling thread is not registered by the library.  A thread the
+ * application registered is used as it is (and not cached: see rcu.h).
+ */
 void siommu_rcu_register_slow(void)
 {
+	/* liburcu's own TLS (not through the URCU_TLS() of rcu.h): slow path. */
+	siommu_rcu_reader = &urcu_memb_reader;
+	if (urcu_memb_reader.registered)
+		return;
 	pthread_once(&rcu_key_once, rcu_key_create);
 	urcu_memb_register_thread();
-	registered_by_us = true;
-	pthread_setspecific(rcu_key, &registered_by_us);
+	siommu_rcu_registered = true;
+	pthread_setspecific(rcu_key, &siommu_rcu_registered);
 }
 
 void siommu_rcu_synchronize(void)
@@ -363,7 +376,7 @@ SIOMMU_API int siommu_thread_release(void)
 {
 	if (siommu_rcu_read_ongoing())
 		return -EBUSY;
-	if (registered_by_us) {
+	if (siommu_rcu_registered) {
 		rcu_thread_exit(NULL);
 		pthread_setspecific(rcu_key, NULL);
 	}

@@ -29,7 +29,44 @@
 #ifndef SIOMMU_BASE_RCU_H
 #define SIOMMU_BASE_RCU_H
 
+#include <stdbool.h>
+#include <urcu/tls-compat.h>
+
+/*
+ * Thread-local state without __tls_get_addr() (docs/architecture.md, "RCU:
+ * thread state through the shared library").
+ *
+ * liburcu declares its per-thread reader structure with the default
+ * (global-dynamic) TLS model, so from position-independent code (the
+ * shared library) every access to it is a call to __tls_get_addr(): three
+ * or four per read-side section.  Redeclaring it initial-exec would make
+ * the library's own relocations force liburcu-memb's TLS block into static
+ * TLS, which a dlopen()ed liburcu cannot get (its block is 128-byte
+ * aligned, more than glibc's static TLS alignment): dlopen() of the library
+ * would fail.  Instead each thread keeps, in the library's own
+ * initial-exec TLS, a pointer to its liburcu reader, and liburcu's own
+ * inline read-side code is compiled against that pointer: URCU_TLS() is
+ * redefined for the one include of liburcu-memb's static inlines below and
+ * restored after it.  The read-side code is liburcu's; only where it finds
+ * the thread's reader changes.
+ *
+ * The pointer starts at a static zeroed reader (registered == 0, no
+ * section), which only the lazy check and siommu_rcu_read_ongoing() read;
+ * siommu_rcu_register_slow() points it at the thread's real reader before
+ * any read lock.  liburcu's TLS lives as long as the thread, so the pointer
+ * never dangles.  The library's initial-exec TLS is a few words, 8-byte
+ * aligned: it fits glibc's static TLS surplus when the library is dlopen()ed
+ * (tests/install/dlopen.c checks it).
+ */
+struct urcu_reader;
+extern __thread struct urcu_reader *siommu_rcu_reader
+	__attribute__((tls_model("initial-exec")));
+#undef URCU_TLS
+#define URCU_TLS(name)	(*siommu_rcu_tls_##name)
+#define siommu_rcu_tls_urcu_memb_reader	siommu_rcu_reader
 #include <urcu/urcu-memb.h>
+#undef URCU_TLS
+#define URCU_TLS(name)	(name)	/* as urcu/tls-compat.h defines it */
 
 #include "base/compiler.h"
 
@@ -51,12 +88,23 @@ void __tsan_release(void *addr);
 #define siommu_tsan_release(p)	do { (void)(p); } while (0)
 #endif
 
-void siommu_rcu_register_slow(void);
+/*
+ * True iff the library registered this thread with urcu-memb and has not
+ * unregistered it (rcu.c).  Our own flag, initial-exec, so that the lazy
+ * registration check costs one %fs-relative load.  A thread the application
+ * registered itself keeps it false: its check takes the slow path, which
+ * looks at liburcu's own flag (the application may unregister it at any
+ * time, so it cannot be cached).
+ */
+extern __thread bool siommu_rcu_registered
+	__attribute__((tls_model("initial-exec")));
+
+void siommu_rcu_register_slow(void) __attribute__((noinline));
 
 /* Make sure the calling thread is registered with urcu-memb. */
 static inline void siommu_rcu_ensure_thread(void)
 {
-	if (siommu_unlikely(!URCU_TLS(urcu_memb_reader).registered))
+	if (siommu_unlikely(!siommu_rcu_registered))
 		siommu_rcu_register_slow();
 }
 
@@ -91,7 +139,7 @@ static inline void siommu_rcu_read_unlock(void)
 
 static inline bool siommu_rcu_read_ongoing(void)
 {
-	return URCU_TLS(urcu_memb_reader).registered && urcu_memb_read_ongoing();
+	return siommu_rcu_reader->registered && urcu_memb_read_ongoing();
 }
 
 /*

@@ -22,8 +22,10 @@
  * by a read walks again, as hardware does to set D.  Execute and privileged
  * requests always walk: the format decides those permissions.
  *
- * DMA: a transfer is cut at the pages of its translations; each piece is
- * translated and copied inside ONE read-side section, so that a strict
+ * DMA: a transfer is cut into runs: pages whose translations continue each
+ * other in the output address space (up to DMA_RUN_MAX bytes, host memory
+ * only: see dma_one()).  A run's pages are translated and the run is
+ * copied, with one memcpy(), inside ONE read-side section, so that a strict
  * unmap's grace period waits for every copy that could use a translation
  * it removed ("translations outlive nothing").  A recoverable fault (PRI
  * device, a domain with a fault handler: fault.c) is handed to the handler
@@ -190,6 +192,41 @@ static inline int phys_rw_rcu(struct siommu_iommu *iommu, uint64_t pa,
 	return 0;
 }
 
+/*
+ * Bytes per run at most: bounds how long a DMA holds one read-side section
+ * (a grace period waits for it), about 10 us of memcpy here.
+ */
+#define DMA_RUN_MAX	(1u << 20)
+
+/*
+ * A run begins at @iova with @chunk bytes at @pa (the first translation):
+ * extend it over the following pages while their translations continue it
+ * and the transfer (@len bytes left) lasts.  Returns the run's length.  A
+ * page that faults or goes elsewhere ends the run; the caller translates it
+ * again as the first page of the next run (and handles its fault there).
+ * Context: inside the read-side section of the first translation, which
+ * the copy of the whole run uses too.
+ */
+static uint64_t dma_run_rcu(struct siommu_device *dev, uint32_t pasid,
+			    uint64_t iova, unsigned int access, uint64_t pa,
+			    uint64_t chunk, uint64_t len)
+{
+	struct siommu_translation t;
+	struct siommu_domain *dom;
+	uint64_t room, n;
+
+	while (chunk < len && chunk < DMA_RUN_MAX) {
+		if (core_translate_dom_rcu(dev, pasid, iova + chunk, access, &t,
+					   &dom) || t.pa != pa + chunk)
+			break;
+		room = (1ull << t.pgsize_lg2) - ((iova + chunk) &
+						 ((1ull << t.pgsize_lg2) - 1));
+		n = len - chunk < room ? len - chunk : room;
+		chunk += n;
+	}
+	return chunk;
+}
+
 static int dma_one(struct siommu_device *dev, uint32_t pasid, uint64_t iova,
 		   uint8_t *buf, size_t len, bool write)
 {
@@ -230,6 +267,14 @@ static int dma_one(struct siommu_device *dev, uint32_t pasid, uint64_t iova,
 		room = (1ull << t.pgsize_lg2) - ((iova + done) &
 						 ((1ull << t.pgsize_lg2) - 1));
 		chunk = len - done < room ? len - done : room;
+		/*
+		 * Host memory: one copy per run.  Not for a memory map, whose
+		 * access checks and counts (and the fault address it reports)
+		 * are per piece.
+		 */
+		if (!iommu->mem)
+			chunk = dma_run_rcu(dev, pasid, iova + done, access, t.pa,
+					    chunk, len - done);
 		siommu_debug_yield(SIOMMU_YIELD_CORE_DMA);
 		/* Same section as the translation: see the top of this file. */
 		ret = phys_rw_rcu(iommu, t.pa, buf + done, chunk, write);

@@ -191,6 +191,15 @@ static void *app_registered(void *arg)
 	thread_assert_int_equal(siommu_thread_release(), 0);	/* not ours: left alone */
 	thread_assert_true(URCU_TLS(urcu_memb_reader).registered);
 	urcu_memb_unregister_thread();
+	/*
+	 * Unregistered by the application: the library's lazy check must see
+	 * it (it does not cache an application's registration) and register
+	 * the thread itself; its exit destructor unregisters it.
+	 */
+	siommu_read_lock();
+	thread_assert_true(URCU_TLS(urcu_memb_reader).registered);
+	thread_assert_true(siommu_read_ongoing());
+	siommu_read_unlock();
 	return NULL;
 }
 

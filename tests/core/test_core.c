@@ -592,6 +592,53 @@ static void test_core_dma_host_split_pages(void **state)
 	free(mem);
 }
 
+/*
+ * DMA copies a run of pages whose translations continue each other with one
+ * copy: runs must end where the output addresses jump and where a page
+ * faults, and the fault must still name the faulting page.
+ */
+static void test_core_dma_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain *p = mkdom(f, SIOMMU_DOMAIN_PAGING, 0);
+	uint8_t *mem = page_alloc(6), in[5 * PG], out[5 * PG];
+	struct siommu_fault_record rec;
+	uint64_t iova = 0x9000000;
+	unsigned int i;
+
+	/* IOVA pages 0-4 -> host pages 0, 1, 4, 5, 2: runs {0,1} {2,3} {4}. */
+	static const unsigned int host[5] = { 0, 1, 4, 5, 2 };
+
+	assert_int_equal(siommu_device_attach(f->dev, p), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(siommu_domain_map(p, iova + i * PG,
+						   (uintptr_t)(mem + host[i] * PG), PG,
+						   SIOMMU_PT_READ | SIOMMU_PT_WRITE), 0);
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 13 + 5);
+	assert_int_equal(siommu_dma_write(f->dev, 0, iova + 8, in, 5 * PG - 16), 0);
+	assert_memory_equal(mem + 8, in, 2 * PG - 8);
+	assert_memory_equal(mem + 4 * PG, in + 2 * PG - 8, 2 * PG);
+	assert_memory_equal(mem + 2 * PG, in + 4 * PG - 8, PG - 8);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(siommu_dma_read(f->dev, 0, iova + 8, out, 5 * PG - 16), 0);
+	assert_memory_equal(out, in, 5 * PG - 16);
+
+	/* A hole inside a run: what comes before it is copied, the fault names it. */
+	while (siommu_fault_log_read(f->iommu, &rec, 1) == 1)
+		;
+	assert_int_equal(siommu_domain_unmap(p, iova + PG, PG), (int64_t)PG);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(siommu_dma_read(f->dev, 0, iova, out, 2 * PG), -ENOENT);
+	assert_memory_equal(out, mem, PG);
+	assert_int_equal(siommu_fault_log_read(f->iommu, &rec, 1), 1);
+	assert_int_equal(rec.iova, iova + PG);
+	assert_int_equal(rec.reason, SIOMMU_FAULT_NOT_PRESENT);
+	assert_int_equal(siommu_device_detach(f->dev), 0);
+	assert_int_equal(siommu_domain_destroy(p), 0);
+	free(mem);
+}
+
 static void test_core_dma_sg(void **state)
 {
 	struct fixture *f = *state;
@@ -1226,6 +1273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_external_table_and_invalidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dma_host_split_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_dma_sg, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_dma_runs, setup, teardown),
 		cmocka_unit_test(test_core_dma_mem_ram_mmio_revoked),
 		cmocka_unit_test(test_core_revoke_tears_down_mappings),
 		cmocka_unit_test_setup_teardown(test_core_lazy_unmap_defers_invalidation, setup, teardown),

@@ -16,7 +16,7 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; [ -f "$tmp/log" ] && sed 's/^/# /' "$tmp/log" | tail -20; }
 
 examples=("$src"/examples/*.c)
-echo "1..$((3 + 2 * ${#examples[@]}))"
+echo "1..$((5 + 2 * ${#examples[@]}))"
 
 if meson install -C "$build" --no-rebuild --destdir "$tmp/root" >"$tmp/log" 2>&1; then
 	ok "meson install"
@@ -61,4 +61,18 @@ for ex in "${examples[@]}"; do
 		notok "run examples/$name"
 	fi
 done
+
+# Loaded after start-up: the initial-exec TLS of the library (and of liburcu,
+# which it reaches with that model: src/base/rcu.h) must fit glibc's surplus.
+if cc -Wall -Wextra -Werror "$src/tests/install/dlopen.c" -o "$tmp/dlopen" -ldl -pthread >"$tmp/log" 2>&1; then
+	ok "build tests/install/dlopen.c (not linked with the library)"
+	if "$tmp/dlopen" "$(readlink -f "$lib")" >"$tmp/log" 2>&1; then
+		ok "dlopen the installed library, read-side sections and a grace period"
+	else
+		notok "dlopen the installed library, read-side sections and a grace period"
+	fi
+else
+	notok "build tests/install/dlopen.c (not linked with the library)"
+	n=$((n + 1)); echo "not ok $n - dlopen # not built"
+fi
 exit 0
