@@ -109,7 +109,8 @@ SIOMMU_API int siommu_ioas_create(struct siommu_ioas_layer *l,
  * returns 0.
  * Context: any thread, outside a read-side section.
  * Returns: 0; -EBUSY (nothing done) while the IOAS has domains
- *          (siommu_ioas_domain_free() them first); -EDEADLK.
+ *          (siommu_ioas_domain_free() them first) or access objects;
+ *          -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_destroy(struct siommu_ioas *ioas);
 
@@ -198,10 +199,12 @@ SIOMMU_API int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
  * gets the bytes unmapped.
  * Context: any thread, outside a read-side section; takes the IOAS's lock
  *          (held across the domains' unmaps, which wait for grace periods).
+ * Access objects holding pins in the range are asked to unpin first (see
+ * "Unmap of a range with pins" below).
  * Returns: 0; -EINVAL (NULL @ioas, @length 0 or misaligned, misaligned
  *          @iova); -EOVERFLOW (the range wraps); -ENOENT (nothing mapped in
  *          the range, or an area crosses its boundary: nothing unmapped);
- *          -EDEADLK.
+ *          -EBUSY (pins stayed: nothing unmapped); -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova,
 				 uint64_t length, uint64_t *unmapped);
@@ -209,7 +212,8 @@ SIOMMU_API int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova,
 /**
  * siommu_ioas_unmap_all() - Unmap every area (an empty IOAS succeeds with 0).
  * Context: as siommu_ioas_unmap().
- * Returns: 0; -EINVAL (NULL @ioas); -EDEADLK.
+ * Returns: 0; -EINVAL (NULL @ioas); -EBUSY (pins stayed: nothing
+ *          unmapped); -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_unmap_all(struct siommu_ioas *ioas,
 				     uint64_t *unmapped);
@@ -298,6 +302,151 @@ SIOMMU_API int siommu_ioas_domain_alloc(struct siommu_ioas *ioas,
 SIOMMU_API int siommu_ioas_domain_free(struct siommu_ioas_layer *l,
 				       struct siommu_domain *dom);
 
+/* ------------------------------------------------------------------ access objects */
+
+/*
+ * Access objects (iommufd's "access"): a device that reaches memory through
+ * the CPU, like a mediated device, pins pages of an IOAS by IOVA and reads
+ * or writes through it.  Pins are counted per page of the pinned memory
+ * (pages shared by copy are counted once, whichever area was pinned).
+ *
+ * Unmap of a range with pins (seed 004).  siommu_ioas_unmap() of a range
+ * where accesses hold pins:
+ *  1. blocks new pins and rw on the range (they fail with -EBUSY);
+ *  2. calls the unmap callback of every access holding pins there, one at a
+ *     time, with NO lock of the IOAS held (the callback may unpin, pin
+ *     elsewhere, rw, or unmap another range);
+ *  3. takes the lock again and looks everything up from scratch (the areas
+ *     seen before may be gone, or be new ones);
+ *  4. repeats for at most siommu_ioas_set_unmap_retries() rounds (default
+ *     100, as iommufd); a round in which the pinned pages of the range went
+ *     down resets the count;
+ *  5. then fails with -EBUSY: unlike Linux (which leaves the areas before
+ *     the stuck one unmapped), NOTHING in the range is unmapped, pins and
+ *     rw work again, and the accesses still holding pins are named (a log
+ *     warning, and siommu_ioas_pin_holders()).
+ * A pin of an unrevocable access (created without a callback) makes the
+ * unmap -EBUSY at once.  A callback runs while its access is kept alive:
+ * destroying the access waits for it.
+ */
+struct siommu_ioas_access;
+
+/*
+ * An access's unmap callback: drop (siommu_ioas_access_unpin()) every pin
+ * inside [iova, iova + length - 1] before returning.  Called with no lock
+ * of the IOAS held, outside read-side sections; it may pin, unpin, rw and
+ * unmap; it must not destroy its own access (-EDEADLK).
+ */
+typedef void siommu_ioas_unmap_fn(void *opaque, uint64_t iova, uint64_t length);
+
+/* siommu_ioas_access_create() flags */
+#define SIOMMU_IOAS_ACCESS_UNREVOCABLE	(1u << 0)	/* no callback: its pins make unmap -EBUSY */
+
+/* siommu_ioas_access_pin() / _rw() flags */
+#define SIOMMU_IOAS_ACCESS_WRITE	(1u << 0)	/* the pages will be written */
+
+/**
+ * siommu_ioas_access_create() - An access on @ioas named @name (copied, at
+ * most 31 bytes kept) with an unmap callback @fn(@opaque, ...).  @fn may be
+ * NULL only with SIOMMU_IOAS_ACCESS_UNREVOCABLE (an access with neither
+ * may rw but not pin).
+ * Context: any thread, outside a read-side section.
+ * Returns: 0 with *@out set; -EINVAL (NULL @ioas or @out, unknown flag,
+ *          UNREVOCABLE with a callback); -EDEADLK; -ENOMEM.
+ */
+SIOMMU_API int siommu_ioas_access_create(struct siommu_ioas *ioas,
+					 const char *name,
+					 siommu_ioas_unmap_fn *fn, void *opaque,
+					 unsigned int flags,
+					 struct siommu_ioas_access **out);
+
+/**
+ * siommu_ioas_access_destroy() - Ask the access to drop everything (its
+ * callback on the whole IOVA space, if it has pins), wait for callbacks of
+ * it that unmaps are running, and free it.  NULL returns 0.
+ * Context: any thread, outside a read-side section; not from its own
+ *          callback.
+ * Returns: 0; -EBUSY (nothing done) while it still holds pins; -EDEADLK
+ *          (inside a read-side section or its own callback).
+ */
+SIOMMU_API int siommu_ioas_access_destroy(struct siommu_ioas_access *acc);
+
+/**
+ * siommu_ioas_access_pin() - Pin [@iova, @iova + @length - 1] (granule
+ * aligned, inside areas, possibly several contiguous ones) and give the
+ * host address of each page in @pages[0 .. length / 4096 - 1], valid until
+ * the matching unpin.
+ * Context: any thread, outside a read-side section; takes the IOAS's lock.
+ * Returns: 0; -EINVAL (NULL argument, @length 0, misaligned, unknown
+ *          flag); -EOVERFLOW (wraps); -ENOENT (a byte not mapped); -EPERM
+ *          (WRITE of a read-only area; an access with no callback that is
+ *          not UNREVOCABLE); -EBUSY (an unmap of the range is in progress:
+ *          retry); -ENODEV (the memory's region was revoked); -ENOMEM;
+ *          -EDEADLK.  On error nothing is pinned.
+ */
+SIOMMU_API int siommu_ioas_access_pin(struct siommu_ioas_access *acc,
+				      uint64_t iova, uint64_t length,
+				      unsigned int flags, void **pages);
+
+/**
+ * siommu_ioas_access_unpin() - Drop the pin made with exactly @iova and
+ * @length (one pin per call).
+ * Context: as siommu_ioas_access_pin().
+ * Returns: 0; -EINVAL (no pin of @acc with these bounds: nothing done);
+ *          -EDEADLK.
+ */
+SIOMMU_API int siommu_ioas_access_unpin(struct siommu_ioas_access *acc,
+					uint64_t iova, uint64_t length);
+
+/**
+ * siommu_ioas_access_rw() - Copy @len bytes between @buf and the IOAS at
+ * @iova (any alignment, across contiguous areas): write with
+ * SIOMMU_IOAS_ACCESS_WRITE, else read.  All of it is checked before a byte
+ * moves.
+ * Context: as siommu_ioas_access_pin().
+ * Returns: 0; -EINVAL (NULL argument, @len 0, unknown flag); -EOVERFLOW;
+ *          -ENOENT; -EPERM (write to a read-only area); -EBUSY (an unmap
+ *          of the range is in progress); -ENODEV (revoked); -EDEADLK.
+ */
+SIOMMU_API int siommu_ioas_access_rw(struct siommu_ioas_access *acc,
+				     uint64_t iova, void *buf, size_t len,
+				     unsigned int flags);
+
+struct siommu_ioas_access_info {
+	uint32_t id;			/* unique in the IOAS, from 1 */
+	char name[32];
+	uint64_t pins;			/* pin calls not yet unpinned */
+	uint64_t pinned_bytes;
+	unsigned int flags;
+};
+
+/**
+ * siommu_ioas_access_get_info() - Describe @acc.
+ * Context: as siommu_ioas_access_pin().  Returns: 0, -EINVAL, -EDEADLK.
+ */
+SIOMMU_API int siommu_ioas_access_get_info(struct siommu_ioas_access *acc,
+					   struct siommu_ioas_access_info *out);
+
+/**
+ * siommu_ioas_pin_holders() - The ids of the accesses holding pins inside
+ * [@iova, @iova + @length - 1] (after an unmap's -EBUSY: who held on), in
+ * creation order; fills at most @max of @ids.
+ * Context: any thread, outside a read-side section; a snapshot.
+ * Returns: the number of holders (may exceed @max); -EINVAL; -EOVERFLOW;
+ *          -EDEADLK.
+ */
+SIOMMU_API int siommu_ioas_pin_holders(struct siommu_ioas *ioas, uint64_t iova,
+				       uint64_t length, uint32_t *ids,
+				       unsigned int max);
+
+/**
+ * siommu_ioas_set_unmap_retries() - Rounds of callbacks an unmap makes
+ * before -EBUSY (1..1000000; default 100).
+ * Context: any thread.  Returns: 0 or -EINVAL.
+ */
+SIOMMU_API int siommu_ioas_set_unmap_retries(struct siommu_ioas *ioas,
+					     unsigned int rounds);
+
 /* ------------------------------------------------------------------ queries */
 
 struct siommu_ioas_area_info {
@@ -317,6 +466,8 @@ struct siommu_ioas_info {
 	uint32_t domains;		/* allocated by siommu_ioas_domain_alloc() */
 	uint32_t domains_filled;	/* ... attached, so holding the areas */
 	uint64_t pages_objects;		/* distinct pinned memory objects */
+	uint32_t accesses;		/* access objects on it */
+	uint64_t pinned_pages;		/* sum of the per-page pin counts of its areas' pages */
 };
 
 /**

@@ -279,22 +279,46 @@ int siommu_ioas_layer_destroy(struct siommu_ioas_layer *l)
 
 /* ------------------------------------------------------------------ revocation */
 
+static bool area_in_pa(const struct ioas_area *a, uint64_t pa, uint64_t last)
+{
+	uint64_t s = ioas_area_pa(a);
+
+	return s <= last && pa <= s + ioas_area_len(a) - 1;
+}
+
 static void revoke_owner(void *opaque, struct siommu_domain *dom, uint64_t pa,
 			 uint64_t size)
 {
 	struct ioas_domain *d = opaque;
 	struct siommu_ioas *ioas = d->ioas;
 	struct ioas_area *a;
-	uint64_t last = pa + size - 1;
+	uint64_t last = pa + size - 1, cursor = 0;
 
 	(void)dom;
 	siommu_mutex_lock(&ioas->lock);
-	RB_FOREACH(a, ioas_area_tree, &ioas->areas) {
-		uint64_t s = ioas_area_pa(a);
+	/*
+	 * Ask the accesses pinning the region's areas to let go, one area at
+	 * a time, looking the next one up from scratch (the lock is dropped
+	 * for each callback).  New pins of the region already fail (-ENODEV:
+	 * its revoked flag is set before the notifiers run).
+	 */
+	for (;;) {
+		uint64_t a_last;
 
-		if (s <= last && pa <= s + ioas_area_len(a) - 1)
-			ioas_domains_unmap_area(ioas, a);
+		RB_FOREACH(a, ioas_area_tree, &ioas->areas)
+			if (a->iova >= cursor && a->pins && area_in_pa(a, pa, last))
+				break;
+		if (!a)
+			break;
+		a_last = a->last;
+		ioas_notify_area_holders_locked(ioas, a);	/* drops the lock */
+		if (a_last == UINT64_MAX)
+			break;
+		cursor = a_last + 1;
 	}
+	RB_FOREACH(a, ioas_area_tree, &ioas->areas)
+		if (area_in_pa(a, pa, last))
+			ioas_domains_unmap_area(ioas, a);
 	siommu_mutex_unlock(&ioas->lock);
 }
 

@@ -247,20 +247,28 @@ int siommu_ioas_create(struct siommu_ioas_layer *l, struct siommu_ioas **out)
 	siommu_mutex_init(&ioas->lock, "ioas", SIOMMU_RANK_IOAS);
 	RB_INIT(&ioas->areas);
 	CDS_INIT_LIST_HEAD(&ioas->domains);
+	CDS_INIT_LIST_HEAD(&ioas->accesses);
+	CDS_INIT_LIST_HEAD(&ioas->blocks);
+	if (pthread_cond_init(&ioas->cond, NULL)) {
+		siommu_free(ioas);
+		return -ENOMEM;
+	}
+	ioas->unmap_retries = 100;
 	__atomic_fetch_add(&l->nr_ioas, 1, __ATOMIC_RELAXED);
 	*out = ioas;
 	return 0;
 }
 
 /* Remove and free every area inside [iova, last]; the caller validated. */
-static uint64_t unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-				   uint64_t last)
+uint64_t ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
+				  uint64_t last)
 {
 	struct ioas_area *a = ioas_area_first(ioas, iova, last), *next;
 	uint64_t bytes = 0;
 
 	for (; a && a->iova <= last; a = next) {
 		next = ioas_area_next(a);
+		SIOMMU_CHECK(!a->pins);
 		ioas_domains_unmap_area(ioas, a);
 		RB_REMOVE(ioas_area_tree, &ioas->areas, a);
 		bytes += ioas_area_len(a);
@@ -278,12 +286,13 @@ int siommu_ioas_destroy(struct siommu_ioas *ioas)
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	siommu_mutex_lock(&ioas->lock);
-	if (ioas->nr_domains) {
+	if (ioas->nr_domains || ioas->nr_accesses) {
 		siommu_mutex_unlock(&ioas->lock);
 		return -EBUSY;
 	}
-	unmap_range_locked(ioas, 0, UINT64_MAX);
+	ioas_remove_range_locked(ioas, 0, UINT64_MAX);	/* no access: no pins */
 	siommu_mutex_unlock(&ioas->lock);
+	pthread_cond_destroy(&ioas->cond);
 	siommu_mutex_destroy(&ioas->lock);
 	siommu_free(ioas->allowed);
 	siommu_free(ioas->resv);
@@ -510,8 +519,8 @@ int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
 int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova, uint64_t length,
 		      uint64_t *unmapped)
 {
-	struct ioas_area *a;
-	uint64_t last, bytes;
+	uint64_t last, bytes = 0;
+	int ret;
 
 	if (!ioas || !length || length % GRANULE || iova % GRANULE)
 		return -EINVAL;
@@ -520,37 +529,28 @@ int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova, uint64_t length,
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	siommu_mutex_lock(&ioas->lock);
-	a = ioas_area_first(ioas, iova, last);
-	if (!a)
-		goto enoent;
-	/* Validate every area before removing any (I3). */
-	for (; a && a->iova <= last; a = ioas_area_next(a))
-		if (a->iova < iova || a->last > last)
-			goto enoent;
-	bytes = unmap_range_locked(ioas, iova, last);
+	ret = ioas_unmap_range_locked(ioas, iova, last, false, &bytes);
 	siommu_mutex_unlock(&ioas->lock);
-	if (unmapped)
+	if (!ret && unmapped)
 		*unmapped = bytes;
-	return 0;
-enoent:
-	siommu_mutex_unlock(&ioas->lock);
-	return -ENOENT;
+	return ret;
 }
 
 int siommu_ioas_unmap_all(struct siommu_ioas *ioas, uint64_t *unmapped)
 {
-	uint64_t bytes;
+	uint64_t bytes = 0;
+	int ret;
 
 	if (!ioas)
 		return -EINVAL;
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	siommu_mutex_lock(&ioas->lock);
-	bytes = unmap_range_locked(ioas, 0, UINT64_MAX);
+	ret = ioas_unmap_range_locked(ioas, 0, UINT64_MAX, true, &bytes);
 	siommu_mutex_unlock(&ioas->lock);
-	if (unmapped)
+	if (!ret && unmapped)
 		*unmapped = bytes;
-	return 0;
+	return ret;
 }
 
 /* ------------------------------------------------------------------ ranges API */
@@ -755,6 +755,8 @@ int siommu_ioas_get_info(struct siommu_ioas *ioas, struct siommu_ioas_info *out)
 		}
 		out->pages_objects += first;
 	}
+	out->accesses = ioas->nr_accesses;
+	out->pinned_pages = ioas_pinned_pages_locked(ioas);
 	siommu_mutex_unlock(&ioas->lock);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "softiommu/ioas.h"
 #include "base/compiler.h"
 #include "base/lock.h"
+#include "siommu_config.h"
 
 /*
  * The memory of one map: what "pinned" means is in ioas.h.  Shared by the
@@ -37,6 +38,8 @@ struct ioas_pages {
 	void *map_base;			/* MEMFD/FILE: our mmap of the range */
 	int fd;				/* MEMFD/FILE: our duplicate; else -1 */
 	struct siommu_mem_region *region; /* REGION: we hold a user count */
+	uint32_t *pin_counts;		/* atomic pointer, set once (compare-and-swap)
+					 * at the first access pin; each count atomic */
 };
 
 /* One area: [iova, last] maps pages [pages_off, pages_off + last - iova]. */
@@ -47,6 +50,7 @@ struct ioas_area {
 	struct ioas_pages *pages;	/* one reference */
 	uint64_t pages_off;
 	unsigned int flags;		/* SIOMMU_IOAS_MAP_READ / _WRITE */
+	uint64_t pins;			/* [ioas->lock] access pins touching it */
 };
 
 RB_HEAD(ioas_area_tree, ioas_area);
@@ -88,7 +92,7 @@ struct ioas_domain_dying {
 
 struct siommu_ioas {
 	struct siommu_ioas_layer *l;	/* immutable */
-	struct siommu_mutex lock;	/* protects everything below */
+	struct siommu_mutex lock;	/* protects everything below, except as marked */
 	struct ioas_area_tree areas;
 	uint64_t nr_areas;
 	uint64_t mapped_bytes;
@@ -99,6 +103,40 @@ struct siommu_ioas {
 	unsigned int cap_resv;
 	struct cds_list_head domains;	/* struct ioas_domain.link */
 	uint32_t nr_domains;
+	struct cds_list_head accesses;	/* struct siommu_ioas_access.link, by id */
+	uint32_t nr_accesses;
+	uint32_t next_access_id;
+	struct cds_list_head blocks;	/* struct ioas_block.link: unmaps notifying */
+	pthread_cond_t cond;		/* with lock: an access's users dropped */
+	unsigned int unmap_retries;	/* atomic (relaxed) */
+};
+
+/* A range an unmap is notifying for: pins and rw there fail -EBUSY. */
+struct ioas_block {
+	struct cds_list_head link;	/* [ioas->lock] */
+	uint64_t iova;
+	uint64_t last;
+};
+
+/* One pin call of an access. */
+struct ioas_pin {
+	struct cds_list_head link;	/* [ioas->lock] in acc->pins */
+	uint64_t iova;
+	uint64_t last;
+};
+
+struct siommu_ioas_access {
+	struct cds_list_head link;	/* [ioas->lock] in ioas->accesses */
+	struct siommu_ioas *ioas;	/* immutable */
+	siommu_ioas_unmap_fn *fn;	/* immutable */
+	void *opaque;			/* immutable */
+	unsigned int flags;		/* immutable */
+	uint32_t id;			/* immutable */
+	char name[32];			/* immutable */
+	struct cds_list_head pins;	/* [ioas->lock] struct ioas_pin */
+	uint64_t nr_pins;		/* [ioas->lock] */
+	uint64_t pinned_bytes;		/* [ioas->lock] */
+	unsigned int users;		/* [ioas->lock] unmaps calling its callback */
 };
 
 /* ---- pages.c ---- */
@@ -115,6 +153,26 @@ struct ioas_area *ioas_area_next(struct ioas_area *a);
 int ioas_resv_add(struct siommu_ioas *ioas, uint64_t start, uint64_t last,
 		  struct ioas_domain *owner);
 void ioas_resv_remove_owner(struct siommu_ioas *ioas, struct ioas_domain *owner);
+
+/* ---- access.c ---- */
+int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
+			    uint64_t last, bool all, uint64_t *bytes);
+uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas);
+void ioas_notify_area_holders_locked(struct siommu_ioas *ioas, struct ioas_area *a);
+
+/* ---- ioas.c: removal without notification (no pins in the range) ---- */
+uint64_t ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
+				  uint64_t last);
+
+#if SIOMMU_TESTING_BUILD
+/* Broken variants for the stress tests (per thread). */
+enum ioas_test_break {
+	IOAS_BREAK_NONE = 0,
+	IOAS_BREAK_NOTIFY_LOCKED,	/* call the callbacks holding ioas->lock */
+	IOAS_BREAK_NO_REVALIDATE,	/* seed 004's first patch: notify per area, no re-lookup */
+};
+void ioas_test_set_break(enum ioas_test_break b);
+#endif
 
 /* ---- domain.c ---- */
 unsigned int ioas_prot(unsigned int map_flags);

@@ -204,5 +204,6 @@ void ioas_pages_put(struct ioas_pages *p)
 		close(p->fd);
 	if (p->region)
 		SIOMMU_WARN_ON(siommu_mem_region_put(p->region));
+	siommu_free(p->pin_counts);
 	siommu_free(p);
 }
