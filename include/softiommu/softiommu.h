@@ -12,5 +12,6 @@
 #include <softiommu/iova.h>
 #include <softiommu/mem.h>
 #include <softiommu/core.h>
+#include <softiommu/ioas.h>
 
 #endif

@@ -43,6 +43,7 @@ static const struct {
 	{ EOVERFLOW,	"EOVERFLOW",	"Value too large" },
 	{ EBADMSG,	"EBADMSG",	"Malformed message" },
 	{ EOPNOTSUPP,	"EOPNOTSUPP",	"Operation not supported" },
+	{ EMSGSIZE,	"EMSGSIZE",	"Buffer too small" },
 	{ EADDRINUSE,	"EADDRINUSE",	"Address already in use" },
 	{ EADDRNOTAVAIL, "EADDRNOTAVAIL", "Address not available" },
 	{ ETIMEDOUT,	"ETIMEDOUT",	"Timed out" },

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ioas internals shared by ioas.c (IOAS, areas, IOVA ranges, map, unmap,
+ * copy), pages.c (the memory objects areas map) and domain.c (the core
+ * layer, domains of an IOAS, revocation).  The design is in the top comment
+ * of ioas.c and in docs/modules/ioas.md.
+ *
+ * Lock order (src/base/lock.h): the core's dev->attach_lock (150) >
+ * ioas->lock (IOAS, 151) > l->lock (IOAS_LAYER, 152) > the core's locks
+ * taken by siommu_domain_map()/unmap()/create() (200..230).  No reader
+ * takes either ioas lock: every entry point refuses inside a read-side
+ * section, so ioas->lock may be held across a strict unmap's grace period.
+ */
+#ifndef SIOMMU_IOAS_INTERNAL_H
+#define SIOMMU_IOAS_INTERNAL_H
+
+#include <stdint.h>
+#include <urcu/list.h>
+#include <bsd/sys/tree.h>
+
+#include "softiommu/ioas.h"
+#include "base/compiler.h"
+#include "base/lock.h"
+#include "siommu_config.h"
+
+/*
+ * The memory of one map: what "pinned" means is in ioas.h.  Shared by the
+ * areas made from it by copy (in any IOAS of the layer), so its reference
+ * count is atomic; everything else is immutable after creation.
+ */
+struct ioas_pages {
+	long refs;			/* atomic: areas using it */
+	enum siommu_ioas_mem_type type;	/* immutable */
+	bool writable;			/* immutable: mapped with write access */
+	uint64_t length;		/* immutable */
+	void *host;			/* immutable: host address of the first byte */
+	uint64_t pa;			/* immutable: output address of the first byte */
+	void *map_base;			/* MEMFD/FILE: our mmap of the range */
+	int fd;				/* MEMFD/FILE: our duplicate; else -1 */
+	struct siommu_mem_region *region; /* REGION: we hold a user count */
+	uint32_t *pin_counts;		/* atomic pointer, set once (compare-and-swap)
+					 * at the first access pin; each count atomic */
+};
+
+/* One area: [iova, last] maps pages [pages_off, pages_off + last - iova]. */
+struct ioas_area {
+	RB_ENTRY(ioas_area) rb;		/* [ioas->lock] */
+	uint64_t iova;			/* [ioas->lock]; immutable while in the tree */
+	uint64_t last;
+	struct ioas_pages *pages;	/* one reference */
+	uint64_t pages_off;
+	unsigned int flags;		/* SIOMMU_IOAS_MAP_READ / _WRITE */
+	uint64_t pins;			/* [ioas->lock] access pins touching it */
+};
+
+RB_HEAD(ioas_area_tree, ioas_area);
+RB_PROTOTYPE(ioas_area_tree, ioas_area, rb, ioas_area_cmp)
+
+/* A reserved range; @owner is the domain whose aperture it is, or NULL. */
+struct ioas_resv {
+	uint64_t start;
+	uint64_t last;
+	struct ioas_domain *owner;
+};
+
+/* A domain allocated by siommu_ioas_domain_alloc(). */
+struct ioas_domain {
+	struct cds_list_head link;	/* [ioas->lock] in ioas->domains */
+	struct siommu_ioas *ioas;	/* immutable */
+	struct siommu_domain *dom;	/* immutable */
+	uint64_t ap_last;		/* immutable: last IOVA of the aperture */
+	uint64_t min_pgsize;		/* immutable: smallest page size of its table */
+	unsigned int users;		/* [ioas->lock] attachments + prepares holding it */
+	bool filled;			/* [ioas->lock] its table holds the areas */
+	bool dying;			/* [ioas->lock] free in progress: attach refused */
+};
+
+struct siommu_ioas_layer {
+	struct siommu_ctx *ctx;		/* immutable; held */
+	struct siommu_iommu *iommu;	/* immutable */
+	struct siommu_layer *core;	/* immutable: our core layer */
+	long nr_ioas;			/* atomic: live IOASes */
+	struct siommu_mutex lock;	/* protects fields marked [l] */
+	struct cds_list_head dying;	/* [l] ioas_domain_dying records */
+};
+
+/* A domain whose private data was cleared for its destroy: attach refused. */
+struct ioas_domain_dying {
+	struct cds_list_head link;	/* [l->lock] */
+	struct siommu_domain *dom;
+};
+
+struct siommu_ioas {
+	struct siommu_ioas_layer *l;	/* immutable */
+	struct siommu_mutex lock;	/* protects everything below, except as marked */
+	struct ioas_area_tree areas;
+	uint64_t nr_areas;
+	uint64_t mapped_bytes;
+	struct siommu_ioas_range *allowed; /* sorted, disjoint; NULL: all allowed */
+	unsigned int nr_allowed;
+	struct ioas_resv *resv;		/* sorted by start; may overlap each other */
+	unsigned int nr_resv;
+	unsigned int cap_resv;
+	struct cds_list_head domains;	/* struct ioas_domain.link */
+	uint32_t nr_domains;
+	struct cds_list_head accesses;	/* struct siommu_ioas_access.link, by id */
+	uint32_t nr_accesses;
+	uint32_t next_access_id;
+	struct cds_list_head blocks;	/* struct ioas_block.link: unmaps notifying */
+	pthread_cond_t cond;		/* with lock: an access's users dropped */
+	unsigned int unmap_retries;	/* atomic (relaxed) */
+};
+
+/* A range an unmap is notifying for: pins and rw there fail -EBUSY. */
+struct ioas_block {
+	struct cds_list_head link;	/* [ioas->lock] */
+	uint64_t iova;
+	uint64_t last;
+};
+
+/* One pin call of an access. */
+struct ioas_pin {
+	struct cds_list_head link;	/* [ioas->lock] in acc->pins */
+	uint64_t iova;
+	uint64_t last;
+};
+
+struct siommu_ioas_access {
+	struct cds_list_head link;	/* [ioas->lock] in ioas->accesses */
+	struct siommu_ioas *ioas;	/* immutable */
+	siommu_ioas_unmap_fn *fn;	/* immutable */
+	void *opaque;			/* immutable */
+	unsigned int flags;		/* immutable */
+	uint32_t id;			/* immutable */
+	char name[32];			/* immutable */
+	struct cds_list_head pins;	/* [ioas->lock] struct ioas_pin */
+	uint64_t nr_pins;		/* [ioas->lock] */
+	uint64_t pinned_bytes;		/* [ioas->lock] */
+	unsigned int users;		/* [ioas->lock] unmaps calling its callback */
+};
+
+/* ---- pages.c ---- */
+int ioas_pages_create(const struct siommu_ioas_mem *m, uint64_t length,
+		      bool write, struct ioas_pages **out);
+void ioas_pages_get(struct ioas_pages *p);
+void ioas_pages_put(struct ioas_pages *p);
+uint64_t ioas_pages_users(const struct ioas_pages *p);
+
+/* ---- ioas.c ---- */
+struct ioas_area *ioas_area_first(struct siommu_ioas *ioas, uint64_t iova,
+				  uint64_t last);
+struct ioas_area *ioas_area_next(struct ioas_area *a);
+int ioas_resv_add(struct siommu_ioas *ioas, uint64_t start, uint64_t last,
+		  struct ioas_domain *owner);
+void ioas_resv_remove_owner(struct siommu_ioas *ioas, struct ioas_domain *owner);
+
+/* ---- access.c ---- */
+int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
+			    uint64_t last, bool all, uint64_t *bytes);
+uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas);
+void ioas_notify_area_holders_locked(struct siommu_ioas *ioas, struct ioas_area *a);
+
+/* ---- ioas.c: removal without notification (no pins in the range) ---- */
+uint64_t ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
+				  uint64_t last);
+
+#if SIOMMU_TESTING_BUILD
+/* Broken variants for the stress tests (per thread). */
+enum ioas_test_break {
+	IOAS_BREAK_NONE = 0,
+	IOAS_BREAK_NOTIFY_LOCKED,	/* call the callbacks holding ioas->lock */
+	IOAS_BREAK_NO_REVALIDATE,	/* seed 004's first patch: notify per area, no re-lookup */
+};
+void ioas_test_set_break(enum ioas_test_break b);
+#endif
+
+/* ---- domain.c ---- */
+unsigned int ioas_prot(unsigned int map_flags);
+int ioas_domains_map_area(struct siommu_ioas *ioas, struct ioas_area *a);
+void ioas_domains_unmap_area(struct siommu_ioas *ioas, struct ioas_area *a);
+extern const struct siommu_layer_ops ioas_layer_ops;
+
+static inline uint64_t ioas_area_pa(const struct ioas_area *a)
+{
+	return a->pages->pa + a->pages_off;
+}
+
+static inline uint64_t ioas_area_len(const struct ioas_area *a)
+{
+	return a->last - a->iova + 1;
+}
+
+#endif
