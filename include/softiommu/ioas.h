@@ -365,11 +365,24 @@ SIOMMU_API int siommu_ioas_access_create(struct siommu_ioas *ioas,
  * callback on the whole IOVA space, if it has pins), wait for callbacks of
  * it that unmaps are running, and free it.  NULL returns 0.
  * Context: any thread, outside a read-side section; not from its own
- *          callback.
+ *          callback; no other call on @acc runs concurrently (an unmap's
+ *          callback of it does, and is waited for).
  * Returns: 0; -EBUSY (nothing done) while it still holds pins; -EDEADLK
  *          (inside a read-side section or its own callback).
  */
 SIOMMU_API int siommu_ioas_access_destroy(struct siommu_ioas_access *acc);
+
+/**
+ * siommu_ioas_access_replace() - Move @acc to @ioas: like destroy, ask it
+ * to drop everything first and refuse while pins stay; then it belongs to
+ * @ioas (with a new id there).  Replacing by its own IOAS is a no-op.
+ * Context: as siommu_ioas_access_destroy(); no other call on @acc may run
+ *          concurrently.
+ * Returns: 0; -EINVAL (NULL argument); -EBUSY (nothing done) while it
+ *          holds pins; -EDEADLK.
+ */
+SIOMMU_API int siommu_ioas_access_replace(struct siommu_ioas_access *acc,
+					  struct siommu_ioas *ioas);
 
 /**
  * siommu_ioas_access_pin() - Pin [@iova, @iova + @length - 1] (granule

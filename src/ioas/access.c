@@ -311,6 +311,8 @@ uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas)
 
 /* ------------------------------------------------------------------ objects */
 
+static void access_attach(struct siommu_ioas_access *acc, struct siommu_ioas *ioas);
+
 int siommu_ioas_access_create(struct siommu_ioas *ioas, const char *name,
 			      siommu_ioas_unmap_fn *fn, void *opaque,
 			      unsigned int flags, struct siommu_ioas_access **out)
@@ -332,24 +334,20 @@ int siommu_ioas_access_create(struct siommu_ioas *ioas, const char *name,
 	if (name)
 		snprintf(acc->name, sizeof(acc->name), "%s", name);
 	CDS_INIT_LIST_HEAD(&acc->pins);
-	siommu_mutex_lock(&ioas->lock);
-	acc->id = ++ioas->next_access_id;
-	cds_list_add_tail(&acc->link, &ioas->accesses);	/* ascending ids */
-	ioas->nr_accesses++;
-	siommu_mutex_unlock(&ioas->lock);
+	access_attach(acc, ioas);
 	*out = acc;
 	return 0;
 }
 
-int siommu_ioas_access_destroy(struct siommu_ioas_access *acc)
+/*
+ * Take @acc out of its IOAS: ask it to drop everything, refuse -EBUSY if
+ * pins stay, wait for callbacks of it that unmaps are running.  Returns 0
+ * with @acc in no list, or -EBUSY with nothing changed.
+ */
+static int access_detach(struct siommu_ioas_access *acc)
 {
-	struct siommu_ioas *ioas;
+	struct siommu_ioas *ioas = acc->ioas;
 
-	if (!acc)
-		return 0;
-	if (siommu_rcu_read_ongoing() || in_callback == acc)
-		return -EDEADLK;
-	ioas = acc->ioas;
 	siommu_mutex_lock(&ioas->lock);
 	if (acc->nr_pins && acc->fn)
 		call_holder(ioas, acc, 0, UINT64_MAX);	/* drop everything */
@@ -363,8 +361,48 @@ int siommu_ioas_access_destroy(struct siommu_ioas_access *acc)
 	cds_list_del(&acc->link);
 	ioas->nr_accesses--;
 	siommu_mutex_unlock(&ioas->lock);
-	siommu_free(acc);
 	return 0;
+}
+
+static void access_attach(struct siommu_ioas_access *acc, struct siommu_ioas *ioas)
+{
+	siommu_mutex_lock(&ioas->lock);
+	acc->ioas = ioas;
+	acc->id = ++ioas->next_access_id;
+	cds_list_add_tail(&acc->link, &ioas->accesses);	/* ascending ids */
+	ioas->nr_accesses++;
+	siommu_mutex_unlock(&ioas->lock);
+}
+
+int siommu_ioas_access_destroy(struct siommu_ioas_access *acc)
+{
+	int ret;
+
+	if (!acc)
+		return 0;
+	if (siommu_rcu_read_ongoing() || in_callback == acc)
+		return -EDEADLK;
+	ret = access_detach(acc);
+	if (!ret)
+		siommu_free(acc);
+	return ret;
+}
+
+int siommu_ioas_access_replace(struct siommu_ioas_access *acc,
+			       struct siommu_ioas *ioas)
+{
+	int ret;
+
+	if (!acc || !ioas)
+		return -EINVAL;
+	if (siommu_rcu_read_ongoing() || in_callback == acc)
+		return -EDEADLK;
+	if (ioas == acc->ioas)
+		return 0;
+	ret = access_detach(acc);
+	if (!ret)
+		access_attach(acc, ioas);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ pin */

@@ -127,11 +127,12 @@ struct ioas_pin {
 
 struct siommu_ioas_access {
 	struct cds_list_head link;	/* [ioas->lock] in ioas->accesses */
-	struct siommu_ioas *ioas;	/* immutable */
+	struct siommu_ioas *ioas;	/* set by create and replace (no other call on
+					 * the access runs then) */
 	siommu_ioas_unmap_fn *fn;	/* immutable */
 	void *opaque;			/* immutable */
 	unsigned int flags;		/* immutable */
-	uint32_t id;			/* immutable */
+	uint32_t id;			/* set with ioas */
 	char name[32];			/* immutable */
 	struct cds_list_head pins;	/* [ioas->lock] struct ioas_pin */
 	uint64_t nr_pins;		/* [ioas->lock] */

@@ -24,7 +24,9 @@
  *     deadlock the rule prevents);
  *  --break-revalidate: the seed's first patch (notify per area, continue
  *     with the area pointer after retaking the lock): the callback's own
- *     unmap freed it: ASan/TSan report the use after free.
+ *     unmap freed it: ASan/TSan report the use after free; or the unmap
+ *     breaks off on a pin left and reports success: the slot check sees
+ *     the pin outstanding.
  */
 #include <errno.h>
 #include <pthread.h>

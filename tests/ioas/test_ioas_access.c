@@ -422,6 +422,40 @@ static void test_ioas_access_destroy_asks_first(void **state)
 	holder_free(s);
 }
 
+static void test_ioas_access_replace(void **state)
+{
+	struct fixture *f = *state;
+	struct holder *h = mkholder(f, "mover", COOPERATE);
+	struct holder *s = mkholder(f, "stay", STUCK);
+	struct siommu_ioas_info info;
+	struct siommu_ioas *other;
+	uint8_t b[2];
+
+	map_fixed(f, 0x10000, f->buf, 2 * PG, RW);
+	assert_int_equal(siommu_ioas_create(f->l, &other), 0);
+	holder_pin(h, 0x10000, PG);
+	/* asked to drop everything first, then moved */
+	assert_int_equal(siommu_ioas_access_replace(h->acc, other), 0);
+	assert_int_equal(h->calls, 1);
+	assert_true(h->last_len == UINT64_MAX);
+	assert_int_equal(siommu_ioas_get_info(other, &info), 0);
+	assert_int_equal(info.accesses, 1);
+	/* it now reaches the other IOAS's memory only */
+	assert_int_equal(siommu_ioas_access_rw(h->acc, 0x10000, b, 1, 0), -ENOENT);
+	assert_int_equal(siommu_ioas_destroy(other), -EBUSY);
+	/* pins that stay: -EBUSY, nothing moved */
+	holder_pin(s, 0x11000, PG);
+	assert_int_equal(siommu_ioas_access_replace(s->acc, other), -EBUSY);
+	assert_int_equal(siommu_ioas_access_rw(s->acc, 0x10000, b, 1, 0), 0);
+	holder_unpin(s);
+	assert_int_equal(siommu_ioas_access_replace(s->acc, f->ioas), 0);	/* no-op */
+	assert_int_equal(siommu_ioas_access_replace(NULL, other), -EINVAL);
+	assert_int_equal(siommu_ioas_access_replace(h->acc, f->ioas), 0);	/* back */
+	assert_int_equal(siommu_ioas_destroy(other), 0);
+	holder_free(h);
+	holder_free(s);
+}
+
 /* A destroy from its own callback would wait for itself. */
 static struct siommu_ioas_access *self_destroy_acc;
 static int self_destroy_ret;
@@ -556,6 +590,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ioas_access_destroy_asks_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_access_destroy_from_callback_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ioas_access_replace, setup, teardown),
 		cmocka_unit_test(test_ioas_access_revoke_asks_accesses),
 		cmocka_unit_test_setup_teardown(test_ioas_access_bad_input, setup, teardown),
 	};
