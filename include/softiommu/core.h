@@ -21,10 +21,13 @@
  * a concurrent DMA sees the old domain or the new one, never a freed one (a
  * domain is freed only after a grace period).  Map and unmap of disjoint
  * ranges of one domain run concurrently with no domain-wide lock (with a
- * memory map, a short per-domain lock serializes them against revocation
- * and guards the mapping records it needs).  No function of this header
- * waits for a grace period while holding a lock: the locks it takes may be
- * taken by a caller inside a read-side section.
+ * memory map, a per-domain lock serializes maps and unmaps of the domain
+ * against each other and against revocation, and guards the mapping
+ * records it needs).  No function of this header waits for a grace period
+ * while holding a lock a reader may take: the locks it takes may be taken
+ * by a caller inside a read-side section, except the device's attach
+ * mutex, which attach, replace and detach hold across one grace period and
+ * which they refuse to take inside a section (-EDEADLK).
  *
  * Translations outlive nothing: the address siommu_translate_rcu() returns
  * is valid only inside the read-side section it was obtained in.  The DMA
@@ -705,8 +708,10 @@ struct siommu_dma_sg {
 /**
  * siommu_dma_read() - Device @dev reads @len bytes at @iova (with @pasid)
  * into @buf.  siommu_dma_write() writes @buf there.
- * The transfer is split at page boundaries; each piece is translated and
- * copied inside one read-side section.  A fault stops the transfer: it is
+ * The transfer is split into pieces, each translated and copied inside one
+ * read-side section: a page through a memory map; into host memory, a run
+ * of pages whose translations continue each other (up to 1 MiB, one
+ * memcpy).  A fault stops the transfer: it is
  * recorded in the fault log and returned; the pieces before it were done.
  * A translation fault (not present or permission) of a device with
  * SIOMMU_DEV_PRI in a domain with a fault handler is recoverable: it goes
