@@ -83,6 +83,35 @@ struct siommu_iotlb_seq {
 	uint32_t pasid;
 };
 
+/*
+ * A reference to the entry a lookup hit or an insert wrote
+ * (siommu_iotlb_lookup_ref(), siommu_iotlb_insert_ref()): the entry's
+ * sequence word and its value when it held the translation returned.  Every
+ * change of an entry (an insert that reuses or updates it, an eviction, any
+ * invalidation that covers it) moves its sequence, which never goes back,
+ * so siommu_iotlb_ref_valid() is true exactly while the entry still holds
+ * that translation: a caller may keep the copy it got (a per-thread hint)
+ * and use it again, instead of a lookup, while the reference is valid.  It
+ * is as fresh as a lookup made at the moment of the check (contract 1 above
+ * holds for it).  Only valid while the IOTLB exists: the caller must know
+ * the IOTLB is alive before it checks.
+ */
+struct siommu_iotlb_ref {
+	const uint64_t *seq;	/* inside the IOTLB's entry array */
+	uint64_t val;
+};
+
+/*
+ * Does the entry still hold what the lookup or insert that filled @ref
+ * returned?  Context: any thread; lock-free; the IOTLB must be alive.
+ * Acquire: reads that depend on the answer come after it (pairs with the
+ * release stores of the entry's writers).
+ */
+static inline bool siommu_iotlb_ref_valid(const struct siommu_iotlb_ref *ref)
+{
+	return __atomic_load_n(ref->seq, __ATOMIC_ACQUIRE) == ref->val;
+}
+
 struct siommu_iotlb_stats {
 	uint64_t hits;
 	uint64_t misses;
@@ -128,6 +157,17 @@ SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
 				   struct siommu_iotlb_entry *out);
 
 /**
+ * siommu_iotlb_lookup_ref() - siommu_iotlb_lookup(), and on a hit a
+ * reference to the entry in @ref (see struct siommu_iotlb_ref).
+ * Context: as siommu_iotlb_lookup().
+ * Returns: as siommu_iotlb_lookup(); -EINVAL also for @ref NULL.
+ */
+SIOMMU_API int siommu_iotlb_lookup_ref(struct siommu_iotlb *tlb, uint32_t domid,
+				       uint32_t pasid, uint64_t iova,
+				       struct siommu_iotlb_entry *out,
+				       struct siommu_iotlb_ref *ref);
+
+/**
  * siommu_iotlb_seq_begin() - Snapshot the invalidation generations that
  * cover (@domid, @pasid, the page of @iova) before reading a page table.
  * Context: any thread; lock-free.  The page-table reads that produce the
@@ -155,6 +195,18 @@ SIOMMU_API int siommu_iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid,
 				   uint32_t pasid,
 				   const struct siommu_iotlb_entry *e,
 				   const struct siommu_iotlb_seq *seq);
+
+/**
+ * siommu_iotlb_insert_ref() - siommu_iotlb_insert(), and when it returns 0
+ * a reference to the entry written in @ref (see struct siommu_iotlb_ref).
+ * Context: as siommu_iotlb_insert().
+ * Returns: as siommu_iotlb_insert(); -EINVAL also for @ref NULL.
+ */
+SIOMMU_API int siommu_iotlb_insert_ref(struct siommu_iotlb *tlb, uint32_t domid,
+				       uint32_t pasid,
+				       const struct siommu_iotlb_entry *e,
+				       const struct siommu_iotlb_seq *seq,
+				       struct siommu_iotlb_ref *ref);
 
 /**
  * siommu_iotlb_inv_range() - Invalidate every entry of (@domid, @pasid)

@@ -77,6 +77,7 @@ enum core_stat {
 	CORE_STAT_FAULTS_RECOVERABLE,	/* handed to a domain's fault handler */
 	CORE_STAT_PAGE_REQUESTS,	/* ... which queued a page request */
 	CORE_STAT_FAULTS_RESOLVED,	/* ... which resolved them inline */
+	CORE_STAT_HINT_HITS,		/* translations served by the per-thread hint (translate.c) */
 	CORE_STAT_NR,
 };
 
@@ -153,6 +154,7 @@ struct siommu_device {
 	void *priv[SIOMMU_LAYERS_MAX];		/* layers' data: release/acquire atomics */
 	struct siommu_mutex lock;		/* protects fields marked [D] */
 	struct siommu_domain *domain;		/* RCU; written under [D] */
+	uint64_t serial;			/* immutable: unique in the process (translate.c's hint) */
 	struct core_pasid_leaf **pasid_dir;	/* immutable pointer; slots RCU, set under [D] */
 	uint32_t pasid_dir_len;			/* immutable */
 	uint32_t nr_pasids;			/* [D] */
@@ -352,7 +354,15 @@ void core_test_set_skip_revoke(struct siommu_iommu *iommu, bool skip);
  * protocol fixes), for the broken variant of the replace stress test.
  */
 void core_test_set_attach_unserialized(struct siommu_iommu *iommu, bool on);
+/*
+ * Tests only: the translation hint trusts its key (device, PASID, page)
+ * without checking the domain or its IOTLB entry (the broken variant of
+ * stress_core_hint_vs_unmap_3s): process-wide.
+ */
+void core_test_set_hint_unchecked(bool on);
 #endif
+/* A new device's serial (translate.c): unique in the process, never 0. */
+uint64_t core_device_serial_next(void);
 
 static inline uint64_t core_now_ns(void)
 {

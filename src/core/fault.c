@@ -276,7 +276,8 @@ SIOMMU_API int siommu_iommu_get_stats(struct siommu_iommu *iommu,
 	siommu_stats_read_all(iommu->stats, v);
 	memset(out, 0, sizeof(*out));
 	siommu_iotlb_get_stats(iommu->iotlb, &ts);
-	out->iotlb_hits = ts.hits - v[CORE_STAT_IOTLB_HIT_WALKS];
+	/* The hint is a copy of an IOTLB entry, checked against it: a hit. */
+	out->iotlb_hits = ts.hits - v[CORE_STAT_IOTLB_HIT_WALKS] + v[CORE_STAT_HINT_HITS];
 	out->iotlb_misses = v[CORE_STAT_WALKS];
 	out->translations = out->iotlb_hits + out->iotlb_misses;
 	for (i = 0; i < SIOMMU_FAULT_NR; i++)

@@ -206,6 +206,7 @@ SIOMMU_API int siommu_device_create(struct siommu_iommu *iommu, uint32_t rid,
 		return -ENOMEM;
 	dev->iommu = iommu;
 	dev->rid = rid;
+	dev->serial = core_device_serial_next();
 	dev->flags = flags;
 	dev->pasid_bits = bits;
 	snprintf(dev->name, sizeof(dev->name), "%04x:%02x:%02x.%u",

@@ -31,6 +31,41 @@
  * device, a domain with a fault handler: fault.c) is handed to the handler
  * inside that same section, with the domain the translation used.
  *
+ * The per-thread translation hint.  Each thread keeps its last translation
+ * through a paging domain (as libvfio-user keeps the region of the last
+ * lookup): the device's serial and the PASID (the key), the domain it came
+ * from, the page, its output address and permissions, and a reference to
+ * the IOTLB entry it is a copy of (softiommu/iotlb.h, struct
+ * siommu_iotlb_ref).  A translation of the same device, PASID and page uses
+ * the hint instead of the IOTLB when, checked inside the read-side section:
+ *  (a) the attachment still gives the same domain, and
+ *  (b) the IOTLB entry still holds that translation (its sequence has not
+ *      moved).
+ * Why that is never stale.  The hint is only ever a copy of an IOTLB entry
+ * at one sequence value, and every change of an entry moves its sequence
+ * (an insert that updates the tag or reuses the way, an eviction, any
+ * invalidation covering it: range, PASID, domain, all); so with (b) a hint
+ * answers exactly what an IOTLB lookup made at the moment of the check
+ * answers, and IOTLB contract 1 carries over: after an invalidation
+ * returns, no hint check that starts afterwards succeeds on an entry it
+ * covered.  Strict unmap (domain.c, steps 1-5, the seed-000 order) clears
+ * the table, invalidates the IOTLB, then waits for a grace period: a
+ * thread that used its hint before the invalidation is inside a section
+ * the grace period waits for; one that checks it afterwards misses.  Detach
+ * and replace do not invalidate the old domain's entries (other devices may
+ * use them): (a) catches them; the attachment load is the one translation
+ * does anyway, with its acquire.  A domain freed and another allocated at
+ * the same address cannot pass (a): destroy invalidates the freed domain's
+ * entries after its grace period (domain.c), which moves (b).  The serial,
+ * unique and never reused, keys the hint instead of the device's address:
+ * the device the caller passes is alive, so its IOMMU and IOTLB are, and
+ * the entry the reference points into belongs to that IOTLB (the hint was
+ * filled through this device), so checking (b) never reads freed memory.
+ * One slot per thread: a thread translating for several devices or pages
+ * in turn just misses and refills it (a few stores).  Writes take the
+ * IOTLB's path again (the hint holds what the entry holds, including its
+ * dirty mark), and so do execute and privileged requests.
+ *
  * The fault reasons (names, errors) and the fault log are in fault.c.
  */
 #include <errno.h>
@@ -39,6 +74,51 @@
 #include "core/core_internal.h"
 
 #define CORE_PROT_DIRTY		(1u << 8)	/* IOTLB entry filled by a write walk */
+
+/*
+ * The per-thread hint (top of this file).  Thread-local, initial-exec as the
+ * RCU reader pointer is (base/rcu.h): 56 bytes of the library's static TLS.
+ * Written and read by its own thread only.
+ */
+struct core_hint {
+	struct siommu_domain *dom;	/* the domain the copy came from; NULL: empty */
+	uint64_t serial;		/* the device's */
+	uint64_t page;			/* IOVA of the page */
+	uint64_t addr;			/* its output address */
+	struct siommu_iotlb_ref ref;	/* the IOTLB entry it is a copy of */
+	uint32_t pasid;
+	uint16_t prot;			/* the entry's: SIOMMU_PT_* | CORE_PROT_DIRTY */
+	uint8_t size_lg2;
+};
+
+static __thread struct core_hint core_hint __attribute__((tls_model("initial-exec")));
+
+/* Device serials: process-wide, never reused (the hint's key). */
+static uint64_t core_serial_last;
+
+uint64_t core_device_serial_next(void)
+{
+	return __atomic_add_fetch(&core_serial_last, 1, __ATOMIC_RELAXED);
+}
+
+#if SIOMMU_TESTING_BUILD
+static bool core_hint_unchecked;	/* tests only: the broken variant */
+
+void core_test_set_hint_unchecked(bool on)
+{
+	siommu_store_relaxed(&core_hint_unchecked, on);
+}
+
+static inline bool hint_broken(void)
+{
+	return siommu_load_relaxed(&core_hint_unchecked);
+}
+#else
+static inline bool hint_broken(void)
+{
+	return false;
+}
+#endif
 
 static inline int xlate_fault(struct siommu_translation *out,
 			      enum siommu_fault_reason reason)
@@ -61,13 +141,57 @@ static inline bool iotlb_prot_ok(unsigned int prot, unsigned int access)
 	return true;
 }
 
-static int translate_paging_rcu(struct siommu_domain *dom, uint32_t pasid,
-				uint64_t iova, unsigned int access,
+/* Keep @e, the copy of the IOTLB entry @ref, as this thread's hint. */
+static inline void hint_set(struct siommu_device *dev, struct siommu_domain *dom,
+			    uint32_t pasid, const struct siommu_iotlb_entry *e,
+			    const struct siommu_iotlb_ref *ref)
+{
+	struct core_hint *h = &core_hint;
+
+	h->dom = dom;
+	h->serial = dev->serial;
+	h->page = e->iova;
+	h->addr = e->addr;
+	h->ref = *ref;
+	h->pasid = pasid;
+	h->prot = (uint16_t)e->prot;
+	h->size_lg2 = (uint8_t)e->size_lg2;
+}
+
+/*
+ * The hint's answer for (@dev, @pasid, @iova, @access) through @dom, the
+ * domain attached now; false: use the IOTLB.  Context: inside a read-side
+ * section (the one @dom was loaded in).
+ */
+static inline bool hint_lookup_rcu(struct siommu_device *dev, struct siommu_domain *dom,
+				   uint32_t pasid, uint64_t iova, unsigned int access,
+				   struct siommu_translation *out)
+{
+	const struct core_hint *h = &core_hint;
+
+	if (h->serial != dev->serial || h->pasid != pasid ||
+	    (iova - h->page) >> h->size_lg2 || !iotlb_prot_ok(h->prot, access))
+		return false;
+	/* (a) and (b) at the top of this file. */
+	if (siommu_unlikely(h->dom != dom || !siommu_iotlb_ref_valid(&h->ref)) &&
+	    !hint_broken())
+		return false;
+	out->pa = h->addr + (iova - h->page);
+	out->prot = h->prot & SIOMMU_PT_PROT_MASK;
+	out->pgsize_lg2 = h->size_lg2;
+	out->iotlb_hit = true;
+	siommu_stats_inc(dom->iommu->stats, CORE_STAT_HINT_HITS);
+	return true;
+}
+
+static int translate_paging_rcu(struct siommu_device *dev, struct siommu_domain *dom,
+				uint32_t pasid, uint64_t iova, unsigned int access,
 				struct siommu_translation *out)
 {
 	struct siommu_iommu *iommu = dom->iommu;
 	struct siommu_iotlb_entry e;
 	struct siommu_iotlb_seq seq;
+	struct siommu_iotlb_ref ref;
 	struct siommu_pt_xlate x;
 	uint64_t mask;
 	int ret;
@@ -78,9 +202,10 @@ static int translate_paging_rcu(struct siommu_domain *dom, uint32_t pasid,
 	 * The hit path counts nothing of its own: the IOTLB counts its hits
 	 * (per thread); hits that must walk anyway are counted below.
 	 */
-	ret = siommu_iotlb_lookup(iommu->iotlb, dom->domid, pasid, iova, &e);
+	ret = siommu_iotlb_lookup_ref(iommu->iotlb, dom->domid, pasid, iova, &e, &ref);
 	if (ret == 0) {
 		if (siommu_likely(iotlb_prot_ok(e.prot, access))) {
+			hint_set(dev, dom, pasid, &e, &ref);
 			out->pa = e.addr + (iova - e.iova);
 			out->prot = e.prot & SIOMMU_PT_PROT_MASK;
 			out->pgsize_lg2 = e.size_lg2;
@@ -109,7 +234,8 @@ static int translate_paging_rcu(struct siommu_domain *dom, uint32_t pasid,
 	e.size_lg2 = x.pgsize_lg2;
 	e.prot = x.prot | ((access & SIOMMU_ACC_WRITE) ? CORE_PROT_DIRTY : 0);
 	/* -EAGAIN: an invalidation raced with the walk; the answer still holds now. */
-	siommu_iotlb_insert(iommu->iotlb, dom->domid, pasid, &e, &seq);
+	if (siommu_iotlb_insert_ref(iommu->iotlb, dom->domid, pasid, &e, &seq, &ref) == 0)
+		hint_set(dev, dom, pasid, &e, &ref);
 	out->pa = x.pa;
 	out->prot = x.prot;
 	out->pgsize_lg2 = x.pgsize_lg2;
@@ -118,26 +244,17 @@ static int translate_paging_rcu(struct siommu_domain *dom, uint32_t pasid,
 }
 
 /*
- * siommu_translate_rcu(), also giving the domain it used (NULL: none) in
- * *@domp.  Context: inside a read-side section; arguments checked.
+ * Everything after the hint: the domain's type, the IOTLB, the walk.  Out of
+ * line, so that the hint's path in translate_rcu() needs no stack frame.
  */
-int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
-			   uint64_t iova, unsigned int access,
-			   struct siommu_translation *out,
-			   struct siommu_domain **domp)
+static __attribute__((noinline)) int
+translate_slow_rcu(struct siommu_device *dev, struct siommu_domain *dom,
+		   uint32_t pasid, uint64_t iova, unsigned int access,
+		   struct siommu_translation *out)
 {
-	struct siommu_domain *dom;
-
-	SIOMMU_CHECK(siommu_rcu_read_ongoing());
-	out->reason = SIOMMU_FAULT_NONE;
-	out->iotlb_hit = false;
-	*domp = dom = core_attached_rcu(dev, pasid);
-	if (!dom)
-		return xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
-	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
 	switch (dom->type) {
 	case SIOMMU_DOMAIN_PAGING:
-		return translate_paging_rcu(dom, pasid, iova, access, out);
+		return translate_paging_rcu(dev, dom, pasid, iova, access, out);
 	case SIOMMU_DOMAIN_IDENTITY:
 		if (iova >> dev->iommu->caps.oas_lg2)
 			return xlate_fault(out, SIOMMU_FAULT_OUT_OF_RANGE);
@@ -150,26 +267,69 @@ int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
 	}
 }
 
+/*
+ * siommu_translate_rcu(), also giving the domain it used (NULL: none) in
+ * *@domp.  Context: inside a read-side section; arguments checked.
+ */
+static inline __attribute__((always_inline)) int
+translate_rcu(struct siommu_device *dev, uint32_t pasid,
+				uint64_t iova, unsigned int access,
+				struct siommu_translation *out,
+				struct siommu_domain **domp)
+{
+	struct siommu_domain *dom;
+
+	SIOMMU_CHECK(siommu_rcu_read_ongoing());
+	out->reason = SIOMMU_FAULT_NONE;
+	out->iotlb_hit = false;
+	*domp = dom = core_attached_rcu(dev, pasid);
+	if (siommu_unlikely(!dom))
+		return xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
+	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
+	/* Only paging domains fill the hint: a match is a paging domain. */
+	if (hint_lookup_rcu(dev, dom, pasid, iova, access, out))
+		return 0;
+	return translate_slow_rcu(dev, dom, pasid, iova, access, out);
+}
+
+int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
+			   uint64_t iova, unsigned int access,
+			   struct siommu_translation *out,
+			   struct siommu_domain **domp)
+{
+	return translate_rcu(dev, pasid, iova, access, out, domp);
+}
+
+static inline bool translate_args_ok(struct siommu_device *dev, uint32_t pasid,
+				     unsigned int access,
+				     struct siommu_translation *out)
+{
+	return dev && out && access && !(access & ~SIOMMU_ACC_MASK) &&
+	       !(pasid >> SIOMMU_PASID_BITS_MAX);
+}
+
 SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
 				    uint64_t iova, unsigned int access,
 				    struct siommu_translation *out)
 {
 	struct siommu_domain *dom;
 
-	if (!dev || !out || !access || (access & ~SIOMMU_ACC_MASK) ||
-	    pasid >> SIOMMU_PASID_BITS_MAX)
+	if (siommu_unlikely(!translate_args_ok(dev, pasid, access, out)))
 		return -EINVAL;
-	return core_translate_dom_rcu(dev, pasid, iova, access, out, &dom);
+	return translate_rcu(dev, pasid, iova, access, out, &dom);
 }
 
 SIOMMU_API int siommu_translate(struct siommu_device *dev, uint32_t pasid,
 				uint64_t iova, unsigned int access,
 				struct siommu_translation *out)
 {
+	struct siommu_domain *dom;
 	int ret;
 
+	if (siommu_unlikely(!translate_args_ok(dev, pasid, access, out)))
+		return -EINVAL;
 	siommu_rcu_read_lock();
-	ret = siommu_translate_rcu(dev, pasid, iova, access, out);
+	ret = translate_rcu(dev, pasid, iova, access, out, &dom);
 	siommu_rcu_read_unlock();
 	return ret;
 }
@@ -216,8 +376,8 @@ static uint64_t dma_run_rcu(struct siommu_device *dev, uint32_t pasid,
 	uint64_t room, n;
 
 	while (chunk < len && chunk < DMA_RUN_MAX) {
-		if (core_translate_dom_rcu(dev, pasid, iova + chunk, access, &t,
-					   &dom) || t.pa != pa + chunk)
+		if (translate_rcu(dev, pasid, iova + chunk, access, &t, &dom) ||
+		    t.pa != pa + chunk)
 			break;
 		room = (1ull << t.pgsize_lg2) - ((iova + chunk) &
 						 ((1ull << t.pgsize_lg2) - 1));
@@ -244,8 +404,7 @@ static int dma_one(struct siommu_device *dev, uint32_t pasid, uint64_t iova,
 		return -EINVAL;
 	while (done < len) {
 		siommu_rcu_read_lock();
-		ret = core_translate_dom_rcu(dev, pasid, iova + done, access, &t,
-					     &dom);
+		ret = translate_rcu(dev, pasid, iova + done, access, &t, &dom);
 		if (ret) {
 			reason = t.reason;
 			/* In the section: @dom is valid for the handler. */

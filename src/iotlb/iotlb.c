@@ -423,7 +423,8 @@ static inline bool tag_ok(uint32_t domid, uint32_t pasid)
  */
 static inline bool iotlb_probe(const struct siommu_iotlb *tlb, uint64_t dkey,
 			       uint64_t id, uint64_t iova, unsigned int code,
-			       struct siommu_iotlb_entry *out)
+			       struct siommu_iotlb_entry *out,
+			       struct siommu_iotlb_ref *ref)
 {
 	unsigned int lg2 = size_lg2_of(code);
 	uint64_t want = make_tag(iova & ~((1ull << lg2) - 1), code);
@@ -449,6 +450,11 @@ static inline bool iotlb_probe(const struct siommu_iotlb *tlb, uint64_t dkey,
 		out->addr = data & ~((1ull << lg2) - 1);
 		out->size_lg2 = lg2;
 		out->prot = (unsigned int)data & SIOMMU_IOTLB_PROT_MASK;
+		if (ref) {
+			/* What was read is the entry's content at seq @s. */
+			ref->seq = &e->seq;
+			ref->val = s;
+		}
 		return true;
 	} while ((uintptr_t)++e & (tlb->set_bytes - 1));
 	return false;
@@ -462,7 +468,7 @@ static inline bool iotlb_probe(const struct siommu_iotlb *tlb, uint64_t dkey,
  */
 static __attribute__((noinline)) int
 iotlb_lookup_slow(struct siommu_iotlb *tlb, uint64_t id, uint64_t iova,
-		  struct siommu_iotlb_entry *out)
+		  struct siommu_iotlb_entry *out, struct siommu_iotlb_ref *ref)
 {
 	uint32_t domid = (uint32_t)(id >> 32), pasid = (uint32_t)id;
 	uint64_t dkey = dom_key(domid);
@@ -470,8 +476,8 @@ iotlb_lookup_slow(struct siommu_iotlb *tlb, uint64_t id, uint64_t iova,
 
 	if (!tag_ok(domid, pasid))
 		return -EINVAL;
-	if (((sizes & 2) && iotlb_probe(tlb, dkey, id, iova, 1, out)) ||
-	    ((sizes & 4) && iotlb_probe(tlb, dkey, id, iova, 2, out))) {
+	if (((sizes & 2) && iotlb_probe(tlb, dkey, id, iova, 1, out, ref)) ||
+	    ((sizes & 4) && iotlb_probe(tlb, dkey, id, iova, 2, out, ref))) {
 		siommu_stats_inc(tlb->stats, IOTLB_STAT_HITS);
 		return 0;
 	}
@@ -491,9 +497,10 @@ static inline void iotlb_count(struct siommu_stats *st, unsigned int idx)
 	siommu_stats_inc(st, idx);	/* fast path inline, miss out of line */
 }
 
-SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
-				   uint32_t pasid, uint64_t iova,
-				   struct siommu_iotlb_entry *out)
+static inline int iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
+			       uint32_t pasid, uint64_t iova,
+			       struct siommu_iotlb_entry *out,
+			       struct siommu_iotlb_ref *ref)
 {
 	uint64_t id = make_id(domid, pasid);
 
@@ -506,11 +513,28 @@ SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
 	 * costs a miss (see the top comment).
 	 */
 	if (siommu_likely(siommu_load_relaxed(&tlb->sizes) & 1) &&
-	    iotlb_probe(tlb, dom_key(domid), id, iova, 0, out)) {
+	    iotlb_probe(tlb, dom_key(domid), id, iova, 0, out, ref)) {
 		iotlb_count(tlb->stats, IOTLB_STAT_HITS);
 		return 0;
 	}
-	return iotlb_lookup_slow(tlb, id, iova & ~0xfffull, out);
+	return iotlb_lookup_slow(tlb, id, iova & ~0xfffull, out, ref);
+}
+
+SIOMMU_API int siommu_iotlb_lookup(struct siommu_iotlb *tlb, uint32_t domid,
+				   uint32_t pasid, uint64_t iova,
+				   struct siommu_iotlb_entry *out)
+{
+	return iotlb_lookup(tlb, domid, pasid, iova, out, NULL);
+}
+
+SIOMMU_API int siommu_iotlb_lookup_ref(struct siommu_iotlb *tlb, uint32_t domid,
+				       uint32_t pasid, uint64_t iova,
+				       struct siommu_iotlb_entry *out,
+				       struct siommu_iotlb_ref *ref)
+{
+	if (siommu_unlikely(!ref))
+		return -EINVAL;
+	return iotlb_lookup(tlb, domid, pasid, iova, out, ref);
 }
 
 /* ------------------------------------------------------------------ insert */
@@ -561,10 +585,10 @@ static int code_of(unsigned int size_lg2)
 	}
 }
 
-SIOMMU_API int siommu_iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid,
-				   uint32_t pasid,
-				   const struct siommu_iotlb_entry *e,
-				   const struct siommu_iotlb_seq *seq)
+static int iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid, uint32_t pasid,
+			const struct siommu_iotlb_entry *e,
+			const struct siommu_iotlb_seq *seq,
+			struct siommu_iotlb_ref *ref)
 {
 	struct iotlb_entry *set, *victim = NULL;
 	uint64_t tag, id, mask, data;
@@ -634,12 +658,36 @@ SIOMMU_API int siommu_iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid,
 		evict = true;
 	}
 	entry_write(victim, tag, id, data);
+	if (ref) {
+		/* The entry holds @e until its next write (relaxed: we wrote it). */
+		ref->seq = &victim->seq;
+		ref->val = siommu_load_relaxed(&victim->seq);
+	}
 	set_unlock(ctl);
 
 	siommu_stats_inc(tlb->stats, IOTLB_STAT_INSERTS);
 	if (evict)
 		siommu_stats_inc(tlb->stats, IOTLB_STAT_EVICTIONS);
 	return 0;
+}
+
+SIOMMU_API int siommu_iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid,
+				   uint32_t pasid,
+				   const struct siommu_iotlb_entry *e,
+				   const struct siommu_iotlb_seq *seq)
+{
+	return iotlb_insert(tlb, domid, pasid, e, seq, NULL);
+}
+
+SIOMMU_API int siommu_iotlb_insert_ref(struct siommu_iotlb *tlb, uint32_t domid,
+				       uint32_t pasid,
+				       const struct siommu_iotlb_entry *e,
+				       const struct siommu_iotlb_seq *seq,
+				       struct siommu_iotlb_ref *ref)
+{
+	if (!ref)
+		return -EINVAL;
+	return iotlb_insert(tlb, domid, pasid, e, seq, ref);
 }
 
 /* ------------------------------------------------------------------ invalidation */
