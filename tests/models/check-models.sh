@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Model-checks the Promela models of the concurrency protocols (seeds 000,
-# 001, 003, 004; docs/modules/models.md) with spin.  Every model must verify
+# 001, 003, 004, and the translation hint; docs/modules/models.md) with spin.  Every model must verify
 # with no error, exhaustively, and every broken variant of it (a -D macro
 # that removes one step of the protocol) must be refuted with an assertion
 # violation, so that no model passes vacuously.  Each run happens in a
@@ -26,6 +26,10 @@ cases=(
 	"seed003.pml|-DNO_GRACE|refute"
 	"seed004.pml||verify"
 	"seed004.pml|-DFIRST_PATCH|refute"
+	"hint.pml|-DONLY_UNMAP|verify"
+	"hint.pml|-DONLY_REPLACE|verify"
+	"hint.pml|-DONLY_UNMAP -DNO_SEQ|refute"
+	"hint.pml|-DONLY_REPLACE -DNO_DOM|refute"
 )
 
 missing=
