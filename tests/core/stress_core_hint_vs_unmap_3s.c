@@ -33,6 +33,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -131,8 +132,12 @@ static void *reader(void *arg)
 	int ret;
 
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
-		if (n++ % STICK == 0)
+		if (n++ % STICK == 0) {
 			s = rand_r(&seed) % NSLOT;
+			/* Two readers on two CPUs: let the driver run too. */
+			if (n % (16 * STICK) == 1)
+				sched_yield();
+		}
 		off = rand_r(&seed) % WORDS;
 		/*
 		 * The epoch read before the section, with the tags it
