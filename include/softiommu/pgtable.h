@@ -69,10 +69,12 @@ enum siommu_pt_fmt {
  *    page only when it covers the page's whole span) detaches that table
  *    and installs the superpage, as switch_to_super_page() does (default:
  *    smaller pages inside the existing table);
- *  - an unmap starting at a leaf larger than its size unmaps the whole leaf
- *    and returns the leaf's size, as intel_iommu_unmap() does ("unmap more
- *    than the size argument if it happens to be a large-page mapping";
- *    default: -EINVAL, nothing unmapped).
+ *  - an unmap whose range ends inside a large leaf that begins inside the
+ *    range unmaps that whole leaf and counts it in the size returned, as
+ *    __iommu_unmap() with intel_iommu_unmap() does ("unmap more than the
+ *    size argument if it happens to be a large-page mapping"; default:
+ *    -EINVAL, nothing unmapped).  A range starting inside a large leaf is
+ *    -EINVAL either way.
  * Everything else (and every table without the flag) is unchanged.
  */
 #define SIOMMU_PT_F_LINUX	(1u << 2)

@@ -407,19 +407,21 @@ static int64_t F(unmap)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 
 	if (pt->flags & SIOMMU_PT_F_LINUX) {
 		/*
-		 * intel_iommu_unmap(): a size smaller than the page mapped at
-		 * @iova becomes that page's size.  Only a leaf starting at
-		 * @iova: Linux's own walk of a superpage entered in its middle
-		 * is undefined (it would read the page as a table), so that
-		 * stays -EINVAL below.
+		 * __iommu_unmap() unmaps chunk by chunk and intel_iommu_unmap()
+		 * turns a chunk smaller than the leaf at its start into that
+		 * leaf's size: so a range ending inside a large leaf that
+		 * begins inside the range takes all of that leaf.  A range
+		 * starting inside a large leaf stays -EINVAL below: Linux's
+		 * walk of a superpage entered in its middle is undefined (it
+		 * would read the page as a table).
 		 */
-		int lvl = F(leaf_level)(pt, iova);
+		int lvl = F(leaf_level)(pt, last);
 
 		if (lvl > 0) {
 			uint64_t sz = pt_level_size((unsigned int)lvl);
 
-			if (!(iova & (sz - 1)) && last - iova < sz - 1)
-				last = iova + sz - 1;
+			if ((last & ~(sz - 1)) >= iova)
+				last |= sz - 1;
 		}
 	}
 	st = (struct F(unmap_state)){ .start = iova, .last = last, .g = g };

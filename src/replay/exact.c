@@ -287,13 +287,15 @@ static int do_map(struct exact *x, size_t i)
 }
 
 /* Unmap [s, t) of live mapping @m from the table; split @m if needed. */
-static int cut(struct exact *x, struct live *m, uint64_t s, uint64_t t, struct siommu_pt_gather *g)
+static int cut(struct exact *x, struct live *m, uint64_t s, uint64_t t, struct siommu_pt_gather *g,
+	       uint64_t *table_bytes)
 {
 	struct siommu_replay *r = x->r;
 	int64_t got = siommu_pt_unmap(r->pt, s, t - s, g);
 
 	if (got < 0)
 		return (int)got;
+	*table_bytes += (uint64_t)got;
 	x->live_bytes -= t - s;
 	r->rep.unmapped_bytes += t - s;
 	if (s == m->start && t == m->end) {
@@ -332,13 +334,28 @@ static int do_unmap(struct exact *x, size_t i)
 	struct siommu_replay *r = x->r;
 	const struct rp_ev *e = &r->ev[i];
 	struct live key = { .start = e->iova }, *n, *next;
-	uint64_t end = e->iova + e->size, covered = 0;
+	uint64_t end = e->iova + e->size, covered = 0, table_bytes = 0;
 	uint32_t first = UINT32_MAX;
 	struct siommu_pt_gather g;
 	bool partial = false;
 	int ret = 0;
 
-	if (e->x != e->size) {
+	if (r->opts.linux_pt) {
+		/*
+		 * What Linux's table unmaps: a range ending inside a superpage
+		 * that begins inside it takes the whole superpage (see
+		 * SIOMMU_PT_F_LINUX); the table's own answer is checked
+		 * against unmapped_size below.
+		 */
+		int lg2 = siommu_pt_lookup_level(r->pt, end - 1);
+
+		if (lg2 > 12) {
+			uint64_t sz = 1ull << lg2, leaf = (end - 1) & ~(sz - 1);
+
+			if (leaf >= e->iova)
+				end = leaf + sz;
+		}
+	} else if (e->x != e->size) {
 		ret = rp_issue(r, SIOMMU_REPLAY_UNMAP_SIZE, e->file, e->line,
 			       "unmap 0x%" PRIx64 "-0x%" PRIx64 ": unmapped_size=%" PRIu64
 			       " differs from size=%" PRIu64, e->iova, end, e->x, e->size);
@@ -386,7 +403,7 @@ static int do_unmap(struct exact *x, size_t i)
 			tlb_walk(x->tlb, r->rep.nr_tlbs, x->bitmap, n, true);
 		}
 		covered += t - s;
-		ret = cut(x, n, s, t, &g);
+		ret = cut(x, n, s, t, &g, &table_bytes);
 		if (ret == -EINVAL) {
 			/* a leaf straddles the cut: the table cannot split it */
 			ret = rp_issue(r, SIOMMU_REPLAY_UNMAP_PARTIAL, e->file, e->line,
@@ -399,15 +416,24 @@ static int do_unmap(struct exact *x, size_t i)
 	siommu_pt_gather_sync(&g, NULL, NULL, 0);
 	if (ret)
 		return ret;
+	/* (an unmap that covers nothing is that issue, not this one) */
+	if (r->opts.linux_pt && covered && e->x != table_bytes) {
+		ret = rp_issue(r, SIOMMU_REPLAY_UNMAP_SIZE, e->file, e->line,
+			       "unmap 0x%" PRIx64 "-0x%" PRIx64 ": unmapped_size=%" PRIu64
+			       " differs from the %" PRIu64 " bytes the Linux-compatible table unmapped",
+			       e->iova, e->iova + e->size, e->x, table_bytes);
+		if (ret)
+			return ret;
+	}
 	if (!covered)
 		return rp_issue(r, SIOMMU_REPLAY_UNMAP_NOTHING, e->file, e->line,
 				"unmap 0x%" PRIx64 "-0x%" PRIx64 " covers no live mapping",
 				e->iova, end);
-	if (covered < e->size && !partial)
+	if (covered < end - e->iova && !partial)
 		ret = rp_issue(r, SIOMMU_REPLAY_UNMAP_PARTIAL, e->file, e->line,
 			       "unmap 0x%" PRIx64 "-0x%" PRIx64 " covers %" PRIu64
 			       " bytes of live mappings and %" PRIu64 " bytes of holes",
-			       e->iova, end, covered, e->size - covered);
+			       e->iova, end, covered, end - e->iova - covered);
 	if (first != UINT32_MAX && !partial)
 		x->gfree[first] = i;
 	return ret;
@@ -523,6 +549,7 @@ int rp_exact(struct siommu_replay *r)
 		.fmt = r->opts.fmt,
 		.pgsize_bitmap = r->opts.pgsize_bitmap,
 		.table_phys_base = RP_TABLE_PHYS_BASE,	/* deterministic dumps */
+		.flags = r->opts.linux_pt ? SIOMMU_PT_F_LINUX : 0,
 	};
 	struct siommu_pt_info info;
 	struct exact x = { .r = r };

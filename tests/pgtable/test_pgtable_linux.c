@@ -8,7 +8,8 @@
  *    whole span) is freed with its subtree, the IOTLB flushed for the slot,
  *    and the superpage installed;
  *  - intel_iommu_unmap(): "if (size < VTD_PAGE_SIZE << level_to_offset_bits
- *    (level)) size = ..." for the leaf found at iova: unmapping part of a
+ *    (level)) size = ..." for the leaf at the start of each chunk of
+ *    __iommu_unmap(): unmapping part of a
  *    superpage unmaps all of it and returns the superpage's size, which
  *    __iommu_unmap() adds up and trace_unmap() prints as unmapped_size.
  * Each case also pins the default behaviour (no flag) it departs from.
@@ -164,6 +165,22 @@ static void test_pgtable_linux_partial_unmap_returns_the_superpage(void **state)
 	assert_int_equal(siommu_pt_iova_to_phys(f->lx, 2 * SZ_1G - SZ_4K, &pa), -ENOENT);
 }
 
+static void test_pgtable_linux_range_ending_in_a_later_superpage_takes_it(void **state)
+{
+	struct fx *f = *state;
+	uint64_t pa;
+
+	/* __iommu_unmap(): the 4 KiB chunk, then a 4 KiB chunk that meets the 2 MiB leaf */
+	assert_int_equal(siommu_pt_map(f->lx, SZ_2M - SZ_4K, 0, SZ_4K, RW), 0);
+	assert_int_equal(siommu_pt_map(f->lx, SZ_2M, SZ_2M, SZ_2M, RW), 0);
+	assert_int_equal(siommu_pt_map(f->def, SZ_2M - SZ_4K, 0, SZ_4K, RW), 0);
+	assert_int_equal(siommu_pt_map(f->def, SZ_2M, SZ_2M, SZ_2M, RW), 0);
+	assert_int_equal(pt_test_unmap(f->def, SZ_2M - SZ_4K, 2 * SZ_4K), -EINVAL);
+	assert_int_equal(pt_test_unmap(f->lx, SZ_2M - SZ_4K, 2 * SZ_4K), SZ_2M + SZ_4K);
+	assert_int_equal(siommu_pt_iova_to_phys(f->lx, SZ_2M - SZ_4K, &pa), -ENOENT);
+	assert_int_equal(siommu_pt_iova_to_phys(f->lx, 2 * SZ_2M - SZ_4K, &pa), -ENOENT);
+}
+
 static void test_pgtable_linux_unmap_of_4k_pages_is_unchanged(void **state)
 {
 	struct fx *f = *state;
@@ -182,8 +199,8 @@ static void test_pgtable_linux_unmap_inside_a_superpage_is_einval(void **state)
 	assert_int_equal(siommu_pt_map(f->lx, SZ_2M, SZ_2M, SZ_2M, RW), 0);
 	/* starting in its middle: undefined in Linux, refused here, nothing changed */
 	assert_int_equal(pt_test_unmap(f->lx, SZ_2M + SZ_4K, SZ_4K), -EINVAL);
-	/* starting at a 4 KiB leaf, ending inside it: the same */
-	assert_int_equal(pt_test_unmap(f->lx, SZ_2M - SZ_4K, 2 * SZ_4K), -EINVAL);
+	/* ending inside it too: the same */
+	assert_int_equal(pt_test_unmap(f->lx, SZ_2M + SZ_4K, 2 * SZ_2M), -EINVAL);
 	assert_int_equal(siommu_pt_lookup_level(f->lx, SZ_2M - SZ_4K), 12);
 	assert_int_equal(siommu_pt_lookup_level(f->lx, SZ_2M), 21);
 }
@@ -214,6 +231,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pgtable_linux_map_over_a_live_leaf_is_still_eexist,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pgtable_linux_partial_unmap_returns_the_superpage,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pgtable_linux_range_ending_in_a_later_superpage_takes_it,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pgtable_linux_unmap_of_4k_pages_is_unchanged,
 						setup, teardown),
