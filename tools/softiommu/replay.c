@@ -625,11 +625,20 @@ int dump_main(int argc, char **argv)
 	struct replay_args a;
 	int status, ret;
 
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--run") || !strncmp(argv[i], "--run=", 6))
+			return dump_run_main(argc, argv);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("Usage: softiommu dump [replay options] TRACE...\n"
+		       "       softiommu dump --run FILE [--pt NAME | --domain NAME]\n"
 		       "Replays the traces in exact mode and prints the domain's page table in\n"
 		       "the layout of Linux's Intel debugfs file domain_translation_struct.\n"
-		       "(A scripted domain is dumped by the pt-dump verb of `softiommu run`.)\n");
+		       "With --run, runs the command file FILE and prints the tables it left:\n"
+		       "every device's attachments to domains with a page table, as the\n"
+		       "kernel's file shows them, or the domain or pt-create table named\n"
+		       "(softiommu dump --run x --help).\n");
 		return TOOL_EXIT_OK;
 	}
 	status = replay_parse_args("dump", argc, argv, &a);
