@@ -69,10 +69,13 @@ struct tlb_model {
 	uint64_t clock;
 };
 
-static unsigned int leaf_lg2(uint64_t bitmap, uint64_t iova, uint64_t pa, uint64_t left)
+static inline unsigned int leaf_lg2(uint64_t bitmap, uint64_t iova, uint64_t pa, uint64_t left)
 {
 	static const unsigned int lg2[3] = { 30, 21, 12 };
 	unsigned int i;
+
+	if (left < (1u << 21) || ((iova | pa) & ((1u << 21) - 1)))
+		return 12;	/* most leaves: nothing larger fits */
 
 	for (i = 0; i < 3; i++) {
 		uint64_t s = 1ull << lg2[i];
