@@ -600,6 +600,34 @@ static int build_ops(struct exact *x)
 	return 0;
 }
 
+/*
+ * The table pool a replay needs: every table page ever allocated (in use or
+ * waiting for its grace period) was allocated by a map, and a map of S bytes
+ * allocates at most S / span + 2 tables at each of the (at most 4) levels
+ * below the root; the what-if tables map allocations whose sizes add up to
+ * at most twice the maps' (power-of-two rounding).  Capped at pgtable's
+ * default pool (131072 pages): a small trace gets a small arena (the
+ * default one, 512 MiB of address space and its metadata, made each table
+ * creation slow under ASan: fuzzing timed out on it).
+ */
+static uint64_t table_pages_needed(const struct siommu_replay *r)
+{
+	const uint64_t cap = 131072;
+	uint64_t n = 1;
+	size_t i;
+
+	for (i = 0; i < r->nr_ev && n < cap; i++) {
+		const struct rp_ev *e = &r->ev[i];
+
+		if (e->type == SIOMMU_TRACE_MAP) {
+			uint64_t s = e->size > cap << 21 ? cap << 21 : e->size;
+
+			n += 4 * 3 + 2 * ((s >> 21) + (s >> 30) + 2);
+		}
+	}
+	return n < cap ? n : cap;
+}
+
 int rp_exact(struct siommu_replay *r)
 {
 	struct siommu_pt_cfg cfg = {
@@ -608,6 +636,8 @@ int rp_exact(struct siommu_replay *r)
 		.table_phys_base = RP_TABLE_PHYS_BASE,	/* deterministic dumps */
 		.flags = r->opts.linux_pt ? SIOMMU_PT_F_LINUX : 0,
 	};
+	r->table_pages = table_pages_needed(r);
+	cfg.max_table_pages = r->table_pages;
 	struct siommu_pt_info info;
 	struct exact x = { .r = r };
 	unsigned int t;

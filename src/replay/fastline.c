@@ -25,6 +25,9 @@
 #include "softiommu/base.h"
 #include "replay/replay_internal.h"
 
+/* The helpers must inline: each is called with constants the compiler folds. */
+#define ALWAYS_INLINE	__attribute__((always_inline)) inline
+
 #define ONES	0x0101010101010101ull
 #define HIGHS	0x8080808080808080ull
 
@@ -45,13 +48,13 @@ static inline uint64_t load8(const char *p)
  * carry crosses a byte: (b & 0x7f) + 0x7f <= 0xfe), unlike the shorter
  * (v - ONES) & ~v trick, which may also mark a 0x01 byte above a zero one.
  */
-static __attribute__((always_inline)) inline uint64_t zero_bytes(uint64_t v)
+static ALWAYS_INLINE uint64_t zero_bytes(uint64_t v)
 {
 	return ~(((v & ~HIGHS) + ~HIGHS) | v) & HIGHS;
 }
 
 /* Skip spaces from @p, 8 at a time while 8 bytes are readable before @end. */
-static __attribute__((always_inline)) inline const char *skip_spaces(const char *p, const char *end)
+static ALWAYS_INLINE const char *skip_spaces(const char *p, const char *end)
 {
 	while (end - p >= 8) {
 		uint64_t z = zero_bytes(load8(p) ^ (' ' * ONES));
@@ -70,7 +73,7 @@ static __attribute__((always_inline)) inline const char *skip_spaces(const char 
 }
 
 /* The first '[', '\n' or NUL from @p, 8 bytes at a time; @end if none. */
-static __attribute__((always_inline)) inline const char *find_bracket(const char *p, const char *end)
+static ALWAYS_INLINE const char *find_bracket(const char *p, const char *end)
 {
 	while (end - p >= 8) {
 		uint64_t v = load8(p);
@@ -86,7 +89,7 @@ static __attribute__((always_inline)) inline const char *find_bracket(const char
 	return p;
 }
 
-static __attribute__((always_inline)) inline bool hex8(const char *p, uint32_t *out)
+static ALWAYS_INLINE bool hex8(const char *p, uint32_t *out)
 {
 	uint64_t v = load8(p), digit, af, nib;
 
@@ -105,13 +108,13 @@ static __attribute__((always_inline)) inline bool hex8(const char *p, uint32_t *
 	return true;
 }
 
-static __attribute__((always_inline)) inline bool is_hex(char c)
+static ALWAYS_INLINE bool is_hex(char c)
 {
 	return (unsigned char)(c - '0') < 10 || (unsigned char)((c | 0x20) - 'a') < 6;
 }
 
 /* As eat_hex() of trace.c, bounded by @end; the 16-digit case 8 digits at a time. */
-static __attribute__((always_inline)) inline bool rd_hex(const char **pp, const char *end, uint64_t *v)
+static ALWAYS_INLINE bool rd_hex(const char **pp, const char *end, uint64_t *v)
 {
 	const char *p = *pp;
 	uint64_t x = 0;
@@ -150,7 +153,7 @@ static __attribute__((always_inline)) inline bool rd_hex(const char **pp, const 
  * digits shifted to the top of the word (zeros above them are leading
  * zeros), then pairs, quads and the two halves combined by multiplication.
  */
-static __attribute__((always_inline)) inline bool rd_dec(const char **pp, const char *end, uint64_t *v)
+static ALWAYS_INLINE bool rd_dec(const char **pp, const char *end, uint64_t *v)
 {
 	const char *p = *pp, *e, *d;
 	uint64_t x = 0;
@@ -186,7 +189,7 @@ static __attribute__((always_inline)) inline bool rd_dec(const char **pp, const 
 	return true;
 }
 
-static __attribute__((always_inline)) inline uint32_t load4(const char *p)
+static ALWAYS_INLINE uint32_t load4(const char *p)
 {
 	uint32_t v;
 
@@ -198,7 +201,7 @@ static __attribute__((always_inline)) inline uint32_t load4(const char *p)
  * The literal @s (@n bytes, a compile-time constant) at *@pp: whole words
  * compared, the last one overlapping (memcmp() was a call per literal).
  */
-static __attribute__((always_inline)) inline bool lit(const char **pp, const char *end,
+static ALWAYS_INLINE bool lit(const char **pp, const char *end,
 						      const char *s, size_t n)
 {
 	const char *p = *pp;

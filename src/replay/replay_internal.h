@@ -93,6 +93,7 @@ struct siommu_replay {
 	uint32_t *pred_forced, *pred_free;
 	size_t nr_pred;
 	unsigned int nr_cpus;
+	uint64_t table_pages;	/* the pool size of every table the replay creates */
 	struct siommu_replay_report rep;
 };
 
