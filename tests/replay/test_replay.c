@@ -21,6 +21,8 @@
 #include <softiommu/pgtable.h>
 #include <softiommu/replay.h>
 
+#include "replay/replay_internal.h"
+
 static struct siommu_ctx *ctx;
 
 static int setup(void **state)
@@ -416,6 +418,67 @@ static void test_linux_pt_other_format_is_einval(void **state)
 	siommu_replay_destroy(r);
 }
 
+/*
+ * The fast line reader (src/replay/fastline.c) on hand-made edge cases: what
+ * it takes it reads as siommu_trace_parse_line() does, what it leaves (0) the
+ * general parser decides; the fuzz target fuzz_replay_line checks the same
+ * on any input.
+ */
+static void test_replay_fastline(void **state)
+{
+	static const struct {
+		const char *text;
+		bool fast;		/* read by the fast path (else left to the general parser) */
+	} cases[] = {
+		/* ftrace with irq-info; without; trace-cmd's padding; CRLF; no newline */
+		{ "          <idle>-0       [001] ..s1.    46.600815: unmap: IOMMU: iova=0x00000000fffff000 - 0x0000000100000000 size=4096 unmapped_size=4096\nX", true },
+		{ "  kworker/u4:2-63    [000]    1.000001: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000005000 size=4096\n", true },
+		{ "  ping-1234 [001] .... 100.000001: map:      IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000005000 size=4096\r\n", true },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096", true },
+		/* left to the general parser */
+		{ "# tracer: nop\n", false },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x00000000000010A0 - 0x00000000000020A0 paddr=0x0000000000001000 size=4096\n", true },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x1000 - 0x2000 paddr=0x1000 size=4096\n", true },
+		{ "  a [b]-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096\n", false },
+		{ "  t-7 [3] ....  1.5: io_page_fault: IOMMU:dmar dev iova=0x1000 flags=0x2\n", false },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096\r\r\n", false },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=04096\n", true },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=00000000000000000004096\n", false },
+		{ "  t-7 [3] ....  1.1234567890: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096\n", false },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000003000 paddr=0x0000000000001000 size=4096\n", false },
+	};
+	char line[512], sb[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t = cases[i].text;
+		size_t len = strlen(t), got, n;
+		struct siommu_trace_record rec;
+		struct rp_line l;
+
+		got = rp_fast_line(t, len, &l);
+		n = strcspn(t, "\n");
+		/* all of the line and its newline, or nothing */
+		if (got != (cases[i].fast ? n + (t[n] == '\n') : 0))
+			fail_msg("case %zu: consumed %zu of %zu", i, got, len);
+		if (!got)
+			continue;
+		if (n && t[n - 1] == '\r')
+			n--;
+		memcpy(line, t, n);
+		line[n] = '\0';
+		assert_int_equal(siommu_trace_parse_line(line, &rec, sb, sizeof(sb)), 0);
+		assert_int_equal(rec.ev.type, l.type);
+		assert_int_equal(rec.ts_ns, l.ts);
+		assert_int_equal(rec.pid, l.pid);
+		assert_int_equal(rec.cpu, l.cpu);
+		assert_int_equal(rec.ev.iova, l.iova);
+		assert_int_equal(rec.ev.size, l.size);
+		assert_int_equal(l.type == SIOMMU_TRACE_MAP ? rec.ev.paddr : rec.ev.unmapped_size, l.x);
+	}
+}
+
 static void compress_and_read(bool xz)
 {
 	unsigned char out[4096];
@@ -763,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_exact_small),
 		cmocka_unit_test(test_group_unfreed),
 		cmocka_unit_test(test_exact_inconsistencies),
+		cmocka_unit_test(test_replay_fastline),
 		cmocka_unit_test(test_linux_pt_superpage_frees_the_table),
 		cmocka_unit_test(test_linux_pt_partial_unmap_takes_the_superpage),
 		cmocka_unit_test(test_linux_pt_real_traces),
