@@ -208,9 +208,12 @@ SIOMMU_API void siommu_replay_destroy(struct siommu_replay *r);
  * siommu_replay_read_file() - Read the events of @path ("-": standard
  * input), plain, gzip or xz.  Files read one after the other make one trace.
  * Context: the owner thread, before siommu_replay_run().
+ * Plain text is parsed as it is read (a megabyte at a time); compressed
+ * input is read whole first.
  * Returns: 0 (bad lines, if any, are issues), -EINVAL (strict and a bad
  * line, or a corrupt compressed stream: an issue says where), -EALREADY
- * (after run), -ENOMEM, or the negative errno of opening/reading the file.
+ * (after run), -ENOMEM, or the negative errno of opening/reading the file
+ * (the lines before a read error stay read).
  */
 SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path);
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -369,14 +370,18 @@ static void rec_to_line(const struct siommu_trace_record *rec, struct rp_line *l
  * Parse the @len bytes of @buf, line by line: map and unmap lines in place
  * by rp_fast_line(); any other line copied out, NUL-terminated, and given to
  * siommu_trace_parse_line(), which decides everything the fast path does not.
+ * *@lineno is the number of the line before @buf (a file read in chunks is
+ * parsed chunk by chunk, each ending with a whole line but the last);
+ * @base and @total place @buf in the input for the progress callback.
  */
-static int parse_lines(struct siommu_replay *r, uint32_t file, const char *buf, size_t len)
+static int parse_lines(struct siommu_replay *r, uint32_t file, const char *buf, size_t len,
+		       uint64_t *lineno, uint64_t base, uint64_t total)
 {
 	struct siommu_trace_record rec;
 	char strbuf[RP_MAX_LINE + 64], line_buf[RP_MAX_LINE + 1];
 	struct rp_line l;
 	size_t pos = 0;
-	uint64_t line = 0;
+	uint64_t line = *lineno;
 	int ret;
 
 	while (pos < len) {
@@ -430,7 +435,9 @@ next:
 		if (r->opts.strict && r->rep.bad_lines != nbad)
 			return -EINVAL;
 		if (r->opts.progress && !(line & 0xffff))
-			r->opts.progress(r->opts.progress_opaque, pos, len);
+			r->opts.progress(r->opts.progress_opaque, base + pos,
+					 total > base + len ? total : base + len);
+		*lineno = line;
 	}
 	return 0;
 }
@@ -552,22 +559,33 @@ static int unxz(struct siommu_replay *r, uint32_t file, const struct rbuf *in, s
 	return ret;
 }
 
-static int read_data(struct siommu_replay *r, uint32_t file, struct rbuf *b)
+/* gzip or xz, told by the magic bytes (@len < 6: not xz). */
+static bool is_compressed(const char *p, size_t len)
 {
 	static const unsigned char xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+
+	return (len >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b) ||
+	       (len >= 6 && !memcmp(p, xz_magic, 6));
+}
+
+static int read_data(struct siommu_replay *r, uint32_t file, struct rbuf *b)
+{
 	struct rbuf out = { 0 };
 	int ret;
 
-	if (b->len >= 2 && (unsigned char)b->p[0] == 0x1f && (unsigned char)b->p[1] == 0x8b)
-		ret = gunzip(r, file, b, &out);
-	else if (b->len >= 6 && !memcmp(b->p, xz_magic, 6))
-		ret = unxz(r, file, b, &out);
-	else
-		return parse_lines(r, file, b->p, b->len);
-	if (!ret)
-		ret = parse_lines(r, file, out.p, out.len);
-	siommu_free(out.p);
-	return ret;
+	uint64_t line = 0;
+
+	if (is_compressed(b->p, b->len)) {
+		if ((unsigned char)b->p[0] == 0x1f)
+			ret = gunzip(r, file, b, &out);
+		else
+			ret = unxz(r, file, b, &out);
+		if (!ret)
+			ret = parse_lines(r, file, out.p, out.len, &line, 0, out.len);
+		siommu_free(out.p);
+		return ret;
+	}
+	return parse_lines(r, file, b->p, b->len, &line, 0, b->len);
 }
 
 SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
@@ -588,9 +606,47 @@ SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
 	return read_data(r, file, &b);
 }
 
+#define RP_CHUNK	(1u << 20)
+
+/* Append what @fd gives to @b until it holds @want bytes or the end; *@eof at the end. */
+static int read_more(int fd, struct rbuf *b, size_t want, bool *eof)
+{
+	int ret;
+
+	while (b->len < want) {
+		ssize_t n;
+
+		ret = rbuf_reserve(b, RP_CHUNK);
+		if (ret)
+			return ret;
+		n = read(fd, b->p + b->len, b->cap - b->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!n) {
+			*eof = true;
+			return 0;
+		}
+		b->len += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Plain text is parsed as it is read, a megabyte at a time: each chunk up to
+ * its last newline, the rest carried to the next (a file is never held
+ * whole: reading a large trace into one growing buffer cost more system time
+ * in page faults and copies than parsing it).  Compressed input is read
+ * whole (it is small) and decompressed.
+ */
 SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path)
 {
 	struct rbuf b = { 0 };
+	uint64_t line = 0, base = 0, total = 0;
+	bool eof = false;
+	struct stat st;
 	uint32_t file;
 	int fd, ret;
 
@@ -602,26 +658,41 @@ SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n;
-
-		ret = rbuf_reserve(&b, 1 << 20);
-		if (ret)
-			goto out;
-		n = read(fd, b.p + b.len, b.cap - b.len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (!n)
-			break;
-		b.len += (size_t)n;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		total = (uint64_t)st.st_size;
+	ret = read_more(fd, &b, RP_CHUNK, &eof);
+	if (ret)
+		goto out;
+	if (is_compressed(b.p, b.len)) {
+		ret = read_more(fd, &b, SIZE_MAX, &eof);
+		if (!ret)
+			ret = add_file(r, !strcmp(path, "-") ? "<stdin>" : path, &file);
+		if (!ret)
+			ret = read_data(r, file, &b);
+		goto out;
 	}
 	ret = add_file(r, !strcmp(path, "-") ? "<stdin>" : path, &file);
-	if (!ret)
-		ret = read_data(r, file, &b);
+	while (!ret) {
+		const char *nl;
+		size_t whole;
+
+		if (eof) {
+			ret = parse_lines(r, file, b.p, b.len, &line, base, total);
+			break;
+		}
+		nl = memrchr(b.p, '\n', b.len);
+		whole = nl ? (size_t)(nl - b.p) + 1 : 0;
+		if (whole) {
+			ret = parse_lines(r, file, b.p, whole, &line, base, total);
+			if (ret)
+				break;
+			memmove(b.p, b.p + whole, b.len - whole);
+			b.len -= whole;
+			base += whole;
+		}
+		/* a line longer than the buffer (a bad line anyway): the buffer grows */
+		ret = read_more(fd, &b, b.len + RP_CHUNK, &eof);
+	}
 out:
 	if (fd != STDIN_FILENO)
 		close(fd);

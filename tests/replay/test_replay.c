@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
 
@@ -479,6 +480,63 @@ static void test_replay_fastline(void **state)
 	}
 }
 
+/*
+ * A file is parsed a megabyte at a time, each chunk up to its last newline:
+ * lines across chunk boundaries, a line longer than a chunk and a last line
+ * without its newline read as the same bytes in one buffer do.
+ */
+static void test_read_file_in_chunks(void **state)
+{
+	char path[] = "/tmp/test_replay_chunksXXXXXX";
+	size_t n = 0, cap = 3u << 20, k, i;
+	struct siommu_replay *a = mk(NULL), *b = mk(NULL);
+	const struct siommu_replay_report *pa, *pb;
+	char *buf = malloc(cap + 4096);
+	int fd;
+
+	(void)state;
+	assert_non_null(buf);
+	for (k = 0; n + sizeof(small_trace) < cap - (1u << 20) - 200; k++) {
+		memcpy(buf + n, small_trace, sizeof(small_trace) - 1);
+		n += sizeof(small_trace) - 1;
+		if (k == 1000) {
+			/* a bad line longer than a chunk */
+			memset(buf + n, 'x', (1u << 20) + 5);
+			n += (1u << 20) + 5;
+			buf[n++] = '\n';
+		}
+	}
+	n += (size_t)sprintf(buf + n, "  t-1 [000] ..... 9.000000: map: IOMMU: iova=0x1000");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	close(fd);
+	assert_int_equal(siommu_replay_read_file(a, path), 0);
+	unlink(path);
+	assert_int_equal(siommu_replay_read_buf(b, path, buf, n), 0);
+	free(buf);
+	pa = siommu_replay_get_report(a);
+	pb = siommu_replay_get_report(b);
+	assert_true(pa->events > 5000);	/* 2 MiB in all: two chunk boundaries at least */
+	assert_int_equal(pa->lines, pb->lines);
+	assert_int_equal(pa->events, pb->events);
+	assert_int_equal(pa->bad_lines, 2);
+	assert_int_equal(pb->bad_lines, 2);
+	assert_int_equal(pa->last_ts_ns, pb->last_ts_ns);
+	for (i = 0; siommu_replay_issue(b, i); i++) {
+		const struct siommu_replay_issue *x = siommu_replay_issue(a, i), *y = siommu_replay_issue(b, i);
+
+		assert_non_null(x);
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->line, y->line);
+		assert_string_equal(x->msg, y->msg);
+	}
+	assert_null(siommu_replay_issue(a, i));
+	assert_non_null(strstr(siommu_replay_issue(a, i - 1)->msg, "truncated?"));
+	siommu_replay_destroy(a);
+	siommu_replay_destroy(b);
+}
+
 static void compress_and_read(bool xz)
 {
 	unsigned char out[4096];
@@ -827,6 +885,7 @@ int main(void)
 		cmocka_unit_test(test_group_unfreed),
 		cmocka_unit_test(test_exact_inconsistencies),
 		cmocka_unit_test(test_replay_fastline),
+		cmocka_unit_test(test_read_file_in_chunks),
 		cmocka_unit_test(test_linux_pt_superpage_frees_the_table),
 		cmocka_unit_test(test_linux_pt_partial_unmap_takes_the_superpage),
 		cmocka_unit_test(test_linux_pt_real_traces),
