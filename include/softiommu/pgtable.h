@@ -60,6 +60,24 @@ enum siommu_pt_fmt {
 /* Table flags (siommu_pt_cfg.flags). */
 #define SIOMMU_PT_F_DIRTY	(1u << 0)	/* hardware A/D: VT-d SSADE, Arm HD (DBM) */
 #define SIOMMU_PT_F_EXEC	(1u << 1)	/* VT-d second stage: execute bit in use (SLEE) */
+/*
+ * VT-d second stage: page-table management as Linux's intel-iommu driver
+ * does it (drivers/iommu/intel/iommu.c), so that table memory and unmapped
+ * sizes match the kernel's:
+ *  - a map that may use a superpage where a table page holds the slot (a
+ *    lower-level table left empty by earlier unmaps: unmap frees a table
+ *    page only when it covers the page's whole span) detaches that table
+ *    and installs the superpage, as switch_to_super_page() does (default:
+ *    smaller pages inside the existing table);
+ *  - an unmap whose range ends inside a large leaf that begins inside the
+ *    range unmaps that whole leaf and counts it in the size returned, as
+ *    __iommu_unmap() with intel_iommu_unmap() does ("unmap more than the
+ *    size argument if it happens to be a large-page mapping"; default:
+ *    -EINVAL, nothing unmapped).  A range starting inside a large leaf is
+ *    -EINVAL either way.
+ * Everything else (and every table without the flag) is unchanged.
+ */
+#define SIOMMU_PT_F_LINUX	(1u << 2)
 
 /* Page size bits, for siommu_pt_cfg.pgsize_bitmap. */
 #define SIOMMU_PT_SZ_4K		(1ull << 12)
@@ -164,6 +182,25 @@ SIOMMU_API int siommu_pt_fmt_parse(const char *name, enum siommu_pt_fmt *fmt);
  */
 SIOMMU_API int siommu_pt_map(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 			     uint64_t size, unsigned int prot);
+
+/**
+ * siommu_pt_map_gather() - siommu_pt_map(), and on a SIOMMU_PT_F_LINUX
+ * table the empty table pages a superpage replaced go to @g (their slots'
+ * range too): the caller syncs @g with its invalidation callback, which
+ * gets SIOMMU_PT_INVAL_TABLES (paging-structure caches may hold pointers
+ * to them), as Linux flushes the IOTLB in switch_to_super_page().
+ * siommu_pt_map() on such a table syncs them itself without a callback
+ * (enough when nothing caches paging-structure entries of the table).
+ * Tables are detached also when the map then fails: they held no leaf, so
+ * no translation changed.
+ * Context: as siommu_pt_map().
+ * Returns: as siommu_pt_map(), and -EINVAL if @g is NULL or belongs to
+ *          another table.
+ */
+struct siommu_pt_gather;
+SIOMMU_API int siommu_pt_map_gather(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
+				    uint64_t size, unsigned int prot,
+				    struct siommu_pt_gather *g);
 
 /*
  * A gather: what unmaps (and dirty clears) leave to be done, the range whose

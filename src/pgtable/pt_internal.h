@@ -48,9 +48,13 @@ struct pt_fmt_ops {
 	unsigned int dump_columns;
 	const char *const *dump_names;
 
-	/* Context: inside a read-side section. */
+	/*
+	 * Context: inside a read-side section.  @g: where a map on a
+	 * SIOMMU_PT_F_LINUX table puts the empty tables it replaces by a
+	 * superpage (NULL: it never replaces one).
+	 */
 	int (*map)(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
-		   uint64_t size, unsigned int prot);
+		   uint64_t size, unsigned int prot, struct siommu_pt_gather *g);
 	int64_t (*unmap)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 			 struct siommu_pt_gather *g);
 	int (*iova_to_phys)(struct siommu_pt *pt, uint64_t iova, uint64_t *pa);

@@ -30,4 +30,8 @@ struct siommu_pt *run_pt_of(void *obj);
 /* verbs_core.c: the domain of a domain-create object. */
 struct siommu_domain *run_domain_of(void *obj);
 
+/* The object type name of dev-create devices; verbs_core.c: the device of one. */
+#define RUN_DEV_TYPE	"device"
+struct siommu_device *run_device_of(void *obj);
+
 #endif
