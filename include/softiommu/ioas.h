@@ -107,10 +107,10 @@ SIOMMU_API int siommu_ioas_create(struct siommu_ioas_layer *l,
 /**
  * siommu_ioas_destroy() - Unmap every area and free the IOAS.  NULL
  * returns 0.
- * Context: any thread, outside a read-side section.
+ * Context: any thread, outside a read-side section and revoke notifiers.
  * Returns: 0; -EBUSY (nothing done) while the IOAS has domains
  *          (siommu_ioas_domain_free() them first) or access objects;
- *          -EDEADLK.
+ *          -EDEADLK (nothing done).
  */
 SIOMMU_API int siommu_ioas_destroy(struct siommu_ioas *ioas);
 
@@ -283,7 +283,12 @@ SIOMMU_API int siommu_ioas_unreserve(struct siommu_ioas *ioas, uint64_t start,
  * is filled, what lies beyond its aperture is reserved in the IOAS.
  * A revoke of a memory-map region that an area maps (REGION memory) tears
  * the area's mappings down in every domain before the revoke returns; the
- * area stays in the IOAS (unmap it) but is no longer in any table.
+ * area stays in the IOAS (unmap it) but is no longer in any table.  The
+ * accesses pinning such an area are asked to unpin (their callback on the
+ * area) before the revoke returns whether or not a domain is attached: an
+ * IOAS that maps REGION memory of a memory map keeps a revoke notifier on
+ * that map until siommu_ioas_destroy() (siommu_mem_destroy() is -EBUSY
+ * meanwhile); pins that stay are logged.
  * Context: any thread, outside a read-side section.
  * Returns: 0 with *@out set; -EINVAL (NULL argument, not PAGING, @cfg->pt
  *          set); siommu_domain_create()'s errors; -EDEADLK; -ENOMEM.

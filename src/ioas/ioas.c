@@ -281,6 +281,8 @@ uint64_t ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 
 int siommu_ioas_destroy(struct siommu_ioas *ioas)
 {
+	int ret;
+
 	if (!ioas)
 		return 0;
 	if (siommu_rcu_read_ongoing())
@@ -290,6 +292,12 @@ int siommu_ioas_destroy(struct siommu_ioas *ioas)
 		siommu_mutex_unlock(&ioas->lock);
 		return -EBUSY;
 	}
+	siommu_mutex_unlock(&ioas->lock);
+	/* Nothing else may use @ioas now (no access, no domain, the caller's). */
+	ret = ioas_unwatch_all(ioas);
+	if (ret)
+		return ret;
+	siommu_mutex_lock(&ioas->lock);
 	ioas_remove_range_locked(ioas, 0, UINT64_MAX);	/* no access: no pins */
 	siommu_mutex_unlock(&ioas->lock);
 	pthread_cond_destroy(&ioas->cond);
@@ -342,6 +350,13 @@ static int map_pieces(struct siommu_ioas *ioas, struct map_piece *pc,
 		ret = iova_alloc(ioas, total, pc[0].pages->pa + pc[0].off, &start);
 		if (ret)
 			goto out_unlock;
+	}
+	for (i = 0; i < n; i++) {
+		if (pc[i].pages->mem) {
+			ret = ioas_watch_mem_locked(ioas, pc[i].pages->mem);
+			if (ret)
+				goto out_unlock;
+		}
 	}
 	areas = siommu_calloc(n, sizeof(*areas));
 	if (!areas) {

@@ -38,6 +38,7 @@ struct ioas_pages {
 	void *map_base;			/* MEMFD/FILE: our mmap of the range */
 	int fd;				/* MEMFD/FILE: our duplicate; else -1 */
 	struct siommu_mem_region *region; /* REGION: we hold a user count */
+	struct siommu_mem *mem;		/* REGION: the region's memory map */
 	uint32_t *pin_counts;		/* atomic pointer, set once (compare-and-swap)
 					 * at the first access pin; each count atomic */
 };
@@ -108,7 +109,22 @@ struct siommu_ioas {
 	uint32_t next_access_id;
 	struct cds_list_head blocks;	/* struct ioas_block.link: unmaps notifying */
 	pthread_cond_t cond;		/* with lock: an access's users dropped */
+	struct ioas_watch *watches;	/* revoke notifiers, one per memory map of
+					 * REGION areas; kept until destroy */
+	unsigned int nr_watches;
+	unsigned int cap_watches;
 	unsigned int unmap_retries;	/* atomic (relaxed) */
+};
+
+/*
+ * A revoke notifier of the IOAS on a memory map some REGION area of it
+ * mapped (seed 003 without a domain): the core tells a domain's owner of a
+ * revoke, but an IOAS with no domain attached has nobody to tell it, and
+ * its accesses' pins must still be asked to go before the revoke returns.
+ */
+struct ioas_watch {
+	struct siommu_mem *mem;
+	struct siommu_mem_notifier *n;
 };
 
 /* A range an unmap is notifying for: pins and rw there fail -EBUSY. */
@@ -180,6 +196,8 @@ unsigned int ioas_prot(unsigned int map_flags);
 int ioas_domains_map_area(struct siommu_ioas *ioas, struct ioas_area *a);
 void ioas_domains_unmap_area(struct siommu_ioas *ioas, struct ioas_area *a);
 extern const struct siommu_layer_ops ioas_layer_ops;
+int ioas_watch_mem_locked(struct siommu_ioas *ioas, struct siommu_mem *mem);
+int ioas_unwatch_all(struct siommu_ioas *ioas);
 
 static inline uint64_t ioas_area_pa(const struct ioas_area *a)
 {
