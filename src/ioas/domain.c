@@ -330,7 +330,8 @@ static void revoke_notify_accesses(struct siommu_ioas *ioas, struct siommu_mem_r
 		uint64_t a_last;
 
 		RB_FOREACH(a, ioas_area_tree, &ioas->areas)
-			if (a->iova >= cursor && a->pins && a->pages->region == r)
+			if (a->iova >= cursor && a->pages->region == r &&
+			    __atomic_load_n(&a->busy, __ATOMIC_RELAXED))
 				break;
 		if (!a)
 			break;

@@ -26,6 +26,7 @@ cases=(
 	"seed003.pml|-DNO_GRACE|refute"
 	"seed004.pml||verify"
 	"seed004.pml|-DFIRST_PATCH|refute"
+	"seed004.pml|-DCOUNT_FIRST|refute"
 )
 
 missing=
