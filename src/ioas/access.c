@@ -75,6 +75,11 @@ void ioas_test_set_break(enum ioas_test_break b)
 	test_break = b;
 }
 #define BROKEN(b)	(test_break == (b))
+
+bool ioas_test_broken(enum ioas_test_break b)
+{
+	return test_break == b;
+}
 #else
 #define BROKEN(b)	false
 #endif
@@ -495,6 +500,34 @@ static unsigned int snap_first(const struct ioas_snap *s, uint64_t iova)
 	return lo;
 }
 
+/*
+ * Context: read-side section.  The areas of @s covering [iova, last]
+ * (contiguous), not held: [*@first, *@first + *@nr).  0 or -ENOENT.
+ */
+static int find_areas_rcu(struct ioas_snap *s, uint64_t iova, uint64_t last,
+			  unsigned int *first, unsigned int *nr)
+{
+	unsigned int i, j, n = 0;
+	uint64_t cur = iova;
+
+	if (!s)
+		return -ENOENT;
+	i = snap_first(s, iova);
+	for (j = i; j < s->n; j++) {
+		if (s->a[j]->iova > cur)
+			return -ENOENT;
+		n++;
+		if (s->a[j]->last >= last)
+			break;
+		cur = s->a[j]->last + 1;
+	}
+	if (j == s->n)
+		return -ENOENT;
+	*first = i;
+	*nr = n;
+	return 0;
+}
+
 static void release_areas(struct ioas_snap *s, unsigned int i, unsigned int n)
 {
 	for (; n; n--, i++)
@@ -517,22 +550,11 @@ static void release_areas(struct ioas_snap *s, unsigned int i, unsigned int n)
 static int hold_areas_rcu(struct ioas_snap *s, uint64_t iova, uint64_t last,
 			  unsigned int *first, unsigned int *nr)
 {
-	unsigned int i, j, n = 0;
-	uint64_t cur = iova;
+	unsigned int i, j, n;
+	int ret = find_areas_rcu(s, iova, last, &i, &n);
 
-	if (!s)
-		return -ENOENT;
-	i = snap_first(s, iova);
-	for (j = i; j < s->n; j++) {
-		if (s->a[j]->iova > cur)
-			return -ENOENT;
-		n++;
-		if (s->a[j]->last >= last)
-			break;
-		cur = s->a[j]->last + 1;
-	}
-	if (j == s->n)
-		return -ENOENT;
+	if (ret)
+		return ret;
 	for (j = i; j < i + n; j++)
 		__atomic_fetch_add(&s->a[j]->busy, 1, __ATOMIC_SEQ_CST);
 	siommu_debug_yield(SIOMMU_YIELD_IOAS_HOLD);	/* widens the hold-to-check window */
@@ -651,13 +673,22 @@ int siommu_ioas_access_pin(struct siommu_ioas_access *acc, uint64_t iova,
 		goto out_unlock;
 	}
 	count_pages(s, i, n, iova, last, 1, pages);
-	siommu_rcu_read_unlock();
-	/* The areas stay held (busy) until the unpin: no lookup needed meanwhile. */
+	siommu_debug_yield(SIOMMU_YIELD_IOAS_HOLD);	/* checked, not yet recorded */
+	/*
+	 * The record goes in before the read-side section ends: a revoke of the
+	 * memory sets its revoked flag (checked above), and the IOAS's revoke
+	 * notifier waits for a grace period before it looks for holders
+	 * (domain.c), so a pin that checked before the flag is recorded by
+	 * then and is asked to go.  acc->lock is never held across a grace
+	 * period, so taking it here is allowed.  The areas stay held (busy)
+	 * until the unpin.
+	 */
 	siommu_mutex_lock(&acc->lock);
 	cds_list_add_tail(&pin->link, &acc->pins);
 	acc->nr_pins++;
 	acc->pinned_bytes += length;
 	siommu_mutex_unlock(&acc->lock);
+	siommu_rcu_read_unlock();
 	return 0;
 
 out_unlock:
@@ -735,10 +766,14 @@ int siommu_ioas_access_rw(struct siommu_ioas_access *acc, uint64_t iova,
 	 */
 	siommu_rcu_read_lock();
 	s = __atomic_load_n(&acc->ioas->snap, __ATOMIC_ACQUIRE);
-	ret = hold_areas_rcu(s, iova, last, &i, &n);
+	if (BROKEN(IOAS_BREAK_RW_NO_HOLD))
+		ret = find_areas_rcu(s, iova, last, &i, &n);	/* no hold, no block check */
+	else
+		ret = hold_areas_rcu(s, iova, last, &i, &n);
 	if (ret)
 		goto out;
 	ret = check_held(s, i, n, flags);
+	siommu_debug_yield(SIOMMU_YIELD_IOAS_HOLD);	/* held, not yet copied */
 	for (j = i; !ret && j < i + n; j++) {
 		struct ioas_area *a = s->a[j];
 		uint64_t st = a->iova > iova ? a->iova : iova;
@@ -750,7 +785,8 @@ int siommu_ioas_access_rw(struct siommu_ioas_access *acc, uint64_t iova,
 		else
 			memcpy(p + (st - iova), host, e - st + 1);
 	}
-	release_areas(s, i, n);
+	if (!BROKEN(IOAS_BREAK_RW_NO_HOLD))
+		release_areas(s, i, n);
 out:
 	siommu_rcu_read_unlock();
 	return ret;

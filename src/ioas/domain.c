@@ -344,8 +344,17 @@ static void revoke_notify_accesses(struct siommu_ioas *ioas, struct siommu_mem_r
 	siommu_mutex_unlock(&ioas->lock);
 }
 
+/*
+ * The region's revoked flag is set before this runs; a pin that checked it
+ * before is still inside its read-side section, with its record not yet
+ * added (access.c adds it inside the section).  Wait for a grace period
+ * first, no lock held (a notifier may), and every such pin is recorded:
+ * then look for holders.  Pins that start later see the flag (-ENODEV).
+ */
 static void watch_revoked(void *opaque, struct siommu_mem_region *r)
 {
+	if (!IOAS_BROKEN(IOAS_BREAK_REVOKE_NO_WAIT))
+		siommu_rcu_synchronize();
 	revoke_notify_accesses(opaque, r);
 }
 

@@ -222,8 +222,14 @@ enum ioas_test_break {
 	IOAS_BREAK_NONE = 0,
 	IOAS_BREAK_NOTIFY_LOCKED,	/* call the callbacks holding ioas->lock */
 	IOAS_BREAK_NO_REVALIDATE,	/* seed 004's first patch: notify per area, no re-lookup */
+	IOAS_BREAK_RW_NO_HOLD,		/* rw copies without holding its areas */
+	IOAS_BREAK_REVOKE_NO_WAIT,	/* the revoke notifier looks for holders at once */
 };
 void ioas_test_set_break(enum ioas_test_break b);
+bool ioas_test_broken(enum ioas_test_break b);
+#define IOAS_BROKEN(b)	ioas_test_broken(b)
+#else
+#define IOAS_BROKEN(b)	false
 #endif
 
 /* ---- domain.c ---- */
