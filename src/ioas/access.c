@@ -184,7 +184,7 @@ static void notify_round(struct siommu_ioas *ioas, uint64_t iova, uint64_t last)
 }
 
 static void log_holders(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
-			unsigned int rounds)
+			unsigned int rounds, bool revoke)
 {
 	struct siommu_ioas_access *acc;
 	char buf[256];
@@ -203,9 +203,14 @@ static void log_holders(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
 		}
 		len += (size_t)n;
 	}
-	siommu_warn(ioas->l->ctx,
-		    "ioas: unmap [0x%llx, 0x%llx] refused (-EBUSY) after %u rounds: still pinned by %s",
-		    (unsigned long long)iova, (unsigned long long)last, rounds, buf);
+	if (revoke)
+		siommu_warn(ioas->l->ctx,
+			    "ioas: revoke of the memory of [0x%llx, 0x%llx]: pins stayed after %u rounds: still pinned by %s",
+			    (unsigned long long)iova, (unsigned long long)last, rounds, buf);
+	else
+		siommu_warn(ioas->l->ctx,
+			    "ioas: unmap [0x%llx, 0x%llx] refused (-EBUSY) after %u rounds: still pinned by %s",
+			    (unsigned long long)iova, (unsigned long long)last, rounds, buf);
 }
 
 /*
@@ -326,7 +331,7 @@ int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 			rounds = 0;			/* P4: progress */
 		prev = pinned;
 		if (unrevocable || rounds++ >= __atomic_load_n(&ioas->unmap_retries, __ATOMIC_RELAXED)) {
-			log_holders(ioas, iova, last, rounds);
+			log_holders(ioas, iova, last, rounds, false);
 			ret = -EBUSY;			/* P5 */
 			break;
 		}
@@ -341,13 +346,34 @@ int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 }
 
 /* Revocation: ask the holders of @a's pins to let go (drops the lock). */
+/*
+ * Revocation: ask the holders of pins in @a's range to let go, in rounds
+ * as an unmap does (P2-P4: holders found from scratch each round, at most
+ * unmap_retries rounds, progress resets the count; new pins of the revoked
+ * memory already fail, so pins only go down).  Unrevocable pins and pins
+ * that stay are logged.  Drops the lock: @a may be gone when this returns.
+ */
 void ioas_notify_area_holders_locked(struct siommu_ioas *ioas, struct ioas_area *a)
 {
-	uint64_t iova = a->iova, last = a->last;
+	uint64_t iova = a->iova, last = a->last, pinned, prev = UINT64_MAX;
+	unsigned int rounds = 0;
+	bool unrevocable;
 
-	notify_round(ioas, iova, last);		/* @a may be gone when this returns */
-	if (!BROKEN(IOAS_BREAK_NOTIFY_LOCKED) && pinned_in(ioas, iova, last, &(bool){ 0 }))
-		log_holders(ioas, iova, last, 1);
+	for (;;) {
+		pinned = pinned_in(ioas, iova, last, &unrevocable);
+		if (!pinned)
+			return;
+		if (pinned < prev)
+			rounds = 0;
+		prev = pinned;
+		if (unrevocable || rounds++ >= __atomic_load_n(&ioas->unmap_retries,
+							     __ATOMIC_RELAXED))
+			break;
+		notify_round(ioas, iova, last);
+		if (BROKEN(IOAS_BREAK_NOTIFY_LOCKED))
+			return;
+	}
+	log_holders(ioas, iova, last, rounds, true);
 }
 
 uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas)
