@@ -183,8 +183,14 @@ static void notify_round(struct siommu_ioas *ioas, uint64_t iova, uint64_t last)
 	}
 }
 
-static void log_holders(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
-			unsigned int rounds, bool revoke)
+/*
+ * The warning naming who still pins [iova, last], formatted under
+ * ioas->lock into @out (IOAS_WARN_MAX bytes) and logged by the caller once
+ * the lock is dropped: a log sink is called with no library lock held
+ * (base.h), and may call back into the library.
+ */
+static void format_holders(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
+			   unsigned int rounds, bool revoke, char *out)
 {
 	struct siommu_ioas_access *acc;
 	char buf[256];
@@ -204,13 +210,13 @@ static void log_holders(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
 		len += (size_t)n;
 	}
 	if (revoke)
-		siommu_warn(ioas->l->ctx,
-			    "ioas: revoke of the memory of [0x%llx, 0x%llx]: pins stayed after %u rounds: still pinned by %s",
-			    (unsigned long long)iova, (unsigned long long)last, rounds, buf);
+		snprintf(out, IOAS_WARN_MAX,
+			 "ioas: revoke of the memory of [0x%llx, 0x%llx]: pins stayed after %u rounds: still pinned by %s",
+			 (unsigned long long)iova, (unsigned long long)last, rounds, buf);
 	else
-		siommu_warn(ioas->l->ctx,
-			    "ioas: unmap [0x%llx, 0x%llx] refused (-EBUSY) after %u rounds: still pinned by %s",
-			    (unsigned long long)iova, (unsigned long long)last, rounds, buf);
+		snprintf(out, IOAS_WARN_MAX,
+			 "ioas: unmap [0x%llx, 0x%llx] refused (-EBUSY) after %u rounds: still pinned by %s",
+			 (unsigned long long)iova, (unsigned long long)last, rounds, buf);
 }
 
 /*
@@ -288,7 +294,7 @@ static uint64_t unmap_no_revalidate(struct siommu_ioas *ioas, uint64_t iova,
 }
 
 int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-			    uint64_t last, bool all, uint64_t *bytes)
+			    uint64_t last, bool all, uint64_t *bytes, char *warn)
 {
 	struct ioas_block blk = { .iova = iova, .last = last };
 	uint64_t pinned, prev = UINT64_MAX;
@@ -331,7 +337,7 @@ int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 			rounds = 0;			/* P4: progress */
 		prev = pinned;
 		if (unrevocable || rounds++ >= __atomic_load_n(&ioas->unmap_retries, __ATOMIC_RELAXED)) {
-			log_holders(ioas, iova, last, rounds, false);
+			format_holders(ioas, iova, last, rounds, false, warn);
 			ret = -EBUSY;			/* P5 */
 			break;
 		}
@@ -373,7 +379,14 @@ void ioas_notify_area_holders_locked(struct siommu_ioas *ioas, struct ioas_area 
 		if (BROKEN(IOAS_BREAK_NOTIFY_LOCKED))
 			return;
 	}
-	log_holders(ioas, iova, last, rounds, true);
+	{
+		char warn[IOAS_WARN_MAX];
+
+		format_holders(ioas, iova, last, rounds, true, warn);
+		siommu_mutex_unlock(&ioas->lock);	/* the sink runs with no lock held */
+		siommu_warn(ioas->l->ctx, "%s", warn);
+		siommu_mutex_lock(&ioas->lock);
+	}
 }
 
 uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas)

@@ -629,6 +629,7 @@ int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
 int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova, uint64_t length,
 		      uint64_t *unmapped)
 {
+	char warn[IOAS_WARN_MAX];
 	uint64_t last, bytes = 0;
 	int ret;
 
@@ -639,8 +640,10 @@ int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova, uint64_t length,
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	siommu_mutex_lock(&ioas->lock);
-	ret = ioas_unmap_range_locked(ioas, iova, last, false, &bytes);
+	ret = ioas_unmap_range_locked(ioas, iova, last, false, &bytes, warn);
 	siommu_mutex_unlock(&ioas->lock);
+	if (ret == -EBUSY)
+		siommu_warn(ioas->l->ctx, "%s", warn);	/* no lock held: base.h */
 	if (!ret && unmapped)
 		*unmapped = bytes;
 	return ret;
@@ -648,6 +651,7 @@ int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova, uint64_t length,
 
 int siommu_ioas_unmap_all(struct siommu_ioas *ioas, uint64_t *unmapped)
 {
+	char warn[IOAS_WARN_MAX];
 	uint64_t bytes = 0;
 	int ret;
 
@@ -656,8 +660,10 @@ int siommu_ioas_unmap_all(struct siommu_ioas *ioas, uint64_t *unmapped)
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	siommu_mutex_lock(&ioas->lock);
-	ret = ioas_unmap_range_locked(ioas, 0, UINT64_MAX, true, &bytes);
+	ret = ioas_unmap_range_locked(ioas, 0, UINT64_MAX, true, &bytes, warn);
 	siommu_mutex_unlock(&ioas->lock);
+	if (ret == -EBUSY)
+		siommu_warn(ioas->l->ctx, "%s", warn);	/* no lock held: base.h */
 	if (!ret && unmapped)
 		*unmapped = bytes;
 	return ret;

@@ -206,8 +206,10 @@ int ioas_resv_add(struct siommu_ioas *ioas, uint64_t start, uint64_t last,
 void ioas_resv_remove_owner(struct siommu_ioas *ioas, struct ioas_domain *owner);
 
 /* ---- access.c ---- */
+/* -EBUSY fills @warn (IOAS_WARN_MAX bytes): log it once ioas->lock is dropped. */
+#define IOAS_WARN_MAX	384
 int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-			    uint64_t last, bool all, uint64_t *bytes);
+			    uint64_t last, bool all, uint64_t *bytes, char *warn);
 uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas);
 void ioas_notify_area_holders_locked(struct siommu_ioas *ioas, struct ioas_area *a);
 

@@ -345,9 +345,11 @@ static void stuck_part(struct part *p, struct demo_ioas_result *r)
 	r->stuck_area_kept = !siommu_ioas_area_find(p->ioas, STUCK_IOVA, &area) &&
 			     area.length == 2 * PG &&
 			     !siommu_ioas_access_rw(acc, STUCK_IOVA + 5, &b, 1, 0) && b == 0x42;
-	pthread_mutex_lock(&p->log_mu);
+	/* (the library logs with the IOAS's lock held: never call it holding log_mu) */
 	r->stuck_named = siommu_ioas_pin_holders(p->ioas, STUCK_IOVA, 2 * PG, &id, 1) == 1 &&
-			 id == ai.id && p->warnings > 0 && strstr(p->log_line, "stuck-mdev");
+			 id == ai.id;
+	pthread_mutex_lock(&p->log_mu);
+	r->stuck_named = r->stuck_named && p->warnings > 0 && strstr(p->log_line, "stuck-mdev");
 	snprintf(r->stuck_log, sizeof(r->stuck_log), "%s", p->log_line);
 	pthread_mutex_unlock(&p->log_mu);
 	/* it lets go at last (its driver is reset): the same unmap goes through */
