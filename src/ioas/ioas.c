@@ -23,10 +23,16 @@
  * Why one mutex per IOAS: every operation here changes the areas and every
  * filled domain together (I2), and the domains' updates (a strict unmap
  * waits for a grace period) must not be seen half done by another map or
- * unmap of the same range.  No reader takes it (every entry point refuses
- * inside a read-side section), so holding it across the grace period of a
- * strict unmap keeps the rule "never wait for a grace period holding a lock
- * a reader takes".  The areas need no augmented interval tree: they never
+ * unmap of the same range.  Access pins, unpins and rw do not take it: each
+ * change of the tree republishes an RCU snapshot of the areas (a sorted
+ * array, snap_publish_locked()) that they search, holding areas by a
+ * per-area count (access.c, P1), so pins of disjoint areas scale; removed
+ * areas and old snapshots are freed after a grace period.  No reader takes
+ * it (the lockless pins take no lock inside their read-side sections but
+ * their access's, which is never held across a grace period; every entry
+ * point that takes it refuses inside a section), so holding it across the
+ * grace period of a strict unmap keeps the rule "never wait for a grace
+ * period holding a lock a reader takes".  The areas need no augmented interval tree: they never
  * overlap, so an RB tree ordered by IOVA is also ordered by last, and the
  * first area ending at or after an address is found by one descent.
  */
