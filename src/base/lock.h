@@ -38,6 +38,7 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_CORE_ATTACH = 150,	/* core: dev->attach_lock (attach protocol; held across layer callbacks and a grace period) */
 	SIOMMU_RANK_IOAS = 151,		/* ioas: ioas->lock (areas, ranges, its domains; taken in layer callbacks, held across domain map/unmap) */
 	SIOMMU_RANK_IOAS_LAYER = 152,	/* ioas: l->lock (domains being freed) */
+	SIOMMU_RANK_IOAS_ACCESS = 153,	/* ioas: acc->lock (an access's pin records; alone or under ioas->lock) */
 	SIOMMU_RANK_CORE_LAYERS = 160,	/* core: iommu->layers_lock (registered layers) */
 	SIOMMU_RANK_CORE_IOMMU = 200,	/* core: iommu->lock (device and domain lists, flusher) */
 	SIOMMU_RANK_CORE_DEVICE = 210,	/* core: dev->lock (a device's attachments) */

@@ -30,6 +30,7 @@ cases=(
 	"hint.pml|-DONLY_REPLACE|verify"
 	"hint.pml|-DONLY_UNMAP -DNO_SEQ|refute"
 	"hint.pml|-DONLY_REPLACE -DNO_DOM|refute"
+	"seed004.pml|-DCOUNT_FIRST|refute"
 )
 
 missing=

@@ -38,6 +38,7 @@
 #include <softiommu/softiommu.h>
 
 #include "tool.h"
+#include "demo_ioas.h"
 
 #if defined(__SANITIZE_THREAD__)
 /*
@@ -587,7 +588,8 @@ int demo_main(int argc, char **argv)
 	struct siommu_iommu_stats st;
 	struct pt_result ptr;
 	pthread_t dtid[NDEVS], drv;
-	struct check checks[16];
+	struct check checks[24];
+	struct demo_ioas_result ir;
 	unsigned int nchecks = 0, i, failed = 0;
 	uint64_t poison = 0, wrong = 0, after = 0, checks_reuse = 0, dev_faults = 0;
 	uint64_t stat_faults = 0, bell_refused = 0, bell_ok = 0, rounds = 0, reused = 0;
@@ -653,6 +655,7 @@ int demo_main(int argc, char **argv)
 
 	pt_part(!json, &ptr);
 	tret = teardown(&dm);
+	demo_ioas_run(&ir);	/* seed 004: a mediated device and a misbehaving access */
 
 #define CHECK(w, cond, ...) do {					\
 		struct check *c = &checks[nchecks++];			\
@@ -695,7 +698,14 @@ int demo_main(int argc, char **argv)
 	      "peak %" PRIu64 " table pages; after teardown %" PRIu64 " (the root: 1), %" PRIu64
 	      " detached, %" PRIu64 " waiting for a grace period", ptr.pages_peak,
 	      ptr.pages_left, ptr.detached_left, ptr.reclaim_left);
-	CHECK("teardown released everything (every destroy succeeded)", tret == 0,
+	{
+		struct demo_ioas_check ic[4];
+		unsigned int k, ni = demo_ioas_checks(&ir, ic, 4);
+
+		for (k = 0; k < ni; k++)
+			CHECK(ic[k].what, ic[k].ok, "%s", ic[k].detail);
+	}
+	CHECK("teardown released everything (every destroy succeeded)", tret == 0 && ir.teardown_ok,
 	      "%s", tret ? "a destroy failed" : "all objects destroyed");
 
 	for (i = 0; i < nchecks; i++)
@@ -751,6 +761,10 @@ int demo_main(int argc, char **argv)
 		       " flush-queue batches\n", st.unmaps_strict, st.unmaps_lazy, st.fq_batches);
 		printf("  doorbell (MMIO) revoked mid-run: %" PRIu64 " rings before, %" PRIu64
 		       " refused after\n", bell_ok, bell_refused);
+		printf("  ioas: mdev0 pinned %" PRIu64 " pages, %" PRIu64 " reads and %" PRIu64
+		       " writes through the IOAS while the driver unmapped %" PRIu64 " buffers (asked"
+		       " %" PRIu64 " times); a misbehaving access held on: %s\n", ir.pins, ir.reads,
+		       ir.writes, ir.unmaps, ir.asked, ir.stuck_log[0] ? ir.stuck_log : "(no log)");
 		printf("invariants:\n");
 		for (i = 0; i < nchecks; i++)
 			printf("  [%s] %s: %s\n", checks[i].ok ? " ok " : "FAIL", checks[i].what,
