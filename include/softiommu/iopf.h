@@ -287,10 +287,14 @@ SIOMMU_API int siommu_iopf_drain(struct siommu_iopf *iopf, struct siommu_device 
  *          siommu_iopf_group_respond() on it once), or a negative errno
  *          (answered Response Failure).  It must not drain, detach or
  *          disable the group's device, nor clear its own domain's handler.
- * @cancel: optional, for ASYNC handlers: a drain answered @g Invalid after
- *          the timeout; drop it from your queues.  The handler still owes
- *          its siommu_iopf_group_respond() (which then returns -ESTALE).
- *          Called with no iopf lock held, outside read-side sections.
+ * @cancel: optional, for ASYNC handlers: a drain of @g's (device, PASID)
+ *          has begun (requests drained, responses next, top down).  If no
+ *          one works on @g yet (e.g. a fault queue's unread group), answer
+ *          it now: siommu_iopf_group_respond(@g, SIOMMU_PAGE_RESP_INVALID).
+ *          What is still unanswered after the drain timeout the drain
+ *          answers Invalid itself; the handler's own answer then returns
+ *          -ECANCELED.  Called with no iopf lock held, outside read-side
+ *          sections, while the drain holds @g (valid during the call).
  */
 struct siommu_iopf_handler {
 	const char *name;
@@ -358,8 +362,8 @@ SIOMMU_API struct siommu_domain *siommu_iopf_group_domain(const struct siommu_io
  * response goes to the device unless a drain answered @g already.  Drops
  * the handler's hold on @g: do not use it afterwards.
  * Context: any thread, inside or outside a read-side section.
- * Returns: 0 (delivered); -ESTALE (a drain answered it first: dropped and
- *          counted); -EINVAL (NULL, bad code: nothing done, still held).
+ * Returns: 0 (delivered); -ECANCELED (a drain answered it first: dropped
+ *          and counted); -EINVAL (NULL, bad code: nothing done, still held).
  */
 SIOMMU_API int siommu_iopf_group_respond(struct siommu_iopf_group *g,
 					 enum siommu_page_resp_code code);
@@ -396,7 +400,7 @@ struct siommu_fault_queue_response {
  * siommu_fault_queue_create() - A fault queue of @iopf.  Give it to domains
  * with siommu_fault_queue_set_domain().
  * Context: any thread.
- * Returns: 0 with *@out set; -EINVAL; -EMFILE/-ENFILE (no descriptor);
+ * Returns: 0 with *@out set; -EINVAL; -EAGAIN (no descriptor left);
  *          -ENOMEM.
  */
 SIOMMU_API int siommu_fault_queue_create(struct siommu_iopf *iopf,
