@@ -340,6 +340,7 @@ static struct siommu_iopf_group *iopf_file_locked(struct siommu_iopf *iopf,
 	g->idom = idom;			/* the reference taken above */
 	g->dom = dom;
 	g->state = IOPF_G_RUNNING;
+	g->cancel_asked = false;
 	g->has_pasid = has_pasid;
 	g->pasid = r->pasid;
 	g->prgi = r->prgi;
@@ -736,7 +737,7 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	struct timespec deadline;
 	bool timed_out = false;
 	int answered = 0;
-	uint32_t i;
+	uint32_t i, j;
 
 	iopf_stat_add(iopf, IOPF_STAT_DRAINS, 1);
 	/* 1. no new request for it is queued from now */
@@ -744,14 +745,18 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	cds_list_add(&d->link, &fd->drains);
 	siommu_mutex_unlock(&fd->lock);
 
-	/* 2. its requests still in the PRQ */
+	/* 2. its requests still in the PRQ (the ring is compacted: no holes) */
 	siommu_mutex_lock(&iopf->prq_lock);
-	for (i = iopf->prq_head; i != iopf->prq_tail; i++) {
+	for (i = j = iopf->prq_head; i != iopf->prq_tail; i++) {
 		struct iopf_prq_entry *e = &iopf->prq[i & (iopf->prq_size - 1)];
 
 		if (e->fd != fd ||
-		    !drain_matches(d, e->req.flags & SIOMMU_PRQ_PASID, e->req.pasid))
+		    !drain_matches(d, e->req.flags & SIOMMU_PRQ_PASID, e->req.pasid)) {
+			if (i != j)
+				iopf->prq[j & (iopf->prq_size - 1)] = *e;
+			j++;
 			continue;
+		}
 		siommu_mutex_lock(&fd->lock);
 		if ((e->req.flags & SIOMMU_PRQ_LAST) && !siommu_page_request_is_stop(&e->req))
 			deliver_req_locked(fd, &e->req, SIOMMU_PAGE_RESP_INVALID);
@@ -760,6 +765,7 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 		iopf_dev_put(fd);	/* not the last: the caller holds one */
 		iopf_stat_add(iopf, IOPF_STAT_DRAINED_REQUESTS, 1);
 	}
+	iopf->prq_tail = j;
 	siommu_mutex_unlock(&iopf->prq_lock);
 
 	siommu_mutex_lock(&fd->lock);
