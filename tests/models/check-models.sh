@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Model-checks the Promela models of the concurrency protocols (seeds 000,
-# 001, 003, 004; docs/modules/models.md) with spin.  Every model must verify
+# 001, 002, 003, 004; docs/modules/models.md) with spin.  Every model must verify
 # with no error, exhaustively, and every broken variant of it (a -D macro
 # that removes one step of the protocol) must be refuted with an assertion
 # violation, so that no model passes vacuously.  Each run happens in a
@@ -26,6 +26,11 @@ cases=(
 	"seed003.pml|-DNO_GRACE|refute"
 	"seed004.pml||verify"
 	"seed004.pml|-DFIRST_PATCH|refute"
+	"seed002.pml||verify"
+	"seed002.pml|-DANSWERS|verify"
+	"seed002.pml|-DNAIVE -DANSWERS|refute"
+	"seed002.pml|-DDRAIN_FIRST -DANSWERS|refute"
+	"seed002.pml|-DNAIVE|refute"
 )
 
 missing=
