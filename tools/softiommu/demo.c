@@ -38,6 +38,7 @@
 #include <softiommu/softiommu.h>
 
 #include "tool.h"
+#include "demo_iopf.h"
 
 #if defined(__SANITIZE_THREAD__)
 /*
@@ -587,7 +588,9 @@ int demo_main(int argc, char **argv)
 	struct siommu_iommu_stats st;
 	struct pt_result ptr;
 	pthread_t dtid[NDEVS], drv;
-	struct check checks[16];
+	struct check checks[20];
+	struct demo_iopf_check ichecks[4];
+	unsigned int nichecks;
 	unsigned int nchecks = 0, i, failed = 0;
 	uint64_t poison = 0, wrong = 0, after = 0, checks_reuse = 0, dev_faults = 0;
 	uint64_t stat_faults = 0, bell_refused = 0, bell_ok = 0, rounds = 0, reused = 0;
@@ -652,6 +655,7 @@ int demo_main(int argc, char **argv)
 		stat_faults += st.faults[i];
 
 	pt_part(!json, &ptr);
+	nichecks = demo_iopf_part(!json, ichecks, 4);	/* seed 002, on its own IOMMU */
 	tret = teardown(&dm);
 
 #define CHECK(w, cond, ...) do {					\
@@ -695,6 +699,8 @@ int demo_main(int argc, char **argv)
 	      "peak %" PRIu64 " table pages; after teardown %" PRIu64 " (the root: 1), %" PRIu64
 	      " detached, %" PRIu64 " waiting for a grace period", ptr.pages_peak,
 	      ptr.pages_left, ptr.detached_left, ptr.reclaim_left);
+	for (i = 0; i < nichecks; i++)
+		CHECK(ichecks[i].what, ichecks[i].ok, "%s", ichecks[i].detail);
 	CHECK("teardown released everything (every destroy succeeded)", tret == 0,
 	      "%s", tret ? "a destroy failed" : "all objects destroyed");
 
