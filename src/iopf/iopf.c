@@ -367,7 +367,7 @@ static bool iopf_pop_locked(struct siommu_iopf *iopf, struct siommu_iopf_group *
 	fd = e->fd;
 	r = e->req;
 	e->fd = NULL;
-	iopf->prq_head++;
+	siommu_store_relaxed(&iopf->prq_head, iopf->prq_head + 1);	/* workers poll it */
 	if (!fd)
 		return true;	/* removed by a drain */
 	siommu_rcu_read_lock();
@@ -438,6 +438,40 @@ static unsigned int iopf_process_some(struct siommu_iopf *iopf, unsigned int max
 	return n;
 }
 
+/* How long an idle worker polls the PRQ before it sleeps: a wake-up costs more. */
+#define IOPF_WORKER_SPIN_NS	20000.0
+
+static double iopf_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/*
+ * Poll the PRQ (a racy hint: relaxed loads of the indexes, which the lock
+ * holders store with relaxed stores) for a while; true if it looks busy.
+ */
+static bool iopf_worker_spin(struct siommu_iopf *iopf)
+{
+	double end = iopf_now_ns() + IOPF_WORKER_SPIN_NS;
+	unsigned int i;
+
+	do {
+		for (i = 0; i < 64; i++) {
+			if (siommu_load_relaxed(&iopf->prq_head) !=
+			    siommu_load_relaxed(&iopf->prq_tail) ||
+			    siommu_load_relaxed(&iopf->stopping))
+				return true;
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		}
+	} while (iopf_now_ns() < end);
+	return false;
+}
+
 static void *iopf_worker(void *arg)
 {
 	struct siommu_iopf *iopf = arg;
@@ -446,7 +480,12 @@ static void *iopf_worker(void *arg)
 	siommu_mutex_lock(&iopf->prq_lock);
 	while (!iopf->stopping) {
 		if (iopf->prq_head == iopf->prq_tail) {
-			pthread_cond_wait(&iopf->prq_cond, &iopf->prq_lock.m);
+			siommu_mutex_unlock(&iopf->prq_lock);
+			bool busy = iopf_worker_spin(iopf);
+
+			siommu_mutex_lock(&iopf->prq_lock);
+			if (!busy && iopf->prq_head == iopf->prq_tail && !iopf->stopping)
+				pthread_cond_wait(&iopf->prq_cond, &iopf->prq_lock.m);
 			continue;
 		}
 		iopf_pop_locked(iopf, &g);
@@ -531,7 +570,7 @@ static int iopf_report_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 		iopf_dev_get(fd);	/* the entry's; Pair with iopf_pop_locked() */
 		e->fd = fd;
 		e->req = r;
-		iopf->prq_tail++;
+		siommu_store_relaxed(&iopf->prq_tail, iopf->prq_tail + 1);	/* workers poll it */
 		iopf_stat_add(iopf, IOPF_STAT_REQUESTS, 1);
 		if (iopf->mode == SIOMMU_IOPF_MODE_WORKERS)
 			pthread_cond_signal(&iopf->prq_cond);
@@ -765,7 +804,7 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 		iopf_dev_put(fd);	/* not the last: the caller holds one */
 		iopf_stat_add(iopf, IOPF_STAT_DRAINED_REQUESTS, 1);
 	}
-	iopf->prq_tail = j;
+	siommu_store_relaxed(&iopf->prq_tail, j);
 	siommu_mutex_unlock(&iopf->prq_lock);
 
 	siommu_mutex_lock(&fd->lock);
@@ -960,7 +999,7 @@ SIOMMU_API int siommu_iopf_create(struct siommu_iommu *iommu,
 	for (i = 0; i < iopf->nr_workers; i++) {
 		if (pthread_create(&iopf->workers[i], NULL, iopf_worker, iopf)) {
 			siommu_mutex_lock(&iopf->prq_lock);
-			iopf->stopping = true;
+			siommu_store_relaxed(&iopf->stopping, true);
 			pthread_cond_broadcast(&iopf->prq_cond);
 			siommu_mutex_unlock(&iopf->prq_lock);
 			while (i--)
@@ -1005,7 +1044,7 @@ SIOMMU_API int siommu_iopf_destroy(struct siommu_iopf *iopf)
 	if (ret)
 		return ret;
 	siommu_mutex_lock(&iopf->prq_lock);
-	iopf->stopping = true;
+	siommu_store_relaxed(&iopf->stopping, true);
 	pthread_cond_broadcast(&iopf->prq_cond);
 	siommu_mutex_unlock(&iopf->prq_lock);
 	for (i = 0; i < iopf->nr_workers; i++)
