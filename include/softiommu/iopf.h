@@ -284,7 +284,8 @@ SIOMMU_API int siommu_iopf_drain(struct siommu_iopf *iopf, struct siommu_device 
  *          read-side section unless the handler is ATOMIC and the iopf is
  *          INLINE.  Returns a response code (the iopf answers the group with
  *          it), SIOMMU_IOPF_ASYNC (the handler keeps the group and must call
- *          siommu_iopf_group_respond() on it once), or a negative errno
+ *          siommu_iopf_group_respond() on it once; a handler that answers
+ *          before it returns also returns ASYNC), or a negative errno
  *          (answered Response Failure).  It must not drain, detach or
  *          disable the group's device, nor clear its own domain's handler.
  * @cancel: optional, for ASYNC handlers: a drain of @g's (device, PASID)
