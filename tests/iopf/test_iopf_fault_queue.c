@@ -220,7 +220,7 @@ static void test_fq_detach_answers_unread_at_once(void **state)
 	assert_false(readable(f));
 }
 
-/* Detach: a group read but not answered waits the timeout, then Invalid; a late write is dropped. */
+/* Detach: a read, unanswered group waits the timeout, then Invalid; a late write is dropped. */
 static void test_fq_detach_unanswered_after_timeout(void **state)
 {
 	struct fixture *f = *state;
