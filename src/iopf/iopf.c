@@ -818,23 +818,24 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 		goto out;	/* the seed's first patch: requests only */
 #endif
 	/* 5. responses, top down: handlers answer what no one works on */
-	for (;;) {
-		struct siommu_iopf_group *c = NULL;
+	g = cds_list_entry(fd->pending.next, struct siommu_iopf_group, link);
+	while (&g->link != &fd->pending) {
+		struct siommu_iopf_group *c = g;
 
-		cds_list_for_each_entry(g, &fd->pending, link)
-			if (drain_matches(d, g->has_pasid, g->pasid) && g->idom->h.cancel &&
-			    !g->cancel_asked) {
-				c = g;
-				break;
-			}
-		if (!c)
-			break;
+		if (!drain_matches(d, c->has_pasid, c->pasid) || !c->idom->h.cancel ||
+		    c->cancel_asked) {
+			g = cds_list_entry(c->link.next, struct siommu_iopf_group, link);
+			continue;
+		}
 		c->cancel_asked = true;
 		iopf_group_get(c);	/* the drain's hold during the call */
 		siommu_mutex_unlock(&fd->lock);
 		c->idom->h.cancel(c->idom->opaque, c);
-		iopf_group_put(c);
 		siommu_mutex_lock(&fd->lock);
+		/* Go on after it if it is still listed, else from the start (no rescans). */
+		g = cds_list_entry(c->state != IOPF_G_DONE ? c->link.next : fd->pending.next,
+				   struct siommu_iopf_group, link);
+		iopf_group_put(c);	/* not the fd's last reference: the caller holds one */
 	}
 	/* 6. a bounded wait for the answers still owed */
 	if (iopf->drain_timeout_ms != SIOMMU_IOPF_DRAIN_NOWAIT &&
