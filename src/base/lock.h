@@ -39,6 +39,7 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_IOAS = 151,		/* ioas: ioas->lock (areas, ranges, its domains; taken in layer callbacks, held across domain map/unmap) */
 	SIOMMU_RANK_IOAS_LAYER = 152,	/* ioas: l->lock (domains being freed) */
 	SIOMMU_RANK_IOAS_ACCESS = 153,	/* ioas: acc->lock (an access's pin records; alone or under ioas->lock) */
+	SIOMMU_RANK_IOPF = 154,		/* iopf: iopf->lock (devices, domain handler records; layer callbacks, never on a request path) */
 	SIOMMU_RANK_CORE_LAYERS = 160,	/* core: iommu->layers_lock (registered layers) */
 	SIOMMU_RANK_CORE_IOMMU = 200,	/* core: iommu->lock (device and domain lists, flusher) */
 	SIOMMU_RANK_CORE_DEVICE = 210,	/* core: dev->lock (a device's attachments) */
@@ -50,6 +51,9 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_IOVA_DEPOT = 402,	/* iova: space->depot_lock */
 	SIOMMU_RANK_IOVA_TREE = 403,	/* iova: space->tree_lock */
 	SIOMMU_RANK_MEM = 500,		/* mem: mem->lock (regions array, notifiers, revoke state) */
+	SIOMMU_RANK_IOPF_PRQ = 600,	/* iopf: iopf->prq_lock (the page-request queue; reader-taken, never across a grace period) */
+	SIOMMU_RANK_IOPF_DEV = 601,	/* iopf: fd->lock, a device's partial and pending lists in every path (reader-taken) */
+	SIOMMU_RANK_IOPF_FQ = 610,	/* iopf: q->lock, a fault queue's unread list and cookies (reader-taken) */
 	SIOMMU_RANK_PT_POOL = 700,	/* pgtable: pt->pool_lock, table-page pool (leaf) */
 	SIOMMU_RANK_CORE_FAULT = 750,	/* core: iommu->flog.lock, the fault log (leaf) */
 	SIOMMU_RANK_CTX_CFG = 800,	/* ctx: log/trace sink replacement (leaf) */

@@ -39,6 +39,7 @@
 
 #include "tool.h"
 #include "demo_ioas.h"
+#include "demo_iopf.h"
 
 #if defined(__SANITIZE_THREAD__)
 /*
@@ -588,8 +589,10 @@ int demo_main(int argc, char **argv)
 	struct siommu_iommu_stats st;
 	struct pt_result ptr;
 	pthread_t dtid[NDEVS], drv;
-	struct check checks[24];
+	struct check checks[28];
 	struct demo_ioas_result ir;
+	struct demo_iopf_check ichecks[4];
+	unsigned int nichecks;
 	unsigned int nchecks = 0, i, failed = 0;
 	uint64_t poison = 0, wrong = 0, after = 0, checks_reuse = 0, dev_faults = 0;
 	uint64_t stat_faults = 0, bell_refused = 0, bell_ok = 0, rounds = 0, reused = 0;
@@ -654,6 +657,7 @@ int demo_main(int argc, char **argv)
 		stat_faults += st.faults[i];
 
 	pt_part(!json, &ptr);
+	nichecks = demo_iopf_part(!json, ichecks, 4);	/* seed 002, on its own IOMMU */
 	tret = teardown(&dm);
 	demo_ioas_run(&ir);	/* seed 004: a mediated device and a misbehaving access */
 
@@ -705,6 +709,8 @@ int demo_main(int argc, char **argv)
 		for (k = 0; k < ni; k++)
 			CHECK(ic[k].what, ic[k].ok, "%s", ic[k].detail);
 	}
+	for (i = 0; i < nichecks; i++)
+		CHECK(ichecks[i].what, ichecks[i].ok, "%s", ichecks[i].detail);
 	CHECK("teardown released everything (every destroy succeeded)", tret == 0 && ir.teardown_ok,
 	      "%s", tret ? "a destroy failed" : "all objects destroyed");
 
