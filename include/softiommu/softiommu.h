@@ -13,5 +13,6 @@
 #include <softiommu/mem.h>
 #include <softiommu/core.h>
 #include <softiommu/ioas.h>
+#include <softiommu/mm.h>
 
 #endif
