@@ -106,18 +106,18 @@ void mm_inv_begin(struct siommu_mm *mm, const struct siommu_mm_range *r)
 			__atomic_store_n(&mm->range_last, r->last, __ATOMIC_RELAXED);
 	}
 	/*
-	 * The range is stored before the count (release): a reader that sees
-	 * the count sees the range.  Full barrier: the count is visible before
-	 * the first entry this invalidation clears (pairs with the acquire
-	 * load of the sequence in siommu_mm_invalidate_seq() and the table
-	 * loads after it).
+	 * The range is stored before the count (the count's store is a
+	 * seq_cst read-modify-write: a reader whose acquire load sees the
+	 * count sees the range).  What makes a secondary's check see this
+	 * begin is not a barrier but its lock: the start callbacks (the zap)
+	 * take it after this, so a check made after the zap sees the count;
+	 * a check made before it is followed by the zap (notifier.c top).
 	 */
 	__atomic_add_fetch(&mm->in_progress, 1, __ATOMIC_SEQ_CST);
 	if (mm->hmm_active++ == 0)
 		__atomic_store_n(&mm->hmm_seq, mm->hmm_seq | 1, __ATOMIC_RELEASE);
 	siommu_mutex_unlock(&mm->inv_lock);
 	__atomic_add_fetch(&mm->invalidations, 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 void mm_inv_end(struct siommu_mm *mm, const struct siommu_mm_range *r)
