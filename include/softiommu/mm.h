@@ -541,6 +541,30 @@ SIOMMU_API uint32_t siommu_sva_pasid(struct siommu_sva *b);
 /** siommu_sva_mm() - The bound mm. */
 SIOMMU_API struct siommu_mm *siommu_sva_mm(struct siommu_sva *b);
 
+/* ------------------------------------------------------------------ through iopf */
+
+struct siommu_iopf;
+
+/*
+ * Available when the library is built with the iopf module (seed 002;
+ * src/mm/sva_iopf.c): hand the domain of a binding made with
+ * SIOMMU_SVA_NO_HANDLER, or of a mirror made with SIOMMU_MIRROR_NO_HANDLER,
+ * to @iopf: its PRI devices' faults become page requests, and each group is
+ * resolved from the mm (SVA: siommu_mm_fault(); mirror:
+ * siommu_mirror_fault()) by an ATOMIC group handler (it may run inline,
+ * inside the DMA's read-side section), then answered: SUCCESS, Invalid
+ * Request (no area, a protection refused, the mm gone) or Response Failure
+ * (no memory).  A mirror that gave up on racing invalidations answers
+ * SUCCESS: the device translates again and asks again.  siommu_sva_unbind()
+ * (or the mm's release) and siommu_mirror_destroy() remove the handler
+ * after the detach.
+ * Context: as siommu_iopf_domain_set_handler().
+ * Returns: as siommu_iopf_domain_set_handler(), plus -ENODEV (the binding's
+ *          mm is gone).
+ */
+SIOMMU_API int siommu_sva_iopf_enable(struct siommu_sva *b, struct siommu_iopf *iopf);
+SIOMMU_API int siommu_mirror_iopf_enable(struct siommu_mirror *m, struct siommu_iopf *iopf);
+
 /* ------------------------------------------------------------------ testing */
 
 /*

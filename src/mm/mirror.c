@@ -54,7 +54,15 @@ struct siommu_mirror {
 	bool handler;			/* immutable: our fault handler is installed */
 	struct siommu_mutex lock;	/* the mirror lock: fill after the check, zap */
 	struct siommu_mirror_stats st;	/* atomic counters */
+	mm_ext_clear_fn *ext_clear;	/* owner thread: another layer's handler */
+	void *ext_opaque;
 };
+
+void mm_mirror_set_ext(struct siommu_mirror *m, mm_ext_clear_fn *fn, void *opaque)
+{
+	m->ext_clear = fn;
+	m->ext_opaque = opaque;
+}
 
 static void st_add(uint64_t *c, uint64_t n)
 {
@@ -330,6 +338,8 @@ SIOMMU_API int siommu_mirror_destroy(struct siommu_mirror *m)
 	siommu_mm_notifier_unregister(m->mn);
 	if (m->handler)
 		siommu_domain_set_fault_handler(m->dom, NULL, NULL);
+	if (m->ext_clear)
+		m->ext_clear(m->ext_opaque, m->dom);
 	SIOMMU_WARN_ON(siommu_domain_destroy(m->dom) != 0);
 	siommu_pt_get_info(m->pt, &pi);
 	siommu_pt_gather_init(&g);

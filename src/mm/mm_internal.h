@@ -136,6 +136,15 @@ struct siommu_mm {
 	uint64_t invalidations, faults, splits;
 };
 
+/*
+ * A fault handler another layer installed on a binding's or mirror's domain
+ * (sva_iopf.c: iopf's): cleared by unbind/destroy after the detach, before
+ * the domain is destroyed.  Set once, by the thread that owns the object.
+ */
+typedef void mm_ext_clear_fn(void *opaque, struct siommu_domain *dom);
+void mm_sva_set_ext(struct siommu_sva *b, mm_ext_clear_fn *fn, void *opaque);
+void mm_mirror_set_ext(struct siommu_mirror *m, mm_ext_clear_fn *fn, void *opaque);
+
 int mm_get(struct siommu_mm *mm);	/* -ENODEV if gone */
 void mm_put(struct siommu_mm *mm);
 

@@ -40,7 +40,15 @@ struct siommu_sva {
 	bool handler;			/* immutable after bind */
 	struct siommu_domain *dom;	/* [mm->lock]; NULL after release */
 	struct siommu_mm_notifier *mn;	/* immutable after bind */
+	mm_ext_clear_fn *ext_clear;	/* owner thread: another layer's handler */
+	void *ext_opaque;
 };
+
+void mm_sva_set_ext(struct siommu_sva *b, mm_ext_clear_fn *fn, void *opaque)
+{
+	b->ext_clear = fn;
+	b->ext_opaque = opaque;
+}
 
 static void sva_inv_tlbs(void *opaque, struct siommu_mm *mm, const struct siommu_mm_range *r)
 {
@@ -63,6 +71,8 @@ static void sva_teardown(struct siommu_sva *b)
 	siommu_mutex_unlock(&b->mm->lock);
 	if (b->handler)
 		siommu_domain_set_fault_handler(dom, NULL, NULL);
+	if (b->ext_clear)
+		b->ext_clear(b->ext_opaque, dom);
 	SIOMMU_WARN_ON(siommu_domain_destroy(dom) != 0);
 }
 
