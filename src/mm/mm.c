@@ -662,6 +662,8 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 		op_unmap(mm, &op, s, len);
 	if (ch == CH_UNMAP || ch == CH_DISCARD)
 		ret = release_folios(mm, &op, s, e);	/* -ENOMEM: leak-free, see folio_release */
+	if (ch == CH_DISCARD)
+		goto done;	/* areas stay as they are (Linux: no VMA split either) */
 	area_split_at(mm, s);
 	area_split_at(mm, e);
 	for (uint32_t i = area_index(mm, s); i < mm->nr_areas && mm->areas[i].start < e;) {
@@ -684,6 +686,7 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 		}
 		i++;
 	}
+done:
 	ret = 0;
 out:
 	op_finish_unlock(mm, &op);

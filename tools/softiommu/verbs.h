@@ -30,4 +30,12 @@ struct siommu_pt *run_pt_of(void *obj);
 /* verbs_core.c: the domain of a domain-create object. */
 struct siommu_domain *run_domain_of(void *obj);
 
+/* The object type names of iommu-create IOMMUs and dev-create devices. */
+#define RUN_IOMMU_TYPE	"iommu"
+#define RUN_DEV_TYPE	"device"
+
+/* verbs_core.c: the IOMMU of an iommu-create object, the device of a dev-create one. */
+struct siommu_iommu *run_iommu_of(void *obj);
+struct siommu_device *run_device_of(void *obj);
+
 #endif
