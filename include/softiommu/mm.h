@@ -170,9 +170,11 @@ SIOMMU_API int siommu_mm_madvise(struct siommu_mm *mm, uint64_t addr, uint64_t l
 				 int advice);
 
 /**
- * siommu_mm_split() - Split the huge page that maps @addr (if any) into
- * 4 KiB translations of the same memory, as Linux's THP split does when
- * part of a huge page changes: one invalidation of the huge page's range.
+ * siommu_mm_split() - Split the huge page that backs @addr (if any) into
+ * 512 pages of the next smaller size on the same memory (1 GiB -> 2 MiB,
+ * 2 MiB -> 4 KiB), as Linux's THP split does when part of a huge page
+ * changes: one invalidation of the huge page's range; the pieces are
+ * mapped again by the next access.
  * Context: as siommu_mm_munmap().
  * Returns: 1 (split), 0 (not mapped by a huge page), -EINVAL, -ERANGE,
  *          -ENODEV, -EDEADLK, -ENOMEM.
@@ -202,7 +204,8 @@ SIOMMU_API int siommu_mm_fault(struct siommu_mm *mm, uint64_t addr,
  *          the mm's lock; never waits for a grace period).
  * Returns: 0; -EFAULT / -EACCES (as siommu_mm_fault(); the bytes before the
  *          faulting page were copied); -EINVAL (NULL, len 0, wraps);
- *          -ERANGE; -ENODEV; -ENOMEM.
+ *          -ERANGE; -ENODEV; -ENOMEM; -EAGAIN (a page was invalidated
+ *          between its fault and its copy 1000 times in a row).
  */
 SIOMMU_API int siommu_mm_read(struct siommu_mm *mm, uint64_t addr, void *buf,
 			      size_t len);
@@ -573,8 +576,8 @@ SIOMMU_API int siommu_mirror_iopf_enable(struct siommu_mirror *m, struct siommu_
  * mm_test_set_break(SIOMMU_MM_BREAK_*).  Returns 0, or -EOPNOTSUPP in a
  * build without the hooks.
  */
-#define SIOMMU_MM_BREAK_NO_RETRY	(1u << 0)	/* mirror installs without the retry check */
-#define SIOMMU_MM_BREAK_REVERSED	(1u << 1)	/* in_progress dropped before the seq bump */
+#define SIOMMU_MM_BREAK_NO_RETRY	(1u << 0)	/* mirror maps without the retry check */
+#define SIOMMU_MM_BREAK_REVERSED	(1u << 1)	/* count dropped before the seq bump */
 SIOMMU_API int siommu_mm_test_set_break(unsigned int breaks);
 
 #ifdef __cplusplus

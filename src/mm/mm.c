@@ -132,7 +132,8 @@ SIOMMU_API int siommu_mm_create(struct siommu_ctx *ctx, const struct siommu_mm_c
 		return ret;
 	}
 	siommu_pt_get_info(mm->pt, &info);
-	mm->root = (uint64_t *)(uintptr_t)info.root_phys;	/* table_phys_base 0: host addresses */
+	/* table_phys_base 0: entries and the root are host addresses */
+	mm->root = (uint64_t *)(uintptr_t)info.root_phys;
 	mm->levels = levels;
 	mm->va_limit = 1ull << info.ias_lg2;
 	mm->ctx = ctx;

@@ -52,6 +52,7 @@
 #define NCHANGE		2
 #define NDEV		2
 #define POISON		0x6b6b6b6b6b6b6b6bull
+#define RW		(SIOMMU_MM_PROT_READ | SIOMMU_MM_PROT_WRITE)
 
 static unsigned int mm_brk;	/* SIOMMU_MM_BREAK_* for the broken variant */
 
@@ -134,8 +135,9 @@ static void *changer(void *arg)
 		unsigned int p0 = (unsigned int)(rnd(&s) % PAGES);
 		unsigned int n = 1 + (unsigned int)(rnd(&s) % (rnd(&s) % 4 ? 8 : PAGES));
 		unsigned int op = (unsigned int)(rnd(&s) % 5);
-		uint64_t out, v;
+		uint64_t out, v, va;
 		uint8_t b;
+		int ret;
 
 		if (p0 + n > PAGES)
 			n = PAGES - p0;
@@ -143,47 +145,45 @@ static void *changer(void *arg)
 			p0 = 0;
 			n = PAGES;	/* the whole slot: it comes back as a 2 MiB folio */
 		}
+		va = va_of(r, slot, p0);
 		switch (op) {
 		case 0:	/* munmap + mmap again */
-			thread_assert_int_equal(siommu_mm_munmap(r->mm, va_of(r, slot, p0),
-								 n * PG), 0);
+			ret = siommu_mm_munmap(r->mm, va, n * PG);
+			thread_assert_int_equal(ret, 0);
 			retire(r, slot, p0, p0 + n);
-			thread_assert_int_equal(siommu_mm_mmap(r->mm, va_of(r, slot, p0), n * PG,
-							       SIOMMU_MM_PROT_READ |
-							       SIOMMU_MM_PROT_WRITE,
-							       SIOMMU_MM_MAP_ANON |
-							       SIOMMU_MM_MAP_FIXED, -1, 0, &out), 0);
+			ret = siommu_mm_mmap(r->mm, va, n * PG, RW,
+					     SIOMMU_MM_MAP_ANON | SIOMMU_MM_MAP_FIXED, -1, 0, &out);
+			thread_assert_int_equal(ret, 0);
 			rewrite(r, slot, p0, p0 + n);
 			break;
 		case 1:	/* discard */
-			thread_assert_int_equal(siommu_mm_madvise(r->mm, va_of(r, slot, p0), n * PG,
-								  SIOMMU_MM_MADV_DONTNEED), 0);
+			ret = siommu_mm_madvise(r->mm, va, n * PG, SIOMMU_MM_MADV_DONTNEED);
+			thread_assert_int_equal(ret, 0);
 			retire(r, slot, p0, p0 + n);
 			/* Anonymous memory reads zero again. */
-			thread_assert_int_equal(siommu_mm_read(r->mm, va_of(r, slot, p0), &v, 8), 0);
+			thread_assert_int_equal(siommu_mm_read(r->mm, va, &v, 8), 0);
 			thread_assert_true(v == 0);
 			rewrite(r, slot, p0, p0 + n);
 			break;
 		case 2:	/* mprotect read-only: a device write must fail; then back */
-			thread_assert_int_equal(siommu_mm_mprotect(r->mm, va_of(r, slot, p0), n * PG,
-								   SIOMMU_MM_PROT_READ), 0);
+			ret = siommu_mm_mprotect(r->mm, va, n * PG, SIOMMU_MM_PROT_READ);
+			thread_assert_int_equal(ret, 0);
 			b = 1;
-			if (siommu_dma_write(r->dev[rnd(&s) & 1], SIOMMU_NO_PASID,
-					     va_of(r, slot, p0) + 64, &b, 1) == 0) {
+			if (siommu_dma_write(r->dev[rnd(&s) & 1], SIOMMU_NO_PASID, va + 64, &b,
+					     1) == 0) {
 				__atomic_add_fetch(&r->ro_write_ok, 1, __ATOMIC_RELAXED);
 				fprintf(stderr, "VIOLATION: device wrote a read-only page\n");
 			}
-			thread_assert_int_equal(siommu_mm_mprotect(r->mm, va_of(r, slot, p0), n * PG,
-								   SIOMMU_MM_PROT_READ |
-								   SIOMMU_MM_PROT_WRITE), 0);
+			ret = siommu_mm_mprotect(r->mm, va, n * PG, RW);
+			thread_assert_int_equal(ret, 0);
 			break;
 		case 3:	/* split the huge page, if any: contents stay */
-			thread_assert_true(siommu_mm_split(r->mm, va_of(r, slot, p0)) >= 0);
-			thread_assert_int_equal(siommu_mm_read(r->mm, va_of(r, slot, p0), &v, 8), 0);
+			thread_assert_true(siommu_mm_split(r->mm, va) >= 0);
+			thread_assert_int_equal(siommu_mm_read(r->mm, va, &v, 8), 0);
 			thread_assert_true(v == tag_of(r->gen[slot][p0], slot, p0));
 			break;
 		default: /* CPU reads agree with the tags */
-			thread_assert_int_equal(siommu_mm_read(r->mm, va_of(r, slot, p0), &v, 8), 0);
+			thread_assert_int_equal(siommu_mm_read(r->mm, va, &v, 8), 0);
 			thread_assert_true(v == tag_of(r->gen[slot][p0], slot, p0));
 			break;
 		}

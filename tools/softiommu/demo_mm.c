@@ -27,6 +27,7 @@
 #define SLOTS		4
 #define PAGES		(SLOT_SZ / 4096)
 #define POISON		0x6b6b6b6b6b6b6b6bull
+#define RW		(SIOMMU_MM_PROT_READ | SIOMMU_MM_PROT_WRITE)
 
 struct mmdemo {
 	struct siommu_mm *mm;
@@ -78,7 +79,8 @@ static void *process_main(void *arg)
 
 	while (!__atomic_load_n(&d->stop, __ATOMIC_ACQUIRE) && !d->err) {
 		unsigned int slot = (unsigned int)(rnd(&s) % SLOTS);
-		unsigned int p0 = (unsigned int)(rnd(&s) % PAGES), n = 1 + (unsigned int)(rnd(&s) % 16);
+		unsigned int p0 = (unsigned int)(rnd(&s) % PAGES);
+		unsigned int n = 1 + (unsigned int)(rnd(&s) % 16);
 		uint64_t va = va_of(d, slot, p0);
 		uint8_t b = 1;
 
@@ -95,10 +97,9 @@ static void *process_main(void *arg)
 			d->err = siommu_mm_munmap(d->mm, va, n * 4096ull);
 			retire(d, slot, p0, p0 + n);
 			if (!d->err)
-				d->err = siommu_mm_mmap(d->mm, va, n * 4096ull,
-							SIOMMU_MM_PROT_READ | SIOMMU_MM_PROT_WRITE,
-							SIOMMU_MM_MAP_ANON | SIOMMU_MM_MAP_FIXED, -1,
-							0, &out);
+				d->err = siommu_mm_mmap(d->mm, va, n * 4096ull, RW,
+							SIOMMU_MM_MAP_ANON |
+							SIOMMU_MM_MAP_FIXED, -1, 0, &out);
 			tag(d, slot, p0, p0 + n);
 			break;
 		case 1:	/* discard */
@@ -112,8 +113,7 @@ static void *process_main(void *arg)
 			    !siommu_dma_write(d->dev[0], 1, va + 64, &b, 1))
 				__atomic_add_fetch(&d->ro_written, 1, __ATOMIC_RELAXED);
 			if (!d->err)
-				d->err = siommu_mm_mprotect(d->mm, va, n * 4096ull,
-							    SIOMMU_MM_PROT_READ | SIOMMU_MM_PROT_WRITE);
+				d->err = siommu_mm_mprotect(d->mm, va, n * 4096ull, RW);
 			break;
 		default: /* split the huge page */
 			if (siommu_mm_split(d->mm, va) < 0)
@@ -241,7 +241,7 @@ void demo_mm_part(double seconds, bool verbose, demo_check_fn *check, void *opaq
 
 	if (verbose)
 		printf("  mm (seed 001): %" PRIu64 " munmap/discard/mprotect/split operations; "
-		       "%" PRIu64 " device reads of current tags (SVA PASID 1 and a mirror); mirror "
+		       "%" PRIu64 " device reads of current tags (SVA PASID 1, a mirror); mirror "
 		       "maps %" PRIu64 " x 2M, %" PRIu64 " x 4K, %" PRIu64 " zaps\n",
 		       d.ops, d.ok, ms.maps_2m, ms.maps_4k, ms.zaps);
 	snprintf(detail, sizeof(detail), "%s", ret ? siommu_strerror(ret) : "no error");

@@ -72,7 +72,8 @@ static int arg_prot(struct run_ctx *rc, struct run_cmd *cmd, const char *def, un
 		const char *p = strchr("rwx", *s);
 
 		if (!p)
-			return run_error(rc, cmd, "prot: letters r w x, or - for none; got '%c'", *s);
+			return run_error(rc, cmd, "prot: letters r w x, or - for none; got '%c'",
+					 *s);
 		*prot |= 1u << (p - "rwx");
 	}
 	return 0;
