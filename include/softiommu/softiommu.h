@@ -14,5 +14,6 @@
 #include <softiommu/core.h>
 #include <softiommu/ioas.h>
 #include <softiommu/iopf.h>
+#include <softiommu/mm.h>
 
 #endif
