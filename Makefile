@@ -8,6 +8,8 @@
 #   make bench    run the benchmarks (JSON: make bench BENCH_ARGS=--json)
 #   make asan | tsan   build and test one sanitizer variant only
 #   make fuzz     fuzz every parser with libFuzzer (FUZZ_SECONDS each)
+#   make diff     differential test of the page tables for DIFF_SECONDS (ASan build;
+#                 DIFF_SEED=N replays a run)
 
 NINJA ?= ninja
 MESON ?= meson
@@ -64,3 +66,15 @@ fuzz: | setup
 		-Db_sanitize=address,undefined -Db_lundef=false
 	$(NINJA) -C build-fuzz
 	scripts/fuzz build-fuzz $(FUZZ_SECONDS)
+
+# Differential testing of the page tables (tests/pgtable/test_pgtable_diff.c):
+# random operation sequences on every format and level count against one
+# reference model, for DIFF_SECONDS, in the ASan+UBSan build.  A difference
+# is printed as the shortest sequence showing it (a `softiommu run` script).
+DIFF_SECONDS ?= 300
+DIFF_SEED ?=
+.PHONY: diff
+diff: build-asan/build.ninja
+	$(NINJA) -C build-asan tests/pgtable/test_pgtable_diff
+	./build-asan/tests/pgtable/test_pgtable_diff --seconds $(DIFF_SECONDS) \
+		$(if $(DIFF_SEED),--seed $(DIFF_SEED))
