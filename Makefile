@@ -8,6 +8,7 @@
 #   make bench    run the benchmarks (JSON: make bench BENCH_ARGS=--json)
 #   make asan | tsan   build and test one sanitizer variant only
 #   make fuzz     fuzz every parser with libFuzzer (FUZZ_SECONDS each)
+#   make coverage line and branch coverage of the test suite, per module (gcovr)
 #   make diff     differential test of the page tables for DIFF_SECONDS (ASan build;
 #                 DIFF_SEED=N replays a run)
 
@@ -54,7 +55,7 @@ tsan: build-tsan/build.ninja
 	$(MESON) test -C build-tsan --num-processes 2 --print-errorlogs --timeout-multiplier 3
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-coverage
 
 # Fuzzing with libFuzzer (clang): every target for FUZZ_SECONDS each, starting
 # from its seed corpus (copied, so the tree is not modified).
@@ -78,3 +79,14 @@ diff: build-asan/build.ninja
 	$(NINJA) -C build-asan tests/pgtable/test_pgtable_diff
 	./build-asan/tests/pgtable/test_pgtable_diff --seconds $(DIFF_SECONDS) \
 		$(if $(DIFF_SEED),--seed $(DIFF_SEED))
+
+# Coverage (gcovr): the whole test suite in a coverage build (testing hooks
+# on, no sanitizer), then line and branch coverage per module and the largest
+# uncovered areas.  COVERAGE_ARGS are passed to meson test (e.g. --suite unit).
+COVERAGE_ARGS ?=
+.PHONY: coverage
+coverage: | setup
+	test -f build-coverage/build.ninja || $(MESON) setup build-coverage --buildtype=debug \
+		-Db_coverage=true -Dtesting=true
+	$(NINJA) -C build-coverage
+	scripts/coverage build-coverage $(COVERAGE_ARGS)
