@@ -9,6 +9,7 @@
 #   make asan | tsan   build and test one sanitizer variant only
 #   make fuzz     fuzz every parser with libFuzzer (FUZZ_SECONDS each)
 #   make coverage line and branch coverage of the test suite, per module (gcovr)
+#   make soak     random API traffic under ASan and TSan for SOAK_MINUTES (default 10)
 #   make diff     differential test of the page tables for DIFF_SECONDS (ASan build;
 #                 DIFF_SEED=N replays a run)
 
@@ -90,3 +91,21 @@ coverage: | setup
 		-Db_coverage=true -Dtesting=true
 	$(NINJA) -C build-coverage
 	scripts/coverage build-coverage $(COVERAGE_ARGS)
+
+# Soak (tests/soak/soak.c): the demo's world under random API traffic over
+# the stable modules, with invariants, under ASan and TSan at once (one core
+# each) for SOAK_MINUTES.  make check runs a 5 s slice of it in each build.
+SOAK_MINUTES ?= 10
+.PHONY: soak
+soak: build-asan/build.ninja build-tsan/build.ninja
+	$(NINJA) -C build-asan tests/soak/soak
+	$(NINJA) -C build-tsan tests/soak/soak
+	SIOMMU_SOURCE_DIR=$(CURDIR) ./build-asan/tests/soak/soak --seconds $$(($(SOAK_MINUTES) * 60)) \
+		> build-asan/soak.log 2>&1 & asan=$$!; \
+	SIOMMU_SOURCE_DIR=$(CURDIR) TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp \
+		./build-tsan/tests/soak/soak --seconds $$(($(SOAK_MINUTES) * 60)) \
+		> build-tsan/soak.log 2>&1 & tsan=$$!; \
+	wait $$asan; a=$$?; wait $$tsan; t=$$?; \
+	echo "== ASan soak (status $$a):"; tail -n 6 build-asan/soak.log; \
+	echo "== TSan soak (status $$t):"; tail -n 6 build-tsan/soak.log; \
+	test $$a = 0 && test $$t = 0

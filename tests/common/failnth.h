@@ -65,6 +65,7 @@ struct fn_contract {
 
 struct fn_contracts {
 	bool loaded;
+	char *all;			/* every header, for "see enum x" */
 	unsigned int nr;
 	struct fn_contract c[FN_MAX_FUNCS];
 };
@@ -97,9 +98,11 @@ static inline char *fn_read_file(const char *path)
 static inline void fn_parse_header(struct fn_contracts *db, const char *text)
 {
 	const char *p = text;
+	char *last = NULL;		/* the previous block's Returns part */
 
 	while ((p = strstr(p, "/**"))) {
-		const char *end = strstr(p, "*/"), *q, *ret;
+		const char *end = strstr(p, "*/"), *q;
+		char *ret;
 		char *block;
 		size_t len;
 
@@ -109,6 +112,9 @@ static inline void fn_parse_header(struct fn_contracts *db, const char *text)
 		block = strndup(p, len);
 		p = end + 2;
 		ret = strstr(block, "Returns");
+		/* "siommu_x() - The same, in a read-side section of its own." */
+		if (!ret && strstr(block, "The same") && last)
+			ret = last;
 		if (!ret) {
 			free(block);
 			continue;
@@ -143,8 +149,37 @@ static inline void fn_parse_header(struct fn_contracts *db, const char *text)
 				l = s2 + n;
 			}
 		}
+		/*
+		 * The declarations that follow the block up to the next comment
+		 * are documented by it too ("siommu_dma_read() - ...
+		 * siommu_dma_write() writes @buf there": both prototypes).
+		 */
+		{
+			const char *next = strstr(p, "/*"), *d = p;
+
+			while ((d = strstr(d, "siommu_")) && (!next || d < next)) {
+				size_t n = 0;
+
+				while (isalnum((unsigned char)d[n]) || d[n] == '_')
+					n++;
+				if (d[n] == '(' && (d[-1] == ' ' || d[-1] == '*') &&
+				    db->nr < FN_MAX_FUNCS && n < sizeof(db->c[0].name)) {
+					struct fn_contract *c = &db->c[db->nr++];
+
+					memcpy(c->name, d, n);
+					c->name[n] = 0;
+					c->returns = strdup(ret);
+				}
+				d += n;
+			}
+		}
+		if (ret != last) {
+			free(last);
+			last = strdup(ret);
+		}
 		free(block);
 	}
+	free(last);
 }
 
 static inline void fn_contracts_load(void)
@@ -164,8 +199,14 @@ static inline void fn_contracts_load(void)
 	for (i = 0; i < g.gl_pathc; i++) {
 		char *text = fn_read_file(g.gl_pathv[i]);
 
-		if (text)
+		if (text) {
+			size_t have = db->all ? strlen(db->all) : 0;
+
 			fn_parse_header(db, text);
+			db->all = realloc(db->all, have + strlen(text) + 1);
+			assert_non_null(db->all);
+			strcpy(db->all + have, text);
+		}
 		free(text);
 	}
 	globfree(&g);
@@ -248,6 +289,31 @@ static inline int fn_contract_errors(const char *name, int *errs, unsigned int d
 			for (i = 0; i < m; i++)
 				fn_errs_add(errs, &n, sub[i]);
 			p = s + k - 1;
+		} else if (!strncmp(p, "enum siommu_", 12) && fn_contracts_db.all) {
+			/* "a fault (negative errno of the reason, see enum x)": its -E values */
+			char head[80];
+			const char *e, *stop;
+			size_t k = 5;
+			int v;
+
+			while ((isalnum((unsigned char)p[k]) || p[k] == '_') && k < 60)
+				k++;
+			snprintf(head, sizeof(head), "%.*s {", (int)k, p);
+			e = strstr(fn_contracts_db.all, head);
+			stop = e ? strstr(e, "};") : NULL;
+			while (e && stop && (e = strstr(e, "-E")) && e < stop) {
+				size_t m = 0;
+
+				e++;
+				while ((isupper((unsigned char)e[m]) || isdigit((unsigned char)e[m])) &&
+				       m + 1 < sizeof(tok))
+					m++;
+				memcpy(tok, e, m);
+				tok[m] = 0;
+				if (!siommu_errname_parse(tok, &v))
+					fn_errs_add(errs, &n, v);
+			}
+			p += k - 1;
 		} else if (!strncmp(p, "as the device functions", 23)) {
 			static const char *const dev_fns[] = {
 				"siommu_device_attach", "siommu_device_replace", "siommu_device_detach",
