@@ -151,6 +151,7 @@ static int core_run(struct fn_sweep *sw, void *world)
 				     .max_table_pages = 64 };
 	struct siommu_iommu_caps caps = { .pasid_bits = 12 };
 	uint8_t buf[64], buf2[16];
+	struct siommu_translation t;
 	struct siommu_dma_sg sg[2] = {
 		{ .iova = 0x10000ff8, .buf = buf, .len = 16 },
 		{ .iova = 0x10003000, .buf = buf2, .len = 16 },
@@ -213,6 +214,18 @@ static int core_run(struct fn_sweep *sw, void *world)
 	/* Unmap never fails for lack of memory, not even in a record's middle. */
 	FN_STEP(sw, siommu_domain_unmap(w->dom[0], 0x10002000, PG));
 	FN_STEP(sw, siommu_domain_unmap(w->dom[0], 0x10004000, PG));
+	/*
+	 * Maps into the holes: the revocation record is split around them
+	 * (with the spare record the map allocates first), one into the same
+	 * region, one into another; each revoke below must take exactly its
+	 * region's pages.
+	 */
+	FN_STEP(sw, siommu_domain_map(w->dom[0], 0x10002000, 0x108000, PG, RW));
+	FN_STEP(sw, siommu_domain_map(w->dom[0], 0x10004000, 0x401000, PG, RW));
+	assert_int_equal(siommu_translate(w->dev, 0, 0x10002010, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(t.pa, 0x108010);
+	assert_int_equal(siommu_translate(w->dev, 0, 0x10004010, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(t.pa, 0x401010);
 	FN_STEP(sw, siommu_domain_unmap(w->dom[1], 0x10000000, PG));
 	FN_STEP(sw, siommu_domain_unmap(w->dom[1], 0x10002000, PG));
 	FN_STEP(sw, siommu_domain_dma_unmap(w->dom[1], iova, PG));
@@ -221,7 +234,16 @@ static int core_run(struct fn_sweep *sw, void *world)
 	FN_STEP(sw, siommu_pasid_replace(w->dev, 7, w->dom[2]));	/* replace of nothing */
 	FN_STEP(sw, siommu_device_replace(w->dev, w->dom[4]));
 	FN_STEP(sw, siommu_mem_region_revoke(w->ram2));
+	/* ram2's pages went, ram's stayed, on both sides of the hole (PASID 3000: dom[0]). */
+	assert_int_equal(siommu_translate(w->dev, 3000, 0x10004000, SIOMMU_ACC_READ, &t), -ENOENT);
+	assert_int_equal(siommu_translate(w->dev, 3000, 0x20000000, SIOMMU_ACC_READ, &t), -ENOENT);
+	assert_int_equal(siommu_translate(w->dev, 3000, 0x10003000, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_translate(w->dev, 3000, 0x10005000, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(t.pa, 0x105000);
 	FN_STEP(sw, siommu_mem_region_revoke(w->ram));
+	/* Everything of ram went, the split pieces and the page mapped into a hole. */
+	for (iova = 0x10000000; iova < 0x10008000; iova += PG)
+		assert_int_equal(siommu_translate(w->dev, 3000, iova, SIOMMU_ACC_READ, &t), -ENOENT);
 	FN_STEP(sw, siommu_pasid_detach(w->dev, 5));
 	FN_STEP(sw, siommu_pasid_detach(w->dev, 7));
 	FN_STEP(sw, siommu_domain_destroy(w->dom[2]));
