@@ -43,6 +43,7 @@
 #include "base/rcu.h"
 #include "pgtable/pt_internal.h"
 #include "pt_test.h"
+#include "pt_perm_model.h"
 
 #define SZ_4K		0x1000ull
 #define SZ_2M		0x200000ull
@@ -359,61 +360,15 @@ static int64_t model_unmap(struct model *m, const struct op *o)
 	return (int64_t)bytes;
 }
 
-/* The permissions a leaf reports, per format (docs/modules/pgtable.md). */
+/* The permissions a leaf reports and its permission check, per format. */
 static unsigned int model_prot(const struct model *m, unsigned int prot)
 {
-	unsigned int out = 0;
-
-	switch (m->cfg->fmt) {
-	case SIOMMU_PT_FMT_X86_64:
-		out = SIOMMU_PT_READ | (prot & (SIOMMU_PT_WRITE | SIOMMU_PT_PRIV |
-						 SIOMMU_PT_MMIO | SIOMMU_PT_NOEXEC));
-		break;
-	case SIOMMU_PT_FMT_VTD_SS:
-		out = prot & (SIOMMU_PT_READ | SIOMMU_PT_WRITE | SIOMMU_PT_CACHE);
-		if (m->cfg->flags & SIOMMU_PT_F_EXEC)
-			out |= prot & SIOMMU_PT_NOEXEC;
-		break;
-	case SIOMMU_PT_FMT_ARM_LPAE_S1:
-		out = SIOMMU_PT_READ | (prot & (SIOMMU_PT_WRITE | SIOMMU_PT_PRIV |
-						 SIOMMU_PT_NOEXEC));
-		out |= (prot & SIOMMU_PT_MMIO) ? SIOMMU_PT_MMIO : (prot & SIOMMU_PT_CACHE);
-		break;
-	}
-	return out;
+	return pt_model_prot(m->cfg->fmt, m->cfg->flags, prot);
 }
 
-/* The permission check of a translation, per format. */
 static bool model_allows(const struct model *m, unsigned int prot, unsigned int acc)
 {
-	bool r = acc & SIOMMU_PT_ACC_READ, w = acc & SIOMMU_PT_ACC_WRITE;
-	bool x = acc & SIOMMU_PT_ACC_EXEC, priv = acc & SIOMMU_PT_ACC_PRIV;
-
-	switch (m->cfg->fmt) {
-	case SIOMMU_PT_FMT_X86_64:
-	case SIOMMU_PT_FMT_ARM_LPAE_S1:
-		/* Reads are implied by presence; a supervisor-only page refuses users. */
-		if (w && !(prot & SIOMMU_PT_WRITE))
-			return false;
-		if (!priv && (prot & SIOMMU_PT_PRIV))
-			return false;
-		if (x && (prot & SIOMMU_PT_NOEXEC))
-			return false;
-		return true;
-	case SIOMMU_PT_FMT_VTD_SS:
-		if (r && !(prot & SIOMMU_PT_READ))
-			return false;
-		if (w && !(prot & SIOMMU_PT_WRITE))
-			return false;
-		if (x) {
-			/* With SLEE: X = not NOEXEC; without, execute is checked as read. */
-			if (m->cfg->flags & SIOMMU_PT_F_EXEC)
-				return !(prot & SIOMMU_PT_NOEXEC);
-			return prot & SIOMMU_PT_READ;
-		}
-		return true;
-	}
-	return false;
+	return pt_model_allows(m->cfg->fmt, m->cfg->flags, prot, acc);
 }
 
 static int model_translate(struct model *m, const struct op *o, struct siommu_pt_xlate *x)
