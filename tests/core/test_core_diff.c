@@ -9,6 +9,7 @@
  * Random sequences of: map (4 KiB runs, 2 MiB and 1 GiB pages, every
  * permission combination; sometimes over a live mapping: -EEXIST), unmap
  * of a whole mapping or of an empty range, replace/detach of the device,
+ * destroy and re-create of a domain (its id is reused),
  * translate with every access type, DMA read and write within a page.  The
  * model is the list of mappings per domain and the attachment, with the
  * formats' permission semantics of tests/common/pt_perm_model.h; every
@@ -49,7 +50,7 @@
 #define MAX_RECS	512
 #define MAX_OPS		2048
 
-enum cop_kind { C_MAP, C_UNMAP, C_ATTACH, C_XLATE, C_DMA };
+enum cop_kind { C_MAP, C_UNMAP, C_ATTACH, C_XLATE, C_DMA, C_RECREATE };
 
 struct cop {
 	uint8_t kind, dom, write;
@@ -93,6 +94,16 @@ static void quiet(void *opaque, enum siommu_log_level level, const char *msg)
 {
 }
 
+static int paging_create(unsigned int i)
+{
+	struct siommu_domain_cfg cfg = {
+		.type = SIOMMU_DOMAIN_PAGING, .fmt = dom_fmts[i].fmt,
+		.levels = dom_fmts[i].levels, .pt_flags = dom_fmts[i].flags,
+	};
+
+	return siommu_domain_create(cw.iommu, &cfg, &cw.dom[i]);
+}
+
 static void world_up(void)
 {
 	unsigned int i;
@@ -105,14 +116,8 @@ static void world_up(void)
 	assert_int_equal(siommu_mem_add_host(cw.mem, 0, ram, RAM_SIZE, &cw.ram), 0);
 	assert_int_equal(siommu_iommu_create(cw.ctx, NULL, cw.mem, &cw.iommu), 0);
 	assert_int_equal(siommu_device_create(cw.iommu, SIOMMU_RID(0, 4, 0, 0), 0, 0, &cw.dev), 0);
-	for (i = 0; i < NR_PAGING; i++) {
-		struct siommu_domain_cfg cfg = {
-			.type = SIOMMU_DOMAIN_PAGING, .fmt = dom_fmts[i].fmt,
-			.levels = dom_fmts[i].levels, .pt_flags = dom_fmts[i].flags,
-		};
-
-		assert_int_equal(siommu_domain_create(cw.iommu, &cfg, &cw.dom[i]), 0);
-	}
+	for (i = 0; i < NR_PAGING; i++)
+		assert_int_equal(paging_create(i), 0);
 	assert_int_equal(siommu_domain_create(cw.iommu, &(struct siommu_domain_cfg){
 					      .type = SIOMMU_DOMAIN_IDENTITY }, &cw.dom[3]), 0);
 	assert_int_equal(siommu_domain_create(cw.iommu, &(struct siommu_domain_cfg){
@@ -251,6 +256,39 @@ static bool cstep(const struct cop *o, char *msg, size_t len)
 			DIFF("attach/replace/detach returned %s, model %s",
 			     siommu_errname((int)lr), siommu_errname((int)mr));
 		break;
+	case C_RECREATE: {
+		struct siommu_domain_info before, after;
+
+		/*
+		 * Destroy a paging domain (detaching the device first if it is
+		 * there) and create it again: it gets the same domain id (the
+		 * lowest free), so IOTLB entries the destroy failed to drop
+		 * would answer for the new, empty domain.
+		 */
+		assert_int_equal(siommu_domain_get_info(cw.dom[o->dom], &before), 0);
+		if (cw.attached == o->dom) {
+			assert_int_equal(siommu_device_detach(cw.dev), 0);
+			cw.attached = -1;
+		}
+		lr = siommu_domain_destroy(cw.dom[o->dom]);
+		if (lr)
+			DIFF("domain_destroy returned %s", siommu_errname((int)lr));
+		cw.dom[o->dom] = NULL;
+		lr = paging_create(o->dom);
+		if (lr)
+			DIFF("domain_create returned %s", siommu_errname((int)lr));
+		assert_int_equal(siommu_domain_get_info(cw.dom[o->dom], &after), 0);
+		if (after.domid != before.domid)
+			DIFF("the new domain got id %u, not the freed %u", after.domid,
+			     before.domid);
+		cw.nr[o->dom] = 0;
+		if (o->bits) {
+			/* and attach it where the old one was */
+			assert_int_equal(siommu_device_replace(cw.dev, cw.dom[o->dom]), 0);
+			cw.attached = o->dom;
+		}
+		break;
+	}
 	case C_XLATE: {
 		struct siommu_translation t;
 		uint64_t pa = 0;
@@ -360,7 +398,11 @@ static void gen(struct cop *o)
 			o->iova = 60ull << 20;
 			o->size = PG;
 		}
-	} else if (r < 46) {
+	} else if (r < 48) {
+		o->kind = C_RECREATE;
+		o->dom = (uint8_t)below(NR_PAGING);
+		o->bits = cw.attached == o->dom;
+	} else if (r < 52) {
 		o->kind = C_ATTACH;
 		o->dom = (uint8_t)(below(8) == 0 ? NR_DOM : below(NR_DOM));
 	} else if (r < 75) {
@@ -475,6 +517,9 @@ static void print_cop(const struct cop *o)
 		break;
 	case C_XLATE:
 		printf("  translate iova=0x%" PRIx64 " access=0x%x\n", o->iova, o->bits);
+		break;
+	case C_RECREATE:
+		printf("  recreate dom=%s%s\n", dn[o->dom], o->bits ? " (and attach it)" : "");
 		break;
 	case C_DMA:
 		printf("  dma-%s iova=0x%" PRIx64 " len=%" PRIu64 "\n", o->write ? "write" : "read",
