@@ -60,7 +60,7 @@
 
 struct fn_contract {
 	char name[64];
-	char *returns;			/* the Returns part of the comment, to the block's end */
+	char *returns;			/* the Returns part, to the block's end */
 };
 
 struct fn_contracts {
@@ -305,8 +305,8 @@ static inline int fn_contract_errors(const char *name, int *errs, unsigned int d
 				size_t m = 0;
 
 				e++;
-				while ((isupper((unsigned char)e[m]) || isdigit((unsigned char)e[m])) &&
-				       m + 1 < sizeof(tok))
+				while ((isupper((unsigned char)e[m]) ||
+					isdigit((unsigned char)e[m])) && m + 1 < sizeof(tok))
 					m++;
 				memcpy(tok, e, m);
 				tok[m] = 0;
@@ -316,7 +316,8 @@ static inline int fn_contract_errors(const char *name, int *errs, unsigned int d
 			p += k - 1;
 		} else if (!strncmp(p, "as the device functions", 23)) {
 			static const char *const dev_fns[] = {
-				"siommu_device_attach", "siommu_device_replace", "siommu_device_detach",
+				"siommu_device_attach", "siommu_device_replace",
+				"siommu_device_detach",
 			};
 			int sub[FN_MAX_ERRS], m, i;
 			unsigned int f;

@@ -497,12 +497,14 @@ static int dump_line_check(void *opaque, const char *line)
 		if ((level > d->m->top) != (e == 0)) {
 			snprintf(d->err, sizeof(d->err),
 				 "dump row %u column %u (level %u): entry 0x%" PRIx64
-				 " in a table of %u levels", d->row - 2, c, level, e, d->m->top + 1);
+				 " in a table of %u levels", d->row - 2, c, level, e,
+				 d->m->top + 1);
 			return -EIO;
 		}
 	}
 	if (fields != want) {
-		snprintf(d->err, sizeof(d->err), "dump row %u: %u entries, model %u (leaf level %u)",
+		snprintf(d->err, sizeof(d->err),
+			 "dump row %u: %u entries, model %u (leaf level %u)",
 			 d->row - 2, fields, want, l->level);
 		return -EIO;
 	}
@@ -670,9 +672,13 @@ static bool step(struct siommu_pt *pt, struct siommu_pt_gather *g, struct model 
 		if (l) {
 			leaf = last = l->level;
 		} else {
-			while (last > 0 && model_has_table(m, (unsigned int)last - 1,
-							   o->iova & ~(lsize((unsigned int)last) - 1)))
+			while (last > 0) {
+				uint64_t slot = o->iova & ~(lsize((unsigned int)last) - 1);
+
+				if (!model_has_table(m, (unsigned int)last - 1, slot))
+					break;
 				last--;
+			}
 		}
 		if (w.levels != m->top + 1 || w.leaf_level != leaf || w.last_level != last)
 			DIFF("walk: levels %u leaf %d last %d, model levels %u leaf %d last %d",
@@ -690,7 +696,8 @@ static bool step(struct siommu_pt *pt, struct siommu_pt_gather *g, struct model 
 			words = DIRTY_WORDS;
 		/* Bits are only ever set: start from a pattern. */
 		for (i = 0; i < words; i++)
-			lib_bitmap[i] = model_bitmap[i] = (i * 0x9e3779b97f4a7c15ull) & 0x8421084210842108ull;
+			lib_bitmap[i] = model_bitmap[i] =
+				(i * 0x9e3779b97f4a7c15ull) & 0x8421084210842108ull;
 		lr = siommu_pt_read_and_clear_dirty(pt, o->iova, o->size,
 						    o->no_clear ? SIOMMU_PT_DIRTY_NO_CLEAR : 0,
 						    lib_bitmap, o->pgshift, g);
@@ -1057,7 +1064,8 @@ static unsigned int gen_run(const struct config *c, uint64_t seed, struct op *op
 	if (d->at < 0) {
 		/* End with a full look: dump, then everything unmapped and synced. */
 		ops[i++] = (struct op){ .kind = OP_DUMP };
-		ops[i++] = (struct op){ .kind = OP_UNMAP, .iova = 0, .size = 1ull << the_model.ias };
+		ops[i++] = (struct op){ .kind = OP_UNMAP, .iova = 0,
+					.size = 1ull << the_model.ias };
 		ops[i++] = (struct op){ .kind = OP_SYNC, .wait = 1 };
 		for (unsigned int k = i - 3; k < i && d->at < 0; k++)
 			if (!step(pt, &g, &the_model, &ops[k], d))
@@ -1204,7 +1212,8 @@ static void print_ops(FILE *f, const struct config *c, const struct op *ops, uns
 
 			letters(l, o->bits, "rwxp");
 			fprintf(f, "%spt-translate pt=t iova=0x%" PRIx64 " access=%s\n",
-				(o->bits & ~0xfu) ? "# (access has unknown bits) " : "", o->iova, l);
+				(o->bits & ~0xfu) ? "# (access has unknown bits) " : "",
+				o->iova, l);
 			mr = model_translate(&the_model, o, &x);
 			break;
 		}
@@ -1274,11 +1283,13 @@ static bool one_sequence(unsigned int ci, uint64_t seed, unsigned int n, enum mu
 		printf("DIFF: config %u (%s, %u levels, flags 0x%x), seed %" PRIu64
 		       ": op %d of %u: %s\n", ci, fmt_cli(c->fmt), c->levels, c->flags,
 		       seed, d.at, total, d.msg);
-		printf("DIFF: shortest sequence: %u ops (%u replays while shrinking); replayed: %s\n",
+		printf("DIFF: shortest sequence: %u ops (%u replays while shrinking); "
+		       "replayed: %s\n",
 		       len, replays, d2.at >= 0 ? "diverges again" : "DOES NOT diverge (flaky)");
 		if (d2.at >= 0)
 			printf("DIFF: at op %d: %s\n", d2.at, d2.msg);
-		printf("DIFF: reproducer (softiommu run; the model's expected errors as expect lines):\n");
+		printf("DIFF: reproducer (softiommu run; the model's expected errors as "
+		       "expect lines):\n");
 		print_ops(stdout, c, shrink_buf, len, mut);
 		fflush(stdout);
 	}
@@ -1312,7 +1323,8 @@ static void test_pgtable_diff_slice(void **state)
 	printf("# seed %" PRIu64 " (SIOMMU_PT_SEED=N for another)\n", seed);
 	for (ci = 0; ci < NR_CONFIGS && ok; ci++)
 		for (s = 0; s < SLICE_SEQS && ok; s++)
-			ok = one_sequence(ci, seed + ci * 1000 + s, SLICE_OPS, MUT_NONE, &cp, false);
+			ok = one_sequence(ci, seed + ci * 1000 + s, SLICE_OPS, MUT_NONE, &cp,
+					  false);
 	printf("# %lu sequences, %lu ops over %zu configs; results per operation:\n",
 	       cp.sequences, cp.ops, NR_CONFIGS);
 	print_results();
