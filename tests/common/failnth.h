@@ -244,6 +244,31 @@ static inline void fn_errs_del(int *errs, unsigned int *n, int e)
 }
 
 /*
+ * "(attach, replace) -ENOMEM": is the error at @err for @name?  False only
+ * when a parenthesis of plain words right before it names other verbs.
+ */
+static inline bool fn_qualifier_names(const char *text, const char *err, const char *name)
+{
+	const char *close = err - 2, *open, *verb = strrchr(name, '_'), *w;
+	size_t vl;
+
+	if (err - text < 4 || err[-1] != ' ' || *close != ')' || !verb)
+		return true;
+	for (open = close - 1; open > text && *open != '('; open--)
+		if (!(islower((unsigned char)*open) || *open == ',' || *open == ' '))
+			return true;
+	if (*open != '(')
+		return true;
+	verb++;
+	vl = strlen(verb);
+	for (w = open + 1; w < close; w++)
+		if (!strncmp(w, verb, vl) && (w[vl] == ',' || w[vl] == ')' || w[vl] == ' ') &&
+		    (w[-1] == '(' || w[-1] == ' '))
+			return true;
+	return false;
+}
+
+/*
  * The errors @name's contract documents, into @errs.  Returns their number,
  * or -1 if the headers have no contract with a Returns part for @name.
  */
@@ -271,6 +296,8 @@ static inline int fn_contract_errors(const char *name, int *errs, unsigned int d
 			p--;
 			if (siommu_errname_parse(tok, &e))
 				continue;
+			if (!fn_qualifier_names(c->returns, start, name))
+				continue;	/* "(attach, replace) -ENOMEM" of a detach */
 			if (start - c->returns >= 8 && !strncmp(start - 8, "without ", 8))
 				fn_errs_del(errs, &n, e);
 			else
@@ -315,18 +342,15 @@ static inline int fn_contract_errors(const char *name, int *errs, unsigned int d
 			}
 			p += k - 1;
 		} else if (!strncmp(p, "as the device functions", 23)) {
-			static const char *const dev_fns[] = {
-				"siommu_device_attach", "siommu_device_replace",
-				"siommu_device_detach",
-			};
+			/* siommu_pasid_<verb>: as siommu_device_<verb> */
+			const char *verb = strrchr(name, '_');
 			int sub[FN_MAX_ERRS], m, i;
-			unsigned int f;
+			char dev_fn[64];
 
-			for (f = 0; f < 3; f++) {
-				m = fn_contract_errors(dev_fns[f], sub, depth + 1);
-				for (i = 0; i < m; i++)
-					fn_errs_add(errs, &n, sub[i]);
-			}
+			snprintf(dev_fn, sizeof(dev_fn), "siommu_device%s", verb ? verb : "");
+			m = fn_contract_errors(dev_fn, sub, depth + 1);
+			for (i = 0; i < m; i++)
+				fn_errs_add(errs, &n, sub[i]);
 		}
 	}
 	return (int)n;
