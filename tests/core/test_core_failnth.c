@@ -353,7 +353,8 @@ static void churn_snapshot(void *world, struct fn_buf *b)
 static int churn_run(struct fn_sweep *sw, void *world)
 {
 	struct churn_world *w = world;
-	struct siommu_iommu_caps caps = { .pasid_bits = 20 };
+	/* An output width below the formats' (52, 48): tables are made narrower. */
+	struct siommu_iommu_caps caps = { .pasid_bits = 20, .oas_lg2 = 40 };
 	unsigned int i;
 
 	FN_STEP(sw, siommu_iommu_create(w->ctx, &caps, NULL, &w->iommu));
@@ -366,6 +367,8 @@ static int churn_run(struct fn_sweep *sw, void *world)
 			.type = SIOMMU_DOMAIN_PAGING,
 			.fmt = i & 1 ? SIOMMU_PT_FMT_ARM_LPAE_S1 : SIOMMU_PT_FMT_X86_64,
 			.unmap_mode = i == 3 ? SIOMMU_UNMAP_LAZY : SIOMMU_UNMAP_STRICT,
+			/* table entries that fit 40 bits (host addresses would not: -ERANGE) */
+			.table_phys_base = 0x10000000,
 		};
 
 		FN_STEP(sw, siommu_domain_create(w->iommu, &cfg, &w->dom[i]));
@@ -387,8 +390,8 @@ static int churn_run(struct fn_sweep *sw, void *world)
 	FN_STEP(sw, siommu_domain_destroy(w->dom[1]));
 	w->dom[1] = NULL;
 	FN_STEP(sw, siommu_domain_create(w->iommu, &(struct siommu_domain_cfg){
-					 .type = SIOMMU_DOMAIN_PAGING, .fmt = SIOMMU_PT_FMT_VTD_SS },
-					 &w->dom[1]));
+					 .type = SIOMMU_DOMAIN_PAGING, .fmt = SIOMMU_PT_FMT_VTD_SS,
+					 .table_phys_base = 0x20000000 }, &w->dom[1]));
 	FN_STEP(sw, siommu_device_destroy(w->dev[1]));
 	w->dev[1] = NULL;
 	FN_STEP(sw, siommu_device_create(w->iommu, SIOMMU_RID(0, 2, 0, 1), 0, 0, &w->dev[1]));
