@@ -290,7 +290,10 @@ SIOMMU_API int siommu_pt_reclaim_wait(struct siommu_pt *pt);
  */
 SIOMMU_API int siommu_pt_iova_to_phys_rcu(struct siommu_pt *pt, uint64_t iova,
 					  uint64_t *pa);
-/** siommu_pt_iova_to_phys() - The same, in a read-side section of its own. */
+/**
+ * siommu_pt_iova_to_phys() - The same, in a read-side section of its own.
+ * Returns: as siommu_pt_iova_to_phys_rcu(), or -EINVAL (@pt or @pa NULL).
+ */
 SIOMMU_API int siommu_pt_iova_to_phys(struct siommu_pt *pt, uint64_t iova,
 				      uint64_t *pa);
 
@@ -312,7 +315,8 @@ struct siommu_pt_xlate {
  * (x86-64 always; VT-d SS and Arm with SIOMMU_PT_F_DIRTY), set the accessed
  * and, for a write, dirty state of the leaf with a compare-and-swap.
  * Context: inside a read-side section; lock-free.
- * Returns: 0, -ENOENT (not mapped), -EACCES (permission) or -ERANGE.
+ * Returns: 0, -ENOENT (not mapped), -EACCES (permission), -EINVAL (@pt or
+ *          @out NULL, an unknown @access bit) or -ERANGE.
  */
 SIOMMU_API int siommu_pt_translate_rcu(struct siommu_pt *pt, uint64_t iova,
 				       unsigned int access,
@@ -330,7 +334,8 @@ struct siommu_pt_walk {
 /**
  * siommu_pt_walk_rcu() - Read the entries on the path to @iova, top down,
  * each once.  Context: inside a read-side section; lock-free.
- * Returns: 0 (mapped or not: see leaf_level) or -ERANGE.
+ * Returns: 0 (mapped or not: see leaf_level), -EINVAL (@pt or @w NULL) or
+ * -ERANGE.
  */
 SIOMMU_API int siommu_pt_walk_rcu(struct siommu_pt *pt, uint64_t iova,
 				  struct siommu_pt_walk *w);
@@ -345,7 +350,8 @@ SIOMMU_API int siommu_pt_walk(struct siommu_pt *pt, uint64_t iova,
  * serializes your use against invalidations, discard the answer if
  * siommu_pt_seq_retry(seq) is true (KVM's mmu_notifier_retry rule).
  * Context: inside a read-side section; lock-free.
- * Returns: 12, 21 or 30 (log2 of the page size), 0 if not mapped, -ERANGE.
+ * Returns: 12, 21 or 30 (log2 of the page size), 0 if not mapped, -EINVAL
+ * (@pt NULL) or -ERANGE.
  */
 SIOMMU_API int siommu_pt_lookup_level_rcu(struct siommu_pt *pt, uint64_t iova);
 /** siommu_pt_lookup_level() - The same, in a read-side section of its own. */
@@ -449,7 +455,10 @@ typedef int siommu_pt_dump_fn(void *opaque, const char *line);
 SIOMMU_API int siommu_pt_dump(struct siommu_pt *pt,
 			      const struct siommu_pt_dump_dev *dev,
 			      siommu_pt_dump_fn *fn, void *opaque);
-/** siommu_pt_dump_file() - siommu_pt_dump() to @f, one line per line. */
+/**
+ * siommu_pt_dump_file() - siommu_pt_dump() to @f, one line per line.
+ * Returns: as siommu_pt_dump(); -EINVAL also for @f NULL.
+ */
 SIOMMU_API int siommu_pt_dump_file(struct siommu_pt *pt,
 				   const struct siommu_pt_dump_dev *dev,
 				   FILE *f);

@@ -231,6 +231,11 @@ void pt_test_set_map_eexist(struct siommu_pt *pt, bool on)
 {
 	__atomic_store_n(&pt->test_map_eexist, on, __ATOMIC_RELAXED);
 }
+
+void pt_test_set_map_enomem_partial(struct siommu_pt *pt, bool on)
+{
+	pt->test_map_enomem_partial = on;
+}
 #endif
 
 /* ------------------------------------------------------------------ argument checks */
@@ -266,6 +271,11 @@ static int pt_map_checked(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 
 	siommu_rcu_read_lock();
 	ret = pt->ops->map(pt, iova, pa, size, prot, g);
+#if SIOMMU_TESTING_BUILD
+	/* Deliberately broken (tests only): an -ENOMEM that leaves a page mapped. */
+	if (ret == -ENOMEM && pt->test_map_enomem_partial)
+		pt->ops->map(pt, iova, pa, PT_PAGE_SIZE, prot, g);
+#endif
 	siommu_rcu_read_unlock();
 	return ret;
 }
