@@ -166,6 +166,21 @@ static bool stopping(struct demo *dm)
 	return __atomic_load_n(&dm->stop, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Progress counters the main thread watches to pace the run (relaxed: they
+ * only decide when a phase has done enough; the checks read them after the
+ * threads are joined).
+ */
+static void bump(uint64_t *p)
+{
+	__atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+}
+
+static uint64_t progress(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
 static void *device_main(void *arg)
 {
 	struct devstate *ds = arg;
@@ -193,9 +208,9 @@ static void *device_main(void *arg)
 
 			ret = siommu_dma_write(ds->dev, ds->pasid, DOORBELL_IOVA, &ring, sizeof(ring));
 			if (ret == 0)
-				ds->doorbell_ok++;
+				bump(&ds->doorbell_ok);
 			else if (was_revoked)
-				ds->doorbell_refused++;
+				bump(&ds->doorbell_refused);
 			else
 				ds->doorbell_refused_before++;
 		}
@@ -207,7 +222,7 @@ static void *device_main(void *arg)
 		half = local.len / 2;
 		ret = siommu_dma_read(ds->dev, ds->pasid, local.iova, rbuf, half);
 		if (ret == 0) {
-			ds->dma_ok++;
+			bump(&ds->dma_ok);
 			ds->bytes += half;
 			/*
 			 * The first half of a mapped buffer is written by the
@@ -241,7 +256,7 @@ static void *device_main(void *arg)
 		memset(wbuf, local.pat, half);
 		ret = siommu_dma_write(ds->dev, ds->pasid, local.iova + half, wbuf, half);
 		if (ret == 0) {
-			ds->dma_ok++;
+			bump(&ds->dma_ok);
 			ds->bytes += half;
 		} else {
 			ds->dma_fault++;
@@ -286,7 +301,7 @@ static int driver_round(struct demo *dm, struct devstate *ds, uint8_t *buf)
 		pat ^= 0xff;
 	/* the slot must still hold the poison put there after its last unmap */
 	if (ds->rounds >= NSLOTS) {
-		ds->reuse_checks++;
+		bump(&ds->reuse_checks);
 		if (!slot_is_poisoned(dm, pa, buf))
 			ds->written_after_unmap++;
 	}
@@ -606,6 +621,43 @@ static void add_check(void *opaque, const char *what, bool ok, const char *detai
 	snprintf(c->detail, sizeof(c->detail), "%s", detail);
 }
 
+/*
+ * Each phase lasts its time and, on a slow machine (a sanitizer build, a
+ * loaded CI runner), longer until the work its invariants need was done,
+ * up to PHASE_MAX_S: so that a check never fails for want of work.
+ */
+#define PHASE_MAX_S	60.0
+
+static bool rang_before_revoke(struct demo *dm)
+{
+	return progress(&dm->d[DEV_NIC].doorbell_ok) > 0;
+}
+
+static bool did_enough(struct demo *dm)
+{
+	unsigned int i;
+
+	if (!progress(&dm->d[DEV_NIC].doorbell_refused))
+		return false;
+	for (i = 0; i < NDEVS; i++)
+		if (!progress(&dm->d[i].dma_ok) || !progress(&dm->d[i].reuse_checks))
+			return false;
+	return true;
+}
+
+static void run_phase(struct demo *dm, double secs, bool (*enough)(struct demo *))
+{
+	double t0 = now_s();
+
+	for (;;) {
+		double t = now_s() - t0;
+
+		if (t >= PHASE_MAX_S || (t >= secs && enough(dm)))
+			return;
+		usleep(5000);
+	}
+}
+
 int demo_main(int argc, char **argv)
 {
 	static struct demo dm;
@@ -650,10 +702,10 @@ int demo_main(int argc, char **argv)
 	if (pthread_create(&drv, NULL, driver_main, &dm))
 		return TOOL_EXIT_FAIL;
 
-	usleep((useconds_t)(RUN_SECONDS * 0.5e6));
+	run_phase(&dm, RUN_SECONDS * 0.5, rang_before_revoke);
 	ret = siommu_mem_region_revoke(dm.doorbell);	/* seed 003, mid-run */
 	__atomic_store_n(&dm.revoked, 1, __ATOMIC_RELEASE);
-	usleep((useconds_t)(RUN_SECONDS * 0.5e6));
+	run_phase(&dm, RUN_SECONDS * 0.5, did_enough);
 
 	__atomic_store_n(&dm.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(drv, NULL);
