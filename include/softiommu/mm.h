@@ -578,6 +578,7 @@ SIOMMU_API int siommu_mirror_iopf_enable(struct siommu_mirror *m, struct siommu_
  */
 #define SIOMMU_MM_BREAK_NO_RETRY	(1u << 0)	/* mirror maps without the retry check */
 #define SIOMMU_MM_BREAK_REVERSED	(1u << 1)	/* count dropped before the seq bump */
+#define SIOMMU_MM_BREAK_NO_SVA_INVAL	(1u << 2)	/* SVA IOTLBs not invalidated */
 SIOMMU_API int siommu_mm_test_set_break(unsigned int breaks);
 
 #ifdef __cplusplus

@@ -27,10 +27,16 @@
  * VIOLATION.  Under ASan a stale access is also a use after free (freed
  * blocks) or after poison (freed parts of split blocks).
  *
- * Broken variant (SIOMMU_STRESS_BREAK=1, testing builds): the mirrors map
+ * A third device, C, is bound with PASID 1 to the mm itself (SVA: its
+ * domain walks the mm's own table; faults resolved inline) and checked the
+ * same way: an munmap during its DMA behaves as a strict unmap.
+ *
+ * Broken variants (SIOMMU_STRESS_BREAK=1, testing builds): the mirrors map
  * without the retry check (the seed's lookup_address_in_pgd() shape), with
- * a yield between the lookup and the mirror lock.  --break-reversed: the
- * mm drops in_progress before it bumps the sequence.
+ * a yield between the lookup and the mirror lock.  --break-sva: the SVA
+ * binding's IOTLB entries are not invalidated (device C keeps reading
+ * freed pages through stale entries).  --break-reversed: the mm drops
+ * in_progress before it bumps the sequence.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -50,7 +56,7 @@
 #define SLOTS		8
 #define PAGES		(SLOT_SZ / PG)
 #define NCHANGE		2
-#define NDEV		2
+#define NDEV		3
 #define POISON		0x6b6b6b6b6b6b6b6bull
 #define RW		(SIOMMU_MM_PROT_READ | SIOMMU_MM_PROT_WRITE)
 
@@ -59,9 +65,10 @@ static unsigned int mm_brk;	/* SIOMMU_MM_BREAK_* for the broken variant */
 struct run {
 	struct siommu_ctx *ctx;
 	struct siommu_iommu *iommu;
-	struct siommu_device *dev[2];
+	struct siommu_device *dev[3];	/* [2]: the SVA device */
 	struct siommu_mm *mm;
 	struct siommu_mirror *mir[2];
+	struct siommu_sva *sva;
 	uint64_t base;
 	uint64_t retired[SLOTS][PAGES];	/* atomic: generation retired */
 	uint64_t gen[SLOTS][PAGES];	/* owner changer only: current generation */
@@ -129,7 +136,8 @@ static void *changer(void *arg)
 	struct run *r = t->r;
 	uint64_t s = t->seed;
 
-	siommu_mm_test_set_break(mm_brk & SIOMMU_MM_BREAK_REVERSED);
+	siommu_mm_test_set_break(mm_brk & (SIOMMU_MM_BREAK_REVERSED |
+					   SIOMMU_MM_BREAK_NO_SVA_INVAL));
 	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		unsigned int slot = t->id + NCHANGE * (unsigned int)(rnd(&s) % (SLOTS / NCHANGE));
 		unsigned int p0 = (unsigned int)(rnd(&s) % PAGES);
@@ -210,7 +218,7 @@ static void *device(void *arg)
 
 		ret_gen = __atomic_load_n(&r->retired[slot][page], __ATOMIC_ACQUIRE);
 		pthread_rwlock_rdlock(&r->tag_lock[slot]);
-		ret = siommu_dma_read(dev, SIOMMU_NO_PASID, va, &v, 8);
+		ret = siommu_dma_read(dev, t->id == 2 ? 1 : SIOMMU_NO_PASID, va, &v, 8);
 		pthread_rwlock_unlock(&r->tag_lock[slot]);
 		if (ret == -ENOENT && t->id == 1) {
 			/* No handler on mirror B: the page-request worker's job. */
@@ -249,6 +257,7 @@ static void test_mm_mirror_contract(void **state)
 	struct siommu_mirror_cfg ca = { .fmt = SIOMMU_PT_FMT_X86_64 };
 	struct siommu_mirror_cfg cb = { .fmt = SIOMMU_PT_FMT_ARM_LPAE_S1,
 					.flags = SIOMMU_MIRROR_NO_HANDLER };
+	struct siommu_iommu_caps caps = { .pasid_bits = 4 };
 	struct siommu_mirror_stats st[2];
 	struct targ ta[NCHANGE + NDEV];
 	void *args[NCHANGE + NDEV];
@@ -269,10 +278,11 @@ static void test_mm_mirror_contract(void **state)
 	}
 	assert_int_equal(siommu_ctx_create(&r->ctx), 0);
 	siommu_ctx_set_log(r->ctx, SIOMMU_LOG_ERR, quiet, NULL);
-	assert_int_equal(siommu_iommu_create(r->ctx, NULL, NULL, &r->iommu), 0);
-	for (int i = 0; i < 2; i++)
+	assert_int_equal(siommu_iommu_create(r->ctx, &caps, NULL, &r->iommu), 0);
+	for (int i = 0; i < 3; i++)
 		assert_int_equal(siommu_device_create(r->iommu, SIOMMU_RID(0, 1, i, 0),
-						      SIOMMU_DEV_PRI, 0, &r->dev[i]), 0);
+						      SIOMMU_DEV_PRI | (i == 2 ? SIOMMU_DEV_PASID : 0),
+						      i == 2 ? 4 : 0, &r->dev[i]), 0);
 	assert_int_equal(siommu_mm_create(r->ctx, NULL, &r->mm), 0);
 	assert_int_equal(siommu_mm_mmap(r->mm, 0, SLOTS * SLOT_SZ,
 					SIOMMU_MM_PROT_READ | SIOMMU_MM_PROT_WRITE,
@@ -283,6 +293,7 @@ static void test_mm_mirror_contract(void **state)
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(siommu_device_attach(r->dev[i],
 						      siommu_mirror_domain(r->mir[i])), 0);
+	assert_int_equal(siommu_sva_bind(r->mm, r->iommu, r->dev[2], 1, 0, &r->sva), 0);
 	for (unsigned int sl = 0; sl < SLOTS; sl++)
 		rewrite(r, sl, 0, PAGES);
 
@@ -332,6 +343,8 @@ static void test_mm_mirror_contract(void **state)
 		assert_int_equal(siommu_device_destroy(r->dev[i]), 0);
 	}
 	(void)out;
+	assert_int_equal(siommu_sva_unbind(r->sva), 0);
+	assert_int_equal(siommu_device_destroy(r->dev[2]), 0);
 	siommu_mm_destroy(r->mm);
 	assert_int_equal(siommu_iommu_destroy(r->iommu), 0);
 	assert_int_equal(siommu_ctx_destroy(r->ctx), 0);
@@ -350,6 +363,8 @@ int main(int argc, char **argv)
 		mm_brk = SIOMMU_MM_BREAK_NO_RETRY;
 		if (argc > 1 && !strcmp(argv[1], "--break-reversed"))
 			mm_brk = SIOMMU_MM_BREAK_REVERSED;
+		if (argc > 1 && !strcmp(argv[1], "--break-sva"))
+			mm_brk = SIOMMU_MM_BREAK_NO_SVA_INVAL;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,7 +28,6 @@ cases=(
 	"seed001_mm.pml||verify"
 	"seed001_mm.pml|-DREVERSED|refute"
 	"seed001_mm.pml|-DNO_UNION|refute"
-	"seed001_mm.pml|-DNO_RETRY|refute"
 	"seed003.pml||verify"
 	"seed003.pml|-DFLAG_OUTSIDE|refute"
 	"seed003.pml|-DNO_GRACE|refute"
