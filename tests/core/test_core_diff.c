@@ -23,12 +23,11 @@
  * A difference is cut, shrunk by delta debugging and replayed, then printed.
  *
  *   test_core_diff                       cmocka slice (fixed seed, SIOMMU_CORE_SEED=N)
- *   test_core_diff --seconds S [--seed N] [--priv]   a long run
+ *   test_core_diff --seconds S [--seed N] [--no-priv]   a long run
  *
- * Privileged requests (SIOMMU_ACC_PRIV) are left out of the slice while the
- * known bug of tests/core/test_core_iotlb_priv.c stands (an IOTLB entry
- * filled by a privileged request serves unprivileged ones); --priv puts
- * them in (and finds it).  Set KNOWN_BUG_IOTLB_PRIV to 0 once it is fixed.
+ * Privileged requests (SIOMMU_ACC_PRIV) are in the slice: the harness found
+ * that an IOTLB entry filled by a privileged request served unprivileged
+ * ones (fixed; tests/core/test_core_iotlb_priv.c is its regression test).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,8 +39,6 @@
 
 #include <softiommu/core.h>
 #include <softiommu/mem.h>
-
-#define KNOWN_BUG_IOTLB_PRIV	1
 
 #define PG		0x1000ull
 #define SZ_2M		0x200000ull
@@ -96,7 +93,7 @@ static uint8_t *ram;			/* the RAM the device reaches, owned by the test */
  */
 static bool host_mode;
 static struct cworld cw;
-static bool with_priv;
+static bool with_priv = true;	/* --no-priv leaves privileged requests out */
 
 static void quiet(void *opaque, enum siommu_log_level level, const char *msg)
 {
@@ -621,7 +618,6 @@ static void test_core_diff_slice(void **state)
 	unsigned long nops = 0;
 	unsigned int s, shrunk = 0;
 
-	with_priv = !KNOWN_BUG_IOTLB_PRIV;
 	printf("# seed %" PRIu64 " (SIOMMU_CORE_SEED=N for another)\n", seed);
 	for (s = 0; s < 12; s++) {
 		host_mode = s & 1;
@@ -630,24 +626,6 @@ static void test_core_diff_slice(void **state)
 	host_mode = false;
 	printf("# %u sequences (memory map and host addresses), %lu ops, no difference\n", s,
 	       nops);
-}
-
-/* The harness finds the known bug when privileged requests are in. */
-static void test_core_diff_finds_priv_bug(void **state)
-{
-	unsigned long nops = 0;
-	unsigned int s, shrunk = 0;
-	bool found = false;
-
-	if (!KNOWN_BUG_IOTLB_PRIV)
-		skip();
-	with_priv = true;
-	for (s = 0; s < 60 && !found; s++)
-		found = !one(100 + s, 500, &nops, &shrunk);
-	with_priv = false;
-	assert_true(found);
-	print_message("# the known bug, shrunk to %u ops\n", shrunk);
-	assert_true(shrunk <= 6);
 }
 
 static int setup(void **state)
@@ -666,7 +644,6 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_diff_slice),
-		cmocka_unit_test(test_core_diff_finds_priv_bug),
 	};
 	double seconds = -1, t0;
 	unsigned int n;
@@ -681,10 +658,10 @@ int main(int argc, char **argv)
 			seconds = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
 			seed = strtoull(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "--priv"))
-			with_priv = true;
+		else if (!strcmp(argv[i], "--no-priv"))
+			with_priv = false;
 		else {
-			fprintf(stderr, "usage: %s [--seconds S] [--seed N] [--priv]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seconds S] [--seed N] [--no-priv]\n", argv[0]);
 			return 2;
 		}
 	}
