@@ -27,10 +27,8 @@ cases=(
 	"seed004.pml||verify"
 	"seed004.pml|-DFIRST_PATCH|refute"
 	"seed002.pml||verify"
-	"seed002.pml|-DANSWERS|verify"
 	"seed002.pml|-DNAIVE -DANSWERS|refute"
 	"seed002.pml|-DDRAIN_FIRST -DANSWERS|refute"
-	"seed002.pml|-DNAIVE|refute"
 )
 
 missing=
