@@ -195,6 +195,15 @@ static void *mapper(void *opaque)
 			st_fail(s, "sync or invalidation range", c.lo, c.hi);
 		mirror_zap_and_check(s, k, g);
 		__atomic_store_n(&s->retired[k], g, __ATOMIC_RELEASE);
+		if (only_linux && (g & 1)) {
+			/*
+			 * Leave the emptied leaf tables to the walkers for a
+			 * while (one yields between levels, so it may hold a
+			 * pointer into one) before the next map replaces them.
+			 */
+			for (t0 = test_now_s(), t = t0; t < t0 + 1e-3; t = test_now_s())
+				sched_yield();
+		}
 	}
 	__atomic_fetch_add(&s->gens, g, __ATOMIC_RELAXED);
 	return NULL;
@@ -213,7 +222,8 @@ static void *walker(void *opaque)
 
 		/* Yield between levels in one batch of 8: wide windows, not starvation. */
 		if (yield)
-			siommu_test_yield((walks & 0x700) ? 0 : 1ull << SIOMMU_YIELD_PT_WALK);
+			siommu_test_yield((walks & 0x700) && !only_linux ? 0 :
+					  1ull << SIOMMU_YIELD_PT_WALK);
 
 		for (i = 0; i < 256; i++) {
 			struct siommu_pt_xlate x = { 0 };
@@ -412,7 +422,8 @@ static void run_format(enum siommu_pt_fmt fmt, unsigned int levels, double secon
 	}
 	for (i = 0; i < 2; i++) {
 		wargs[i][0] = &s;
-		wargs[i][1] = i ? &s : NULL;	/* the second one yields between levels */
+		/* the second one yields between levels (--only-linux: both do) */
+		wargs[i][1] = i || only_linux ? &s : NULL;
 		assert_int_equal(pthread_create(&tids[n++], NULL, walker, wargs[i]), 0);
 	}
 	assert_int_equal(pthread_create(&tids[n++], NULL, dumper, &s), 0);
@@ -452,7 +463,7 @@ static bool broken_reclaim;
 
 static void test_pgtable_stress_walk_vs_unmap(void **state)
 {
-	double secs = test_stress_seconds(2.4) / 4;
+	double secs = test_stress_seconds(2.4) / (broken_reclaim ? 3 : 4);
 
 	if (only_linux) {
 		/* --only-linux: the broken variant of the F_LINUX path alone */
@@ -462,8 +473,13 @@ static void test_pgtable_stress_walk_vs_unmap(void **state)
 	run_format(SIOMMU_PT_FMT_X86_64, 4, secs, broken_reclaim, 0);
 	run_format(SIOMMU_PT_FMT_VTD_SS, 3, secs, broken_reclaim, 0);
 	run_format(SIOMMU_PT_FMT_ARM_LPAE_S1, 4, secs, broken_reclaim, 0);
-	/* the tables a superpage map replaces (SIOMMU_PT_F_LINUX) */
-	run_format(SIOMMU_PT_FMT_VTD_SS, 3, secs, broken_reclaim, SIOMMU_PT_F_LINUX);
+	/*
+	 * The tables a superpage map replaces (SIOMMU_PT_F_LINUX); not in the
+	 * broken variant, whose detection the three runs above are tuned for
+	 * (test_pgtable_linux-broken proves that path's order).
+	 */
+	if (!broken_reclaim)
+		run_format(SIOMMU_PT_FMT_VTD_SS, 3, secs, broken_reclaim, SIOMMU_PT_F_LINUX);
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,9 @@
  *    __iommu_unmap() adds up and trace_unmap() prints as unmapped_size.
  * Each case also pins the default behaviour (no flag) it departs from.
  */
+#include <inttypes.h>
+
+#include "pgtable/pt_internal.h"
 #include "pt_test.h"
 
 #define RW (SIOMMU_PT_READ | SIOMMU_PT_WRITE)
@@ -205,6 +208,40 @@ static void test_pgtable_linux_unmap_inside_a_superpage_is_einval(void **state)
 	assert_int_equal(siommu_pt_lookup_level(f->lx, SZ_2M), 21);
 }
 
+static bool broken_reclaim;
+
+/*
+ * The seed-000 order for a replaced table: detached by the map, freed only
+ * after the gather's sync and a grace period.  A read-side section held
+ * across the map and the sync (both allowed inside one) must keep the page
+ * allocated until it ends.  --broken-reclaim (testing builds) frees at the
+ * sync, skipping the grace period: the test must then fail (make check).
+ */
+static void test_pgtable_linux_replaced_table_waits_for_readers(void **state)
+{
+	struct fx *f = *state;
+	struct siommu_pt_info info;
+	struct siommu_pt_gather g;
+
+	both_map_4k_then_unmap(f, SZ_2M);
+#if SIOMMU_TESTING_BUILD
+	pt_test_set_skip_grace(f->lx, broken_reclaim);
+#endif
+	siommu_read_lock();
+	siommu_pt_gather_init(&g);
+	assert_int_equal(siommu_pt_map_gather(f->lx, SZ_2M, 0, SZ_2M, RW, &g), 0);
+	assert_int_equal(siommu_pt_get_info(f->lx, &info), 0);
+	assert_int_equal(info.detached_pages, 1);
+	assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, 0), 0);
+	assert_int_equal(siommu_pt_get_info(f->lx, &info), 0);
+	siommu_read_unlock();
+	if (info.table_pages != 3 || info.reclaim_pages != 1)
+		fail_msg("VIOLATION: a replaced table was freed inside a read-side section "
+			 "(%" PRIu64 " pages, %" PRIu64 " waiting)", info.table_pages,
+			 info.reclaim_pages);
+	assert_int_equal(pages(f->lx), 2);
+}
+
 static void test_pgtable_linux_map_gather_checks_its_gather(void **state)
 {
 	struct fx *f = *state;
@@ -219,7 +256,7 @@ static void test_pgtable_linux_map_gather_checks_its_gather(void **state)
 	assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, 0), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pgtable_linux_flag_is_vtd_only, setup, teardown),
@@ -240,7 +277,15 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pgtable_linux_map_gather_checks_its_gather,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pgtable_linux_replaced_table_waits_for_readers,
+						setup, teardown),
 	};
+
+	if ((argc > 1 && !strcmp(argv[1], "--broken-reclaim")) || test_break_requested()) {
+		if (!siommu_testing_build())
+			test_break_unsupported("--broken-reclaim needs a -Dtesting=true build");
+		broken_reclaim = true;
+	}
 
 	return cmocka_run_group_tests_name("pgtable_linux", tests, NULL, NULL);
 }
