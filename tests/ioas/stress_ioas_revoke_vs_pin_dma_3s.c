@@ -75,7 +75,7 @@ static unsigned int script_r;		/* written before ARMED */
 static __thread bool hook_armed;
 static long scripted;
 
-static void pin_hook(void)
+static __attribute__((unused)) void pin_hook(void)
 {
 	if (!hook_armed)
 		return;
