@@ -80,6 +80,8 @@ bool ioas_test_broken(enum ioas_test_break b)
 {
 	return test_break == b;
 }
+
+void (*ioas_test_pin_hook)(void);
 #else
 #define BROKEN(b)	false
 #endif
@@ -713,6 +715,10 @@ int siommu_ioas_access_pin(struct siommu_ioas_access *acc, uint64_t iova,
 	}
 	count_pages(s, i, n, iova, last, 1, pages);
 	siommu_debug_yield(SIOMMU_YIELD_IOAS_HOLD);	/* checked, not yet recorded */
+#if SIOMMU_TESTING_BUILD
+	if (ioas_test_pin_hook)
+		ioas_test_pin_hook();	/* a stress test's scripted interleaving */
+#endif
 	/*
 	 * The record goes in before the read-side section ends: a revoke of the
 	 * memory sets its revoked flag (checked above), and the IOAS's revoke

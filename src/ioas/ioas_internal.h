@@ -229,6 +229,8 @@ enum ioas_test_break {
 };
 void ioas_test_set_break(enum ioas_test_break b);
 bool ioas_test_broken(enum ioas_test_break b);
+/* Called by a pin between its checks and its record, inside its read-side section. */
+extern void (*ioas_test_pin_hook)(void);
 #define IOAS_BROKEN(b)	ioas_test_broken(b)
 #else
 #define IOAS_BROKEN(b)	false

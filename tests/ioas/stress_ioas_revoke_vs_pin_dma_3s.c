@@ -16,8 +16,9 @@
  * only path that tells the pinners.
  *
  * Checks when a revoke returns: no access holds a pin in the region's area
- * (siommu_ioas_pin_holders() 0: every pin is asked to go before the revoke
- * returns, none slips in after); a pin and an rw of the area fail -ENODEV;
+ * (siommu_ioas_pin_holders() 0, and no pinner still holds a pin of the
+ * revoked generation: every pin is asked to go before the revoke returns,
+ * none slips in after; half the pins go to the region revoked next); a pin and an rw of the area fail -ENODEV;
  * a DMA read of it fails.  Pins and DMA that return 0 see one generation's
  * bytes, never zeroes (a region's RAM is never touched after its revoke:
  * the sanitizers see a use of freed RAM).  No pin leaks at the end.
@@ -31,12 +32,14 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "test_common.h"
 
@@ -57,6 +60,46 @@ static struct siommu_device *dev;
 static bool stop;
 static bool break_revoke __attribute__((unused));
 static long violations, pins_ok, pins_refused, dmas_ok, dmas_failed, revokes, asked;
+static unsigned int next_r;		/* atomic: the region the driver revokes next */
+/*
+ * A scripted interleaving (testing builds), every 4th revoke: the driver
+ * arms it for region script_r; pinner 0 pins there and, between the pin's
+ * revoked check and its record (ioas_test_pin_hook), says so, waits inside
+ * the pin's read-side section until the driver's revoke has set the
+ * revoked flag, and 20 ms more while the notifiers run.  The
+ * correct notifier waits for that section and finds the pin; the broken one
+ * looks too early, and the revoke returns with the pin held.
+ */
+enum { SCRIPT_IDLE, SCRIPT_ARMED, SCRIPT_IN_WINDOW, SCRIPT_DONE };
+static int script_state;		/* atomic */
+static unsigned int script_r;		/* written before ARMED */
+static __thread bool hook_armed;
+static long scripted;
+
+static struct siommu_mem_region *script_region;	/* written before ARMED */
+
+static __attribute__((unused)) void pin_hook(void)
+{
+	struct siommu_mem_region_info ri;
+	double give_up;
+
+	if (!hook_armed)
+		return;
+	hook_armed = false;
+	__atomic_store_n(&script_state, SCRIPT_IN_WINDOW, __ATOMIC_RELEASE);
+	/*
+	 * Wait until the driver's revoke has set the revoked flag (its
+	 * notifiers run next), then long enough for them to run even on a
+	 * loaded machine.  The correct notifier waits for this read-side
+	 * section meanwhile, so nothing here waits for it.
+	 */
+	give_up = test_now_s() + 1;
+	while (!siommu_mem_region_info(script_region, &ri) && !ri.revoked &&
+	       test_now_s() < give_up)
+		usleep(100);
+	usleep(20000);
+}
+static uint8_t revoked_done[NREG];	/* atomic: the generation whose revoke returned, 0 none */
 
 /*
  * A driver's own bookkeeping of its pin, under its own mutex: the pin call
@@ -112,6 +155,8 @@ static bool one_generation(const uint8_t *b, size_t len)
 	return true;
 }
 
+static struct pinner *pn_first;	/* pinner 0 runs the scripted interleaving */
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -129,33 +174,64 @@ static void *pinner_fn(void *arg)
 	siommu_test_yield(1ull << SIOMMU_YIELD_IOAS_HOLD);
 #endif
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
-		unsigned int r = (unsigned int)rand_r(&p->seed) % NREG;
+		/* half the pins go where the next revoke will: the race is there */
+		unsigned int r = rand_r(&p->seed) % 2 ? __atomic_load_n(&next_r, __ATOMIC_RELAXED) :
+			(unsigned int)rand_r(&p->seed) % NREG;
+		bool script = p == &pn_first[0] &&
+			      __atomic_load_n(&script_state, __ATOMIC_ACQUIRE) == SCRIPT_ARMED;
+
+		if (script) {
+			r = script_r;
+			hook_armed = true;
+		}
 		uint64_t iova = reg_iova(r) + (uint64_t)(rand_r(&p->seed) % REG_PG) * PG;
 		void *page;
 		double until;
+		uint8_t gen = 0;
 		int ret;
 
+		if (script)
+			iova = reg_iova(r);
 		pthread_mutex_lock(&p->mu);
 		ret = siommu_ioas_access_pin(p->acc, iova, PG, 0, &page);
 		if (!ret)
 			__atomic_store_n(&p->pinned, iova, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&p->mu);
+		if (script) {
+			hook_armed = false;	/* the pin may have failed before the hook */
+			__atomic_store_n(&script_state, SCRIPT_DONE, __ATOMIC_RELEASE);
+		}
 		if (ret) {
 			if (ret != -ENODEV && ret != -ENOENT && ret != -EBUSY)
 				violation("pin failed uncleanly");
 			__atomic_fetch_add(&pins_refused, 1, __ATOMIC_RELAXED);
+			sched_yield();	/* a revoked region: let the driver recreate it */
 			continue;
 		}
 		__atomic_fetch_add(&pins_ok, 1, __ATOMIC_RELAXED);
 		/* Pinned: the region's RAM stays valid until the unpin. */
 		pthread_mutex_lock(&p->mu);	/* the page is valid while we hold the pin */
-		if (p->pinned && !one_generation(page, 64))
-			violation("pinned page does not hold one generation's bytes");
+		if (p->pinned) {
+			if (!one_generation(page, 64))
+				violation("pinned page does not hold one generation's bytes");
+			gen = *(uint8_t *)page;
+		}
 		pthread_mutex_unlock(&p->mu);
-		/* Keep it until asked, or 200 us. */
-		until = now_s() + 200e-6;
-		while (__atomic_load_n(&p->pinned, __ATOMIC_ACQUIRE) && now_s() < until)
-			;
+		/*
+		 * Keep it until asked, or 50 us (the scripted pin: until asked, so
+		 * that the driver sees it if the revoke returned without asking,
+		 * however late it runs).  Once the revoke of the pinned
+		 * generation has returned, the pin must be gone (the callback,
+		 * which takes p->mu, ran before the revoke returned).
+		 */
+		until = now_s() + (script ? 1.0 : 50e-6);	/* scripted: until asked */
+		while (__atomic_load_n(&p->pinned, __ATOMIC_ACQUIRE) && now_s() < until) {
+			pthread_mutex_lock(&p->mu);
+			if (p->pinned && gen &&
+			    __atomic_load_n(&revoked_done[r], __ATOMIC_ACQUIRE) == gen)
+				violation("revoke returned with a pin held");
+			pthread_mutex_unlock(&p->mu);
+		}
 		take_and_unpin(p);
 	}
 #if SIOMMU_TESTING_BUILD
@@ -212,12 +288,13 @@ static void test_stress_ioas_revoke_vs_pin_dma(void **state)
 	struct siommu_ioas_layer *l;
 	struct siommu_domain *dom;
 	struct siommu_mem_region *reg[NREG];
+	uint8_t reg_gen[NREG];
 	struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_PAGING,
 					 .fmt = SIOMMU_PT_FMT_X86_64 };
 	struct pinner pn[PINNERS];
 	pthread_t th[PINNERS], dth;
 	struct siommu_ioas_info info;
-	double end = test_now_s() + test_stress_seconds(3);
+	double end;
 	unsigned int seed = 3, i;
 	uint8_t gen = 1, b[8];
 	bool attached = true;
@@ -231,10 +308,16 @@ static void test_stress_ioas_revoke_vs_pin_dma(void **state)
 	assert_int_equal(siommu_device_create(iommu, SIOMMU_RID(0, 0, 1, 0), 0, 0, &dev), 0);
 	assert_int_equal(siommu_ioas_layer_create(ctx, iommu, &l), 0);
 	assert_int_equal(siommu_ioas_create(l, &ioas), 0);
-	for (i = 0; i < NREG; i++)
+	for (i = 0; i < NREG; i++) {
+		reg_gen[i] = gen;
 		reg[i] = region_add(i, gen++);
+	}
 	assert_int_equal(siommu_ioas_domain_alloc(ioas, &cfg, &dom), 0);
 	assert_int_equal(siommu_device_attach(dev, dom), 0);
+	pn_first = pn;
+#if SIOMMU_TESTING_BUILD
+	ioas_test_pin_hook = pin_hook;
+#endif
 	for (i = 0; i < PINNERS; i++) {
 		pn[i] = (struct pinner){ .seed = 10 + i };
 		pthread_mutex_init(&pn[i].mu, NULL);
@@ -247,9 +330,18 @@ static void test_stress_ioas_revoke_vs_pin_dma(void **state)
 	if (break_revoke)
 		ioas_test_set_break(IOAS_BREAK_REVOKE_NO_WAIT);
 #endif
-	while (test_now_s() < end && !__atomic_load_n(&violations, __ATOMIC_RELAXED)) {
+	/* from here, and at least 8 revokes however loaded the machine is */
+	end = test_now_s() + test_stress_seconds(3);
+	while ((test_now_s() < end || revokes < 8) &&
+	       !__atomic_load_n(&violations, __ATOMIC_RELAXED)) {
 		unsigned int r = (unsigned int)rand_r(&seed) % NREG;
-		bool detach = rand_r(&seed) % 2;
+		/*
+		 * Scripted rounds run detached: with the domain filled, the core's
+		 * notifier (called first) unmaps the strict domain's table, which
+		 * waits for a grace period, and would hide the broken variant.
+		 */
+		bool script = SIOMMU_TESTING_BUILD && revokes % 4 == 3;
+		bool detach = script || rand_r(&seed) % 2;
 		void *page;
 		int ret;
 
@@ -260,7 +352,23 @@ static void test_stress_ioas_revoke_vs_pin_dma(void **state)
 			assert_int_equal(siommu_device_attach(dev, dom), 0);
 			attached = true;
 		}
+		__atomic_store_n(&next_r, r, __ATOMIC_RELAXED);
+#if SIOMMU_TESTING_BUILD
+		if (script) {
+			double give_up = test_now_s() + 1;
+
+			script_r = r;
+			script_region = reg[r];
+			__atomic_store_n(&script_state, SCRIPT_ARMED, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&script_state, __ATOMIC_ACQUIRE) == SCRIPT_ARMED &&
+			       test_now_s() < give_up)
+				sched_yield();
+			if (__atomic_load_n(&script_state, __ATOMIC_ACQUIRE) == SCRIPT_IN_WINDOW)
+				scripted++;	/* pinner 0 sleeps between its check and its record */
+		}
+#endif
 		assert_int_equal(siommu_mem_region_revoke(reg[r]), 0);
+		__atomic_store_n(&revoked_done[r], reg_gen[r], __ATOMIC_RELEASE);
 		revokes++;
 		/* The revoke returned: every pin of the region was asked to go. */
 		if (siommu_ioas_pin_holders(ioas, reg_iova(r), REG_PG * PG, NULL, 0) != 0)
@@ -275,13 +383,20 @@ static void test_stress_ioas_revoke_vs_pin_dma(void **state)
 			violation("rw of a revoked region did not fail -ENODEV");
 		if (attached && !siommu_dma_read(dev, 0, reg_iova(r), b, sizeof(b)))
 			violation("DMA reached a revoked region");
+		/* the scripted pin (if any) has returned: the next round may arm */
+		while (__atomic_load_n(&script_state, __ATOMIC_ACQUIRE) == SCRIPT_IN_WINDOW)
+			sched_yield();
+		__atomic_store_n(&script_state, SCRIPT_IDLE, __ATOMIC_RELEASE);
 		/* Tear down and recreate (the broken variant may leave a pin: ask it). */
 		while ((ret = siommu_ioas_unmap(ioas, reg_iova(r), REG_PG * PG, NULL)) == -EBUSY)
 			;
 		assert_int_equal(ret, 0);
 		assert_int_equal(siommu_mem_region_destroy(reg[r]), 0);
+		/* no pin of the old generation is left: forget it before the new one */
+		__atomic_store_n(&revoked_done[r], 0, __ATOMIC_RELEASE);
 		if (++gen == 0)
 			gen = 1;
+		reg_gen[r] = gen;
 		reg[r] = region_add(r, gen);
 	}
 #if SIOMMU_TESTING_BUILD
@@ -292,8 +407,11 @@ static void test_stress_ioas_revoke_vs_pin_dma(void **state)
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 	assert_int_equal(pthread_join(dth, NULL), 0);
 	assert_int_equal(siommu_ioas_get_info(ioas, &info), 0);
-	printf("# revokes %ld, pins %ld (refused %ld, asked %ld), DMA %ld (failed %ld)\n",
-	       revokes, pins_ok, pins_refused, asked, dmas_ok, dmas_failed);
+#if SIOMMU_TESTING_BUILD
+	ioas_test_pin_hook = NULL;
+#endif
+	printf("# revokes %ld (%ld scripted), pins %ld (refused %ld, asked %ld), DMA %ld (failed %ld)\n",
+	       revokes, scripted, pins_ok, pins_refused, asked, dmas_ok, dmas_failed);
 	assert_int_equal(info.pinned_pages, 0);	/* no pin leaks */
 	assert_int_equal(violations, 0);
 	assert_true(revokes > 0 && pins_ok > 0 && dmas_ok > 0);
