@@ -61,6 +61,11 @@
  * the device the caller passes is alive, so its IOMMU and IOTLB are, and
  * the entry the reference points into belongs to that IOTLB (the hint was
  * filled through this device), so checking (b) never reads freed memory.
+ * The hint is filled from IOTLB hits only: a page just walked is hinted at
+ * its second translation (an IOTLB hit).  Filling it from the insert too
+ * would be as safe (insert_ref gives the same reference; hint.pml models
+ * it) but costs every miss about 22 instructions, which random access
+ * over many pages pays for nothing.
  * One slot per thread: a thread translating for several devices or pages
  * in turn just misses and refills it (a few stores).  Writes take the
  * IOTLB's path again (the hint holds what the entry holds, including its
@@ -235,8 +240,7 @@ static int translate_paging_rcu(struct siommu_device *dev, struct siommu_domain 
 	e.size_lg2 = x.pgsize_lg2;
 	e.prot = x.prot | ((access & SIOMMU_ACC_WRITE) ? CORE_PROT_DIRTY : 0);
 	/* -EAGAIN: an invalidation raced with the walk; the answer still holds now. */
-	if (siommu_iotlb_insert_ref(iommu->iotlb, dom->domid, pasid, &e, &seq, &ref) == 0)
-		hint_set(dev, dom, pasid, &e, &ref);
+	siommu_iotlb_insert(iommu->iotlb, dom->domid, pasid, &e, &seq);
 	out->pa = x.pa;
 	out->prot = x.prot;
 	out->pgsize_lg2 = x.pgsize_lg2;
