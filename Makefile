@@ -8,6 +8,10 @@
 #   make bench    run the benchmarks (JSON: make bench BENCH_ARGS=--json)
 #   make asan | tsan   build and test one sanitizer variant only
 #   make fuzz     fuzz every parser with libFuzzer (FUZZ_SECONDS each)
+#   make coverage line and branch coverage of the test suite, per module (gcovr)
+#   make soak     random API traffic under ASan and TSan for SOAK_MINUTES (default 10)
+#   make diff     differential test of the page tables for DIFF_SECONDS (ASan build;
+#                 DIFF_SEED=N replays a run)
 
 NINJA ?= ninja
 MESON ?= meson
@@ -52,7 +56,7 @@ tsan: build-tsan/build.ninja
 	$(MESON) test -C build-tsan --num-processes 2 --print-errorlogs --timeout-multiplier 3
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz build-coverage
 
 # Fuzzing with libFuzzer (clang): every target for FUZZ_SECONDS each, starting
 # from its seed corpus (copied, so the tree is not modified).
@@ -64,3 +68,44 @@ fuzz: | setup
 		-Db_sanitize=address,undefined -Db_lundef=false
 	$(NINJA) -C build-fuzz
 	scripts/fuzz build-fuzz $(FUZZ_SECONDS)
+
+# Differential testing of the page tables (tests/pgtable/test_pgtable_diff.c):
+# random operation sequences on every format and level count against one
+# reference model, for DIFF_SECONDS, in the ASan+UBSan build.  A difference
+# is printed as the shortest sequence showing it (a `softiommu run` script).
+DIFF_SECONDS ?= 300
+DIFF_SEED ?=
+.PHONY: diff
+diff: build-asan/build.ninja
+	$(NINJA) -C build-asan tests/pgtable/test_pgtable_diff
+	./build-asan/tests/pgtable/test_pgtable_diff --seconds $(DIFF_SECONDS) \
+		$(if $(DIFF_SEED),--seed $(DIFF_SEED))
+
+# Coverage (gcovr): the whole test suite in a coverage build (testing hooks
+# on, no sanitizer), then line and branch coverage per module and the largest
+# uncovered areas.  COVERAGE_ARGS are passed to meson test (e.g. --suite unit).
+COVERAGE_ARGS ?=
+.PHONY: coverage
+coverage: | setup
+	test -f build-coverage/build.ninja || $(MESON) setup build-coverage --buildtype=debug \
+		-Db_coverage=true -Dtesting=true
+	$(NINJA) -C build-coverage
+	scripts/coverage build-coverage $(COVERAGE_ARGS)
+
+# Soak (tests/soak/soak.c): the demo's world under random API traffic over
+# the stable modules, with invariants, under ASan and TSan at once (one core
+# each) for SOAK_MINUTES.  make check runs a 5 s slice of it in each build.
+SOAK_MINUTES ?= 10
+.PHONY: soak
+soak: build-asan/build.ninja build-tsan/build.ninja
+	$(NINJA) -C build-asan tests/soak/soak
+	$(NINJA) -C build-tsan tests/soak/soak
+	SIOMMU_SOURCE_DIR=$(CURDIR) ./build-asan/tests/soak/soak --seconds $$(($(SOAK_MINUTES) * 60)) \
+		> build-asan/soak.log 2>&1 & asan=$$!; \
+	SIOMMU_SOURCE_DIR=$(CURDIR) TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp \
+		./build-tsan/tests/soak/soak --seconds $$(($(SOAK_MINUTES) * 60)) \
+		> build-tsan/soak.log 2>&1 & tsan=$$!; \
+	wait $$asan; a=$$?; wait $$tsan; t=$$?; \
+	echo "== ASan soak (status $$a):"; tail -n 6 build-asan/soak.log; \
+	echo "== TSan soak (status $$t):"; tail -n 6 build-tsan/soak.log; \
+	test $$a = 0 && test $$t = 0

@@ -258,7 +258,8 @@ SIOMMU_API int siommu_domain_create(struct siommu_iommu *iommu,
  * Returns: 0, or -EBUSY (nothing done) while attached anywhere, held by
  *          an attach protocol in progress (the old or new domain of a change
  *          whose layer callbacks run), or while a layer's private data is
- *          set on it (siommu_domain_set_priv()).
+ *          set on it (siommu_domain_set_priv()); -EDEADLK inside a read-side
+ *          section (nothing done).
  */
 SIOMMU_API int siommu_domain_destroy(struct siommu_domain *dom);
 
@@ -275,7 +276,7 @@ SIOMMU_API struct siommu_pt *siommu_domain_pt(struct siommu_domain *dom);
 
 /**
  * siommu_domain_type_name() - "blocked", "identity", "paging" or NULL.
- * siommu_domain_type_parse() - The inverse; 0 or -EINVAL.
+ * siommu_domain_type_parse() - The inverse.  Returns: 0 or -EINVAL.
  */
 SIOMMU_API const char *siommu_domain_type_name(enum siommu_domain_type type);
 SIOMMU_API int siommu_domain_type_parse(const char *name,

@@ -42,10 +42,13 @@
  * addresses are then host addresses), so DMA reaches the memory.
  *
  * Locking.  Each IOAS has one mutex (rank IOAS, 151: taken inside core layer
- * callbacks and by every function here, never by a reader) held across the
- * updates of its attached domains' tables, so the tables never disagree
- * with the areas when the lock is free.  Every function here that takes it
- * is refused with -EDEADLK inside a read-side section.
+ * callbacks and by every function here but pin, unpin and rw, never by a
+ * reader) held across the updates of its attached domains' tables, so the
+ * tables never disagree with the areas when the lock is free.  Access pins,
+ * unpins and rw take no IOAS lock: they find the areas in an RCU snapshot
+ * and hold them with a per-area count (so threads pinning disjoint areas do
+ * not serialize), and take only their own access's mutex.  Every function
+ * here that may block is refused with -EDEADLK inside a read-side section.
  *
  * Errors are negative errno values; a failing call changes nothing.
  */
@@ -107,10 +110,10 @@ SIOMMU_API int siommu_ioas_create(struct siommu_ioas_layer *l,
 /**
  * siommu_ioas_destroy() - Unmap every area and free the IOAS.  NULL
  * returns 0.
- * Context: any thread, outside a read-side section.
+ * Context: any thread, outside a read-side section and revoke notifiers.
  * Returns: 0; -EBUSY (nothing done) while the IOAS has domains
  *          (siommu_ioas_domain_free() them first) or access objects;
- *          -EDEADLK.
+ *          -EDEADLK (nothing done).
  */
 SIOMMU_API int siommu_ioas_destroy(struct siommu_ioas *ioas);
 
@@ -204,7 +207,8 @@ SIOMMU_API int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
  * Returns: 0; -EINVAL (NULL @ioas, @length 0 or misaligned, misaligned
  *          @iova); -EOVERFLOW (the range wraps); -ENOENT (nothing mapped in
  *          the range, or an area crosses its boundary: nothing unmapped);
- *          -EBUSY (pins stayed: nothing unmapped); -EDEADLK.
+ *          -EBUSY (pins stayed: nothing unmapped); -ENOMEM (the new lookup
+ *          snapshot: nothing unmapped); -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova,
 				 uint64_t length, uint64_t *unmapped);
@@ -213,7 +217,7 @@ SIOMMU_API int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova,
  * siommu_ioas_unmap_all() - Unmap every area (an empty IOAS succeeds with 0).
  * Context: as siommu_ioas_unmap().
  * Returns: 0; -EINVAL (NULL @ioas); -EBUSY (pins stayed: nothing
- *          unmapped); -EDEADLK.
+ *          unmapped); -ENOMEM (nothing unmapped); -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_unmap_all(struct siommu_ioas *ioas,
 				     uint64_t *unmapped);
@@ -283,7 +287,12 @@ SIOMMU_API int siommu_ioas_unreserve(struct siommu_ioas *ioas, uint64_t start,
  * is filled, what lies beyond its aperture is reserved in the IOAS.
  * A revoke of a memory-map region that an area maps (REGION memory) tears
  * the area's mappings down in every domain before the revoke returns; the
- * area stays in the IOAS (unmap it) but is no longer in any table.
+ * area stays in the IOAS (unmap it) but is no longer in any table.  The
+ * accesses pinning such an area are asked to unpin (their callback on the
+ * area) before the revoke returns whether or not a domain is attached: an
+ * IOAS that maps REGION memory of a memory map keeps a revoke notifier on
+ * that map until siommu_ioas_destroy() (siommu_mem_destroy() is -EBUSY
+ * meanwhile); pins that stay are logged.
  * Context: any thread, outside a read-side section.
  * Returns: 0 with *@out set; -EINVAL (NULL argument, not PAGING, @cfg->pt
  *          set); siommu_domain_create()'s errors; -EDEADLK; -ENOMEM.
@@ -312,7 +321,8 @@ SIOMMU_API int siommu_ioas_domain_free(struct siommu_ioas_layer *l,
  *
  * Unmap of a range with pins (seed 004).  siommu_ioas_unmap() of a range
  * where accesses hold pins:
- *  1. blocks new pins and rw on the range (they fail with -EBUSY);
+ *  1. blocks new pins and rw on the range (they fail with -EBUSY; a pin or
+ *     rw already holding an area of it is waited for, or notified);
  *  2. calls the unmap callback of every access holding pins there, one at a
  *     time, with NO lock of the IOAS held (the callback may unpin, pin
  *     elsewhere, rw, or unmap another range);
@@ -389,7 +399,9 @@ SIOMMU_API int siommu_ioas_access_replace(struct siommu_ioas_access *acc,
  * aligned, inside areas, possibly several contiguous ones) and give the
  * host address of each page in @pages[0 .. length / 4096 - 1], valid until
  * the matching unpin.
- * Context: any thread, outside a read-side section; takes the IOAS's lock.
+ * Context: any thread, outside a read-side section; takes no IOAS lock
+ *          (an RCU lookup; the access's own mutex); never blocks on an
+ *          unmap (its range blocked: -EBUSY at once).
  * Returns: 0; -EINVAL (NULL argument, @length 0, misaligned, unknown
  *          flag); -EOVERFLOW (wraps); -ENOENT (a byte not mapped); -EPERM
  *          (WRITE of a read-only area; an access with no callback that is
@@ -420,6 +432,9 @@ SIOMMU_API int siommu_ioas_access_unpin(struct siommu_ioas_access *acc,
  * Returns: 0; -EINVAL (NULL argument, @len 0, unknown flag); -EOVERFLOW;
  *          -ENOENT; -EPERM (write to a read-only area); -EBUSY (an unmap
  *          of the range is in progress); -ENODEV (revoked); -EDEADLK.
+ *          The copy runs inside a read-side section with the areas held:
+ *          an unmap of them waits for it, and once a revoke of their
+ *          REGION memory returns no rw copies from it.
  */
 SIOMMU_API int siommu_ioas_access_rw(struct siommu_ioas_access *acc,
 				     uint64_t iova, void *buf, size_t len,
@@ -435,7 +450,8 @@ struct siommu_ioas_access_info {
 
 /**
  * siommu_ioas_access_get_info() - Describe @acc.
- * Context: as siommu_ioas_access_pin().  Returns: 0, -EINVAL, -EDEADLK.
+ * Context: any thread, outside a read-side section; takes the access's
+ *          mutex.  Returns: 0, -EINVAL, -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_access_get_info(struct siommu_ioas_access *acc,
 					   struct siommu_ioas_access_info *out);

@@ -31,6 +31,13 @@
  * (no siommu_synchronize(), no revoke or destroy), nor wait for a thread
  * that does: do not revoke a region while holding a lock its callbacks take.
  *
+ * Concurrent accesses to the same bytes of RAM (two devices' DMA, or DMA
+ * and siommu_mem_rw()) are not ordered by the library: the copies are plain
+ * memcpy, so, as on a bus, they may interleave and tear, and in C's terms
+ * they are a data race (ThreadSanitizer reports it).  Whoever shares memory
+ * between accessors orders them (doorbells, flags through MMIO, locks), as
+ * a driver and its device do.
+ *
  * Errors: -EINVAL for bad arguments, -EEXIST for an overlapping region,
  * -EFAULT for an address no region covers, -ENODEV for a revoked region,
  * -EBUSY for destroying what is in use, -EDEADLK for a call that would wait

@@ -60,6 +60,24 @@ enum siommu_pt_fmt {
 /* Table flags (siommu_pt_cfg.flags). */
 #define SIOMMU_PT_F_DIRTY	(1u << 0)	/* hardware A/D: VT-d SSADE, Arm HD (DBM) */
 #define SIOMMU_PT_F_EXEC	(1u << 1)	/* VT-d second stage: execute bit in use (SLEE) */
+/*
+ * VT-d second stage: page-table management as Linux's intel-iommu driver
+ * does it (drivers/iommu/intel/iommu.c), so that table memory and unmapped
+ * sizes match the kernel's:
+ *  - a map that may use a superpage where a table page holds the slot (a
+ *    lower-level table left empty by earlier unmaps: unmap frees a table
+ *    page only when it covers the page's whole span) detaches that table
+ *    and installs the superpage, as switch_to_super_page() does (default:
+ *    smaller pages inside the existing table);
+ *  - an unmap whose range ends inside a large leaf that begins inside the
+ *    range unmaps that whole leaf and counts it in the size returned, as
+ *    __iommu_unmap() with intel_iommu_unmap() does ("unmap more than the
+ *    size argument if it happens to be a large-page mapping"; default:
+ *    -EINVAL, nothing unmapped).  A range starting inside a large leaf is
+ *    -EINVAL either way.
+ * Everything else (and every table without the flag) is unchanged.
+ */
+#define SIOMMU_PT_F_LINUX	(1u << 2)
 
 /* Page size bits, for siommu_pt_cfg.pgsize_bitmap. */
 #define SIOMMU_PT_SZ_4K		(1ull << 12)
@@ -165,6 +183,25 @@ SIOMMU_API int siommu_pt_fmt_parse(const char *name, enum siommu_pt_fmt *fmt);
 SIOMMU_API int siommu_pt_map(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 			     uint64_t size, unsigned int prot);
 
+/**
+ * siommu_pt_map_gather() - siommu_pt_map(), and on a SIOMMU_PT_F_LINUX
+ * table the empty table pages a superpage replaced go to @g (their slots'
+ * range too): the caller syncs @g with its invalidation callback, which
+ * gets SIOMMU_PT_INVAL_TABLES (paging-structure caches may hold pointers
+ * to them), as Linux flushes the IOTLB in switch_to_super_page().
+ * siommu_pt_map() on such a table syncs them itself without a callback
+ * (enough when nothing caches paging-structure entries of the table).
+ * Tables are detached also when the map then fails: they held no leaf, so
+ * no translation changed.
+ * Context: as siommu_pt_map().
+ * Returns: as siommu_pt_map(), and -EINVAL if @g is NULL or belongs to
+ *          another table.
+ */
+struct siommu_pt_gather;
+SIOMMU_API int siommu_pt_map_gather(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
+				    uint64_t size, unsigned int prot,
+				    struct siommu_pt_gather *g);
+
 /*
  * A gather: what unmaps (and dirty clears) leave to be done, the range whose
  * IOTLB entries must be invalidated and the detached table pages to free.
@@ -253,7 +290,10 @@ SIOMMU_API int siommu_pt_reclaim_wait(struct siommu_pt *pt);
  */
 SIOMMU_API int siommu_pt_iova_to_phys_rcu(struct siommu_pt *pt, uint64_t iova,
 					  uint64_t *pa);
-/** siommu_pt_iova_to_phys() - The same, in a read-side section of its own. */
+/**
+ * siommu_pt_iova_to_phys() - The same, in a read-side section of its own.
+ * Returns: as siommu_pt_iova_to_phys_rcu(), or -EINVAL (@pt or @pa NULL).
+ */
 SIOMMU_API int siommu_pt_iova_to_phys(struct siommu_pt *pt, uint64_t iova,
 				      uint64_t *pa);
 
@@ -275,7 +315,8 @@ struct siommu_pt_xlate {
  * (x86-64 always; VT-d SS and Arm with SIOMMU_PT_F_DIRTY), set the accessed
  * and, for a write, dirty state of the leaf with a compare-and-swap.
  * Context: inside a read-side section; lock-free.
- * Returns: 0, -ENOENT (not mapped), -EACCES (permission) or -ERANGE.
+ * Returns: 0, -ENOENT (not mapped), -EACCES (permission), -EINVAL (@pt or
+ *          @out NULL, an unknown @access bit) or -ERANGE.
  */
 SIOMMU_API int siommu_pt_translate_rcu(struct siommu_pt *pt, uint64_t iova,
 				       unsigned int access,
@@ -293,7 +334,8 @@ struct siommu_pt_walk {
 /**
  * siommu_pt_walk_rcu() - Read the entries on the path to @iova, top down,
  * each once.  Context: inside a read-side section; lock-free.
- * Returns: 0 (mapped or not: see leaf_level) or -ERANGE.
+ * Returns: 0 (mapped or not: see leaf_level), -EINVAL (@pt or @w NULL) or
+ * -ERANGE.
  */
 SIOMMU_API int siommu_pt_walk_rcu(struct siommu_pt *pt, uint64_t iova,
 				  struct siommu_pt_walk *w);
@@ -308,7 +350,8 @@ SIOMMU_API int siommu_pt_walk(struct siommu_pt *pt, uint64_t iova,
  * serializes your use against invalidations, discard the answer if
  * siommu_pt_seq_retry(seq) is true (KVM's mmu_notifier_retry rule).
  * Context: inside a read-side section; lock-free.
- * Returns: 12, 21 or 30 (log2 of the page size), 0 if not mapped, -ERANGE.
+ * Returns: 12, 21 or 30 (log2 of the page size), 0 if not mapped, -EINVAL
+ * (@pt NULL) or -ERANGE.
  */
 SIOMMU_API int siommu_pt_lookup_level_rcu(struct siommu_pt *pt, uint64_t iova);
 /** siommu_pt_lookup_level() - The same, in a read-side section of its own. */
@@ -412,7 +455,10 @@ typedef int siommu_pt_dump_fn(void *opaque, const char *line);
 SIOMMU_API int siommu_pt_dump(struct siommu_pt *pt,
 			      const struct siommu_pt_dump_dev *dev,
 			      siommu_pt_dump_fn *fn, void *opaque);
-/** siommu_pt_dump_file() - siommu_pt_dump() to @f, one line per line. */
+/**
+ * siommu_pt_dump_file() - siommu_pt_dump() to @f, one line per line.
+ * Returns: as siommu_pt_dump(); -EINVAL also for @f NULL.
+ */
 SIOMMU_API int siommu_pt_dump_file(struct siommu_pt *pt,
 				   const struct siommu_pt_dump_dev *dev,
 				   FILE *f);

@@ -82,6 +82,10 @@ struct siommu_replay_opts {
 	enum siommu_pt_fmt fmt;		/* 0: VT-d second stage */
 	unsigned int ias_lg2;		/* IOVA width; 0: 39 */
 	uint64_t pgsize_bitmap;		/* 0: 4K | 2M | 1G */
+	bool linux_pt;			/* VT-d tables as Linux manages them (SIOMMU_PT_F_LINUX):
+					 * a superpage map frees the emptied table in its slot;
+					 * an unmap ending inside a superpage takes all of it, and
+					 * the trace's unmapped_size is checked against that */
 	unsigned int nr_tlbs;		/* IOTLB geometries to simulate; 0: 64x4, 512x8 */
 	struct siommu_replay_tlb_geom tlb[SIOMMU_REPLAY_MAX_TLBS];
 	/* allocation models */
@@ -113,7 +117,8 @@ enum siommu_replay_issue_kind {
 	SIOMMU_REPLAY_MAP_OVER_LIVE,	/* map over a live mapping */
 	SIOMMU_REPLAY_UNMAP_NOTHING,	/* unmap that covers no live mapping */
 	SIOMMU_REPLAY_UNMAP_PARTIAL,	/* unmap that covers part of a mapping or a hole */
-	SIOMMU_REPLAY_UNMAP_SIZE,	/* unmapped_size differs from size */
+	SIOMMU_REPLAY_UNMAP_SIZE,	/* unmapped_size differs from size (opts.linux_pt:
+					 * from what the Linux-compatible table unmapped) */
 	SIOMMU_REPLAY_MAP_REFUSED,	/* the table refused the map (alignment, width) */
 	SIOMMU_REPLAY_TIME_BACKWARDS,	/* a timestamp earlier than the previous line's */
 	SIOMMU_REPLAY_NR_ISSUE_KINDS,
@@ -203,9 +208,12 @@ SIOMMU_API void siommu_replay_destroy(struct siommu_replay *r);
  * siommu_replay_read_file() - Read the events of @path ("-": standard
  * input), plain, gzip or xz.  Files read one after the other make one trace.
  * Context: the owner thread, before siommu_replay_run().
+ * Plain text is parsed as it is read (a megabyte at a time); compressed
+ * input is read whole first.
  * Returns: 0 (bad lines, if any, are issues), -EINVAL (strict and a bad
  * line, or a corrupt compressed stream: an issue says where), -EALREADY
- * (after run), -ENOMEM, or the negative errno of opening/reading the file.
+ * (after run), -ENOMEM, or the negative errno of opening/reading the file
+ * (the lines before a read error stay read).
  */
 SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path);
 
@@ -222,7 +230,8 @@ SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
  * allocation models the options ask for.  Once.
  * Context: the owner thread, outside a read-side section.
  * Returns: 0, -EALREADY (second call), -ENOMEM, or an error of creating the
- * page table (-EINVAL for options the format refuses).
+ * page table (-EINVAL for options the format refuses, e.g. opts.linux_pt
+ * with a format other than VT-d second stage).
  */
 SIOMMU_API int siommu_replay_run(struct siommu_replay *r);
 

@@ -13,5 +13,7 @@
 #include <softiommu/mem.h>
 #include <softiommu/core.h>
 #include <softiommu/ioas.h>
+#include <softiommu/iopf.h>
+#include <softiommu/mm.h>
 
 #endif

@@ -36,6 +36,8 @@ enum siommu_yield_point {
 	SIOMMU_YIELD_PT_WALK,		/* pgtable: between the levels of a walk */
 	SIOMMU_YIELD_CORE_XLATE,	/* core: between loading the attachment and using the domain */
 	SIOMMU_YIELD_CORE_DMA,		/* core: between a DMA's translation and its copy */
+	SIOMMU_YIELD_IOAS_HOLD,		/* ioas: between raising an area's busy count and checking its block */
+	SIOMMU_YIELD_MM_MIRROR,		/* mm: between a mirror's lockless lookup and its lock */
 	SIOMMU_YIELD_NR_POINTS
 };
 

@@ -38,7 +38,16 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_CORE_ATTACH = 150,	/* core: dev->attach_lock (attach protocol; held across layer callbacks and a grace period) */
 	SIOMMU_RANK_IOAS = 151,		/* ioas: ioas->lock (areas, ranges, its domains; taken in layer callbacks, held across domain map/unmap) */
 	SIOMMU_RANK_IOAS_LAYER = 152,	/* ioas: l->lock (domains being freed) */
+	SIOMMU_RANK_IOAS_ACCESS = 153,	/* ioas: acc->lock (an access's pin records; alone or under ioas->lock) */
+	SIOMMU_RANK_IOPF = 154,		/* iopf: iopf->lock (devices, domain handler records; layer callbacks, never on a request path) */
 	SIOMMU_RANK_CORE_LAYERS = 160,	/* core: iommu->layers_lock (registered layers) */
+	/*
+	 * mm (170..199): held while calling into core and pgtable, never across
+	 * a grace period (a device fault handler takes them inside a DMA's
+	 * read-side section).
+	 */
+	SIOMMU_RANK_MM = 170,		/* mm: mm->lock (areas, folios, table changes, notifier lists) */
+	SIOMMU_RANK_MM_MIRROR = 180,	/* mm: mirror->lock (the mirror's table: fill after the retry check, zap) */
 	SIOMMU_RANK_CORE_IOMMU = 200,	/* core: iommu->lock (device and domain lists, flusher) */
 	SIOMMU_RANK_CORE_DEVICE = 210,	/* core: dev->lock (a device's attachments) */
 	SIOMMU_RANK_CORE_DOMAIN = 220,	/* core: dom->lock (users, dying) */
@@ -49,6 +58,10 @@ enum siommu_lock_rank {
 	SIOMMU_RANK_IOVA_DEPOT = 402,	/* iova: space->depot_lock */
 	SIOMMU_RANK_IOVA_TREE = 403,	/* iova: space->tree_lock */
 	SIOMMU_RANK_MEM = 500,		/* mem: mem->lock (regions array, notifiers, revoke state) */
+	SIOMMU_RANK_IOPF_PRQ = 600,	/* iopf: iopf->prq_lock (the page-request queue; reader-taken, never across a grace period) */
+	SIOMMU_RANK_IOPF_DEV = 601,	/* iopf: fd->lock, a device's partial and pending lists in every path (reader-taken) */
+	SIOMMU_RANK_IOPF_FQ = 610,	/* iopf: q->lock, a fault queue's unread list and cookies (reader-taken) */
+	SIOMMU_RANK_MM_INV = 660,	/* mm: mm->inv_lock (in_progress, range union, interval seq; leaf) */
 	SIOMMU_RANK_PT_POOL = 700,	/* pgtable: pt->pool_lock, table-page pool (leaf) */
 	SIOMMU_RANK_CORE_FAULT = 750,	/* core: iommu->flog.lock, the fault log (leaf) */
 	SIOMMU_RANK_CTX_CFG = 800,	/* ctx: log/trace sink replacement (leaf) */

@@ -135,7 +135,12 @@ static inline int xlate_fault(struct siommu_translation *out,
 /* Can an IOTLB entry with @prot serve @access without a walk? */
 static inline bool iotlb_prot_ok(unsigned int prot, unsigned int access)
 {
-	if (access & (SIOMMU_ACC_EXEC | SIOMMU_ACC_PRIV))
+	/*
+	 * Privileged and execute requests always walk; a supervisor-only page
+	 * (SIOMMU_PT_PRIV) a privileged walk cached must not serve the
+	 * unprivileged requests that the table refuses (-EACCES).
+	 */
+	if ((access & (SIOMMU_ACC_EXEC | SIOMMU_ACC_PRIV)) || (prot & SIOMMU_PT_PRIV))
 		return false;
 	if ((access & SIOMMU_ACC_READ) && !(prot & SIOMMU_PT_READ))
 		return false;

@@ -7,13 +7,24 @@
  * pointer is suspect once we re-acquire the lock", and retry a bounded
  * number of times because a pinner may not participate.  What is built:
  *
- *  P1  An unmap of a range holding pins puts a block on the range (an
- *      on-stack struct ioas_block in ioas->blocks): from then on a pin or
- *      rw touching the range fails with -EBUSY.  A pin that began before
- *      holds ioas->lock for its whole duration, so it is either complete
- *      (and seen by the unmap's lookup, which notifies its access) or not
- *      yet started (and refused): no pin slips between the look and the
- *      block.
+ *  P1  Pins and rw take no IOAS lock: they find the areas in an RCU
+ *      snapshot of the tree (ioas->snap, republished by every change) and
+ *      hold each area by raising its busy count, then read its block
+ *      count; an unmap, under ioas->lock, raises the block count of every
+ *      area of its range (and records the range in ioas->blocks, so an area
+ *      mapped there meanwhile is born blocked), then reads their busy
+ *      counts.  Both sides write first and read the other's counter after,
+ *      all seq_cst (a Dekker pair): a pin either sees the block and lets go
+ *      (-EBUSY, having touched only the area struct, which a grace period
+ *      keeps), or is seen busy by the unmap, which then does not remove the
+ *      area.  So a pin that began before the block is complete (and its
+ *      access notified) or refused; none slips between the count and the
+ *      removal.  Busy with no pin record (a pin between its hold and its
+ *      record, an rw copying, a pin backing off) ends without any lock of
+ *      ours: the unmap waits for it, not counting a round.  A removed area
+ *      stays blocked for good: a lookup through an old snapshot refuses it.
+ *      Two threads pinning disjoint areas share no written cache line but
+ *      their accesses' locks (one each) and their areas' counters.
  *  P2  The holders are called one at a time, in access-id order, with NO
  *      IOAS lock held (ioas->lock is dropped around each call; the access
  *      is kept alive by acc->users, which destroy waits for).  The next
@@ -35,10 +46,13 @@
  *
  * Pins are counted per page in the pages object (pages.c), so pages shared
  * by copy are counted once whichever area was pinned, and per area
- * (ioas_area.pins, which keeps the area from being removed).  The model of
+ * (ioas_area.busy, which keeps the area from being removed); the pin
+ * records (who holds what, for the notification) are the access's, under
+ * its own lock (acc->lock, taken alone or under ioas->lock).  The model of
  * this protocol is tests/models/seed004.pml.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,30 +75,20 @@ void ioas_test_set_break(enum ioas_test_break b)
 	test_break = b;
 }
 #define BROKEN(b)	(test_break == (b))
+
+bool ioas_test_broken(enum ioas_test_break b)
+{
+	return test_break == b;
+}
 #else
 #define BROKEN(b)	false
 #endif
-
-static bool overlaps(uint64_t s1, uint64_t l1, uint64_t s2, uint64_t l2)
-{
-	return s1 <= l2 && s2 <= l1;
-}
 
 static uint64_t overlap_len(uint64_t s1, uint64_t l1, uint64_t s2, uint64_t l2)
 {
 	uint64_t s = s1 > s2 ? s1 : s2, l = l1 < l2 ? l1 : l2;
 
 	return s <= l ? l - s + 1 : 0;
-}
-
-static bool blocked(struct siommu_ioas *ioas, uint64_t iova, uint64_t last)
-{
-	struct ioas_block *b;
-
-	cds_list_for_each_entry(b, &ioas->blocks, link)
-		if (overlaps(b->iova, b->last, iova, last))
-			return true;
-	return false;
 }
 
 /* Bytes @acc has pinned inside [iova, last]. */
@@ -94,8 +98,20 @@ static uint64_t acc_pinned_in(struct siommu_ioas_access *acc, uint64_t iova,
 	struct ioas_pin *p;
 	uint64_t n = 0;
 
+	siommu_mutex_lock(&acc->lock);
 	cds_list_for_each_entry(p, &acc->pins, link)
 		n += overlap_len(p->iova, p->last, iova, last);
+	siommu_mutex_unlock(&acc->lock);
+	return n;
+}
+
+static uint64_t acc_nr_pins(struct siommu_ioas_access *acc)
+{
+	uint64_t n;
+
+	siommu_mutex_lock(&acc->lock);
+	n = acc->nr_pins;
+	siommu_mutex_unlock(&acc->lock);
 	return n;
 }
 
@@ -167,8 +183,14 @@ static void notify_round(struct siommu_ioas *ioas, uint64_t iova, uint64_t last)
 	}
 }
 
-static void log_holders(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
-			unsigned int rounds)
+/*
+ * The warning naming who still pins [iova, last], formatted under
+ * ioas->lock into @out (IOAS_WARN_MAX bytes) and logged by the caller once
+ * the lock is dropped: a log sink is called with no library lock held
+ * (base.h), and may call back into the library.
+ */
+static void format_holders(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
+			   unsigned int rounds, bool revoke, char *out)
 {
 	struct siommu_ioas_access *acc;
 	char buf[256];
@@ -187,9 +209,14 @@ static void log_holders(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
 		}
 		len += (size_t)n;
 	}
-	siommu_warn(ioas->l->ctx,
-		    "ioas: unmap [0x%llx, 0x%llx] refused (-EBUSY) after %u rounds: still pinned by %s",
-		    (unsigned long long)iova, (unsigned long long)last, rounds, buf);
+	if (revoke)
+		snprintf(out, IOAS_WARN_MAX,
+			 "ioas: revoke of the memory of [0x%llx, 0x%llx]: pins stayed after %u rounds: still pinned by %s",
+			 (unsigned long long)iova, (unsigned long long)last, rounds, buf);
+	else
+		snprintf(out, IOAS_WARN_MAX,
+			 "ioas: unmap [0x%llx, 0x%llx] refused (-EBUSY) after %u rounds: still pinned by %s",
+			 (unsigned long long)iova, (unsigned long long)last, rounds, buf);
 }
 
 /*
@@ -209,32 +236,65 @@ static int validate_range(struct siommu_ioas *ioas, uint64_t iova, uint64_t last
 	return 0;
 }
 
-/* The seed's first patch, for the broken variant: per area, no re-lookup. */
+static uint64_t area_busy(struct ioas_area *a)
+{
+	return (uint64_t)__atomic_load_n(&a->busy, __ATOMIC_SEQ_CST);
+}
+
+/* Block (or unblock) every area in [iova, last]: see P1. */
+static void block_areas(struct siommu_ioas *ioas, uint64_t iova, uint64_t last, bool on)
+{
+	struct ioas_area *a;
+
+	for (a = ioas_area_first(ioas, iova, last); a && a->iova <= last; a = ioas_area_next(a)) {
+		if (on)
+			/* Pairs with the busy increment then blocked load of hold_areas_rcu(). */
+			__atomic_fetch_add(&a->blocked, 1, __ATOMIC_SEQ_CST);
+		else
+			__atomic_fetch_sub(&a->blocked, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* Something holds or is about to hold an area of [iova, last] (P1). */
+static bool range_busy(struct siommu_ioas *ioas, uint64_t iova, uint64_t last)
+{
+	struct ioas_area *a;
+
+	for (a = ioas_area_first(ioas, iova, last); a && a->iova <= last; a = ioas_area_next(a))
+		if (area_busy(a))
+			return true;
+	return false;
+}
+
+/*
+ * The seed's first patch, for the broken variant: per area, no block, no
+ * re-lookup of the area after the callback.
+ */
 static uint64_t unmap_no_revalidate(struct siommu_ioas *ioas, uint64_t iova,
 				    uint64_t last)
 {
 	struct ioas_area *a = ioas_area_first(ioas, iova, last), *next;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, b;
 
 	for (; a && a->iova <= last; a = next) {
 		next = ioas_area_next(a);
-		if (a->pins)
+		if (area_busy(a))
 			notify_round(ioas, a->iova, a->last);	/* drops the lock */
-		if (a->pins)
+		/* the same area pointer after retaking the lock */
+		block_areas(ioas, a->iova, a->last, true);
+		if (area_busy(a)) {
+			block_areas(ioas, a->iova, a->last, false);
 			break;		/* "WARN_ON(!RB_EMPTY_ROOT(&dma->pfn_list)) break" */
-		bytes += ioas_area_len(a);
-		ioas_domains_unmap_area(ioas, a);
-		RB_REMOVE(ioas_area_tree, &ioas->areas, a);
-		ioas->nr_areas--;
-		ioas->mapped_bytes -= ioas_area_len(a);
-		ioas_pages_put(a->pages);
-		siommu_free(a);
+		}
+		if (ioas_remove_range_locked(ioas, a->iova, a->last, &b))
+			break;
+		bytes += b;
 	}
 	return bytes;
 }
 
 int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-			    uint64_t last, bool all, uint64_t *bytes)
+			    uint64_t last, bool all, uint64_t *bytes, char *warn)
 {
 	struct ioas_block blk = { .iova = iova, .last = last };
 	uint64_t pinned, prev = UINT64_MAX;
@@ -251,38 +311,82 @@ int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 			*bytes = unmap_no_revalidate(ioas, iova, last);
 			break;
 		}
+		if (!blocking) {
+			cds_list_add(&blk.link, &ioas->blocks);	/* P1 */
+			block_areas(ioas, iova, last, true);
+			blocking = true;
+		}
+		if (!range_busy(ioas, iova, last)) {
+			ret = ioas_remove_range_locked(ioas, iova, last, bytes);
+			break;
+		}
 		pinned = pinned_in(ioas, iova, last, &unrevocable);
 		if (!pinned) {
-			*bytes = ioas_remove_range_locked(ioas, iova, last);
-			break;
+			/*
+			 * Busy with no pin record: a pin between its hold and its
+			 * record, or an rw copying, or one backing off from the
+			 * block.  Each ends without a lock of ours: wait for it
+			 * (not a round).
+			 */
+			siommu_mutex_unlock(&ioas->lock);
+			sched_yield();
+			siommu_mutex_lock(&ioas->lock);
+			continue;
 		}
 		if (pinned < prev)
 			rounds = 0;			/* P4: progress */
 		prev = pinned;
 		if (unrevocable || rounds++ >= __atomic_load_n(&ioas->unmap_retries, __ATOMIC_RELAXED)) {
-			log_holders(ioas, iova, last, rounds);
+			format_holders(ioas, iova, last, rounds, false, warn);
 			ret = -EBUSY;			/* P5 */
 			break;
 		}
-		if (!blocking) {
-			cds_list_add(&blk.link, &ioas->blocks);	/* P1 */
-			blocking = true;
-		}
 		notify_round(ioas, iova, last);		/* P2 */
 	}
-	if (blocking)
+	if (blocking) {
+		/* The areas in the range now (a callback may have changed them). */
+		block_areas(ioas, iova, last, false);
 		cds_list_del(&blk.link);
+	}
 	return ret;
 }
 
 /* Revocation: ask the holders of @a's pins to let go (drops the lock). */
+/*
+ * Revocation: ask the holders of pins in @a's range to let go, in rounds
+ * as an unmap does (P2-P4: holders found from scratch each round, at most
+ * unmap_retries rounds, progress resets the count; new pins of the revoked
+ * memory already fail, so pins only go down).  Unrevocable pins and pins
+ * that stay are logged.  Drops the lock: @a may be gone when this returns.
+ */
 void ioas_notify_area_holders_locked(struct siommu_ioas *ioas, struct ioas_area *a)
 {
-	uint64_t iova = a->iova, last = a->last;
+	uint64_t iova = a->iova, last = a->last, pinned, prev = UINT64_MAX;
+	unsigned int rounds = 0;
+	bool unrevocable;
 
-	notify_round(ioas, iova, last);		/* @a may be gone when this returns */
-	if (!BROKEN(IOAS_BREAK_NOTIFY_LOCKED) && pinned_in(ioas, iova, last, &(bool){ 0 }))
-		log_holders(ioas, iova, last, 1);
+	for (;;) {
+		pinned = pinned_in(ioas, iova, last, &unrevocable);
+		if (!pinned)
+			return;
+		if (pinned < prev)
+			rounds = 0;
+		prev = pinned;
+		if (unrevocable || rounds++ >= __atomic_load_n(&ioas->unmap_retries,
+							     __ATOMIC_RELAXED))
+			break;
+		notify_round(ioas, iova, last);
+		if (BROKEN(IOAS_BREAK_NOTIFY_LOCKED))
+			return;
+	}
+	{
+		char warn[IOAS_WARN_MAX];
+
+		format_holders(ioas, iova, last, rounds, true, warn);
+		siommu_mutex_unlock(&ioas->lock);	/* the sink runs with no lock held */
+		siommu_warn(ioas->l->ctx, "%s", warn);
+		siommu_mutex_lock(&ioas->lock);
+	}
 }
 
 uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas)
@@ -334,6 +438,7 @@ int siommu_ioas_access_create(struct siommu_ioas *ioas, const char *name,
 	if (name)
 		snprintf(acc->name, sizeof(acc->name), "%s", name);
 	CDS_INIT_LIST_HEAD(&acc->pins);
+	siommu_mutex_init(&acc->lock, "ioas.access", SIOMMU_RANK_IOAS_ACCESS);
 	access_attach(acc, ioas);
 	*out = acc;
 	return 0;
@@ -349,9 +454,9 @@ static int access_detach(struct siommu_ioas_access *acc)
 	struct siommu_ioas *ioas = acc->ioas;
 
 	siommu_mutex_lock(&ioas->lock);
-	if (acc->nr_pins && acc->fn)
+	if (acc_nr_pins(acc) && acc->fn)
 		call_holder(ioas, acc, 0, UINT64_MAX);	/* drop everything */
-	if (acc->nr_pins) {
+	if (acc_nr_pins(acc)) {
 		siommu_mutex_unlock(&ioas->lock);
 		return -EBUSY;
 	}
@@ -383,8 +488,10 @@ int siommu_ioas_access_destroy(struct siommu_ioas_access *acc)
 	if (siommu_rcu_read_ongoing() || in_callback == acc)
 		return -EDEADLK;
 	ret = access_detach(acc);
-	if (!ret)
+	if (!ret) {
+		siommu_mutex_destroy(&acc->lock);
 		siommu_free(acc);
+	}
 	return ret;
 }
 
@@ -416,28 +523,104 @@ static int range_args(uint64_t iova, uint64_t length, uint64_t *last)
 	return 0;
 }
 
-/*
- * Check that [iova, last] lies in contiguous areas usable for @flags.
- * Returns 0 or -ENOENT / -EPERM / -ENODEV.
- */
-static int check_areas(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
-		       unsigned int flags)
+/* Context: read-side section.  The index of the first area of @s ending at or after @iova. */
+static unsigned int snap_first(const struct ioas_snap *s, uint64_t iova)
 {
-	struct ioas_area *a;
+	unsigned int lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (s->a[mid]->last < iova)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Context: read-side section.  The areas of @s covering [iova, last]
+ * (contiguous), not held: [*@first, *@first + *@nr).  0 or -ENOENT.
+ */
+static int find_areas_rcu(struct ioas_snap *s, uint64_t iova, uint64_t last,
+			  unsigned int *first, unsigned int *nr)
+{
+	unsigned int i, j, n = 0;
 	uint64_t cur = iova;
 
-	for (a = ioas_area_first(ioas, iova, last); a; a = ioas_area_next(a)) {
-		if (a->iova > cur)
+	if (!s)
+		return -ENOENT;
+	i = snap_first(s, iova);
+	for (j = i; j < s->n; j++) {
+		if (s->a[j]->iova > cur)
 			return -ENOENT;
+		n++;
+		if (s->a[j]->last >= last)
+			break;
+		cur = s->a[j]->last + 1;
+	}
+	if (j == s->n)
+		return -ENOENT;
+	*first = i;
+	*nr = n;
+	return 0;
+}
+
+static void release_areas(struct ioas_snap *s, unsigned int i, unsigned int n)
+{
+	for (; n; n--, i++)
+		/* Pairs with the seq_cst load of range_busy(): what we did is seen. */
+		__atomic_fetch_sub(&s->a[i]->busy, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Context: read-side section (@s stays valid).  Hold the areas of @s
+ * covering [iova, last] (contiguous): raise each one's busy count, then
+ * check that no unmap blocks them.  The Dekker pair with the unmap's
+ * block_areas() + range_busy() (P1): both sides write first (busy here,
+ * blocked there), then read the other's variable, all seq_cst, so at least
+ * one sees the other — either this sees the block and lets go (-EBUSY), or
+ * the unmap sees the area busy and does not remove it.  An area removed
+ * after this snapshot was taken stays blocked for good: it is refused too.
+ * Returns 0 with [*@first, *@first + *@nr) held, -ENOENT or -EBUSY (nothing
+ * held).
+ */
+static int hold_areas_rcu(struct ioas_snap *s, uint64_t iova, uint64_t last,
+			  unsigned int *first, unsigned int *nr)
+{
+	unsigned int i, j, n;
+	int ret = find_areas_rcu(s, iova, last, &i, &n);
+
+	if (ret)
+		return ret;
+	for (j = i; j < i + n; j++)
+		__atomic_fetch_add(&s->a[j]->busy, 1, __ATOMIC_SEQ_CST);
+	siommu_debug_yield(SIOMMU_YIELD_IOAS_HOLD);	/* widens the hold-to-check window */
+	for (j = i; j < i + n; j++) {
+		if (__atomic_load_n(&s->a[j]->blocked, __ATOMIC_SEQ_CST)) {
+			release_areas(s, i, n);
+			return -EBUSY;
+		}
+	}
+	*first = i;
+	*nr = n;
+	return 0;
+}
+
+/* Held areas usable for @flags?  0, -EPERM or -ENODEV. */
+static int check_held(struct ioas_snap *s, unsigned int i, unsigned int n,
+		      unsigned int flags)
+{
+	for (; n; n--, i++) {
+		struct ioas_area *a = s->a[i];
+
 		if ((flags & SIOMMU_IOAS_ACCESS_WRITE) && !(a->flags & SIOMMU_IOAS_MAP_WRITE))
 			return -EPERM;
 		if (area_revoked(a))
 			return -ENODEV;
-		if (a->last >= last)
-			return 0;
-		cur = a->last + 1;
 	}
-	return -ENOENT;
+	return 0;
 }
 
 static int pin_counts_alloc(struct ioas_pages *p)
@@ -452,25 +635,22 @@ static int pin_counts_alloc(struct ioas_pages *p)
 	/* Pairs with the acquire loads: the zeroed array is seen whole. */
 	if (!__atomic_compare_exchange_n(&p->pin_counts, &expected, pc, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		siommu_free(pc);	/* another IOAS sharing the pages won */
+		siommu_free(pc);	/* another pinner won */
 	return 0;
 }
 
-/* Add @delta to the pin count of every page of [iova, last]; fill @pages. */
-static void count_pages(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
-			int delta, void **pages)
+/* Add @delta to the pin count of every page of [iova, last] in held areas; fill @pages. */
+static void count_pages(struct ioas_snap *s, unsigned int i, unsigned int n,
+			uint64_t iova, uint64_t last, int delta, void **pages)
 {
-	struct ioas_area *a;
-
-	for (a = ioas_area_first(ioas, iova, last); a && a->iova <= last;
-	     a = ioas_area_next(a)) {
-		uint64_t s = a->iova > iova ? a->iova : iova;
+	for (; n; n--, i++) {
+		struct ioas_area *a = s->a[i];
+		uint64_t st = a->iova > iova ? a->iova : iova;
 		uint64_t e = a->last < last ? a->last : last;
 		uint32_t *pc = __atomic_load_n(&a->pages->pin_counts, __ATOMIC_ACQUIRE);
 		uint64_t x;
 
-		a->pins += (uint64_t)(int64_t)delta;
-		for (x = s; x <= e; x += GRANULE) {
+		for (x = st; x <= e; x += GRANULE) {
 			uint64_t off = a->pages_off + (x - a->iova);
 
 			if (delta > 0)
@@ -486,12 +666,19 @@ static void count_pages(struct siommu_ioas *ioas, uint64_t iova, uint64_t last,
 	}
 }
 
+/*
+ * Pin, unpin and rw take no IOAS lock (P1 of the top comment): the areas
+ * are found in the RCU snapshot and held by their busy count, so pins of
+ * disjoint areas by different threads share no written cache line but
+ * their own access's lock and their areas' counters.
+ */
 int siommu_ioas_access_pin(struct siommu_ioas_access *acc, uint64_t iova,
 			   uint64_t length, unsigned int flags, void **pages)
 {
 	struct siommu_ioas *ioas;
-	struct ioas_area *a;
+	struct ioas_snap *s;
 	struct ioas_pin *pin;
+	unsigned int i, n, j;
 	uint64_t last;
 	int ret;
 
@@ -511,52 +698,84 @@ int siommu_ioas_access_pin(struct siommu_ioas_access *acc, uint64_t iova,
 		return -ENOMEM;
 	pin->iova = iova;
 	pin->last = last;
-	siommu_mutex_lock(&ioas->lock);
-	ret = blocked(ioas, iova, last) ? -EBUSY : check_areas(ioas, iova, last, flags);
-	for (a = ioas_area_first(ioas, iova, last); !ret && a && a->iova <= last;
-	     a = ioas_area_next(a))
-		ret = pin_counts_alloc(a->pages);
+	siommu_rcu_read_lock();
+	/* Pairs with the release store of snap_publish_locked(). */
+	s = __atomic_load_n(&ioas->snap, __ATOMIC_ACQUIRE);
+	ret = hold_areas_rcu(s, iova, last, &i, &n);
+	if (ret)
+		goto out_unlock;
+	ret = check_held(s, i, n, flags);
+	for (j = i; !ret && j < i + n; j++)
+		ret = pin_counts_alloc(s->a[j]->pages);
 	if (ret) {
-		siommu_mutex_unlock(&ioas->lock);
-		siommu_free(pin);
-		return ret;
+		release_areas(s, i, n);
+		goto out_unlock;
 	}
-	count_pages(ioas, iova, last, 1, pages);
+	count_pages(s, i, n, iova, last, 1, pages);
+	siommu_debug_yield(SIOMMU_YIELD_IOAS_HOLD);	/* checked, not yet recorded */
+	/*
+	 * The record goes in before the read-side section ends: a revoke of the
+	 * memory sets its revoked flag (checked above), and the IOAS's revoke
+	 * notifier waits for a grace period before it looks for holders
+	 * (domain.c), so a pin that checked before the flag is recorded by
+	 * then and is asked to go.  acc->lock is never held across a grace
+	 * period, so taking it here is allowed.  The areas stay held (busy)
+	 * until the unpin.
+	 */
+	siommu_mutex_lock(&acc->lock);
 	cds_list_add_tail(&pin->link, &acc->pins);
 	acc->nr_pins++;
 	acc->pinned_bytes += length;
-	siommu_mutex_unlock(&ioas->lock);
+	siommu_mutex_unlock(&acc->lock);
+	siommu_rcu_read_unlock();
 	return 0;
+
+out_unlock:
+	siommu_rcu_read_unlock();
+	siommu_free(pin);
+	return ret;
 }
 
 int siommu_ioas_access_unpin(struct siommu_ioas_access *acc, uint64_t iova,
 			     uint64_t length)
 {
-	struct siommu_ioas *ioas;
 	struct ioas_pin *pin, *found = NULL;
-	uint64_t last;
+	struct ioas_snap *s;
+	unsigned int i, n = 0;
+	uint64_t last, cur;
 
 	if (!acc || !length || siommu_add_overflow(iova, length - 1, &last))
 		return -EINVAL;
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
-	ioas = acc->ioas;
-	siommu_mutex_lock(&ioas->lock);
+	siommu_mutex_lock(&acc->lock);
 	cds_list_for_each_entry(pin, &acc->pins, link) {
 		if (pin->iova == iova && pin->last == last) {
 			found = pin;
 			break;
 		}
 	}
-	if (!found) {
-		siommu_mutex_unlock(&ioas->lock);
-		return -EINVAL;
+	if (found) {
+		cds_list_del(&found->link);
+		acc->nr_pins--;
+		acc->pinned_bytes -= length;
 	}
-	count_pages(ioas, iova, last, -1, NULL);
-	cds_list_del(&found->link);
-	acc->nr_pins--;
-	acc->pinned_bytes -= length;
-	siommu_mutex_unlock(&ioas->lock);
+	siommu_mutex_unlock(&acc->lock);
+	if (!found)
+		return -EINVAL;
+	/*
+	 * The pin's areas are held (busy), so no unmap removed them: every
+	 * snapshot published since the pin holds them.
+	 */
+	siommu_rcu_read_lock();
+	s = __atomic_load_n(&acc->ioas->snap, __ATOMIC_ACQUIRE);
+	i = s ? snap_first(s, iova) : 0;
+	for (cur = iova; s && i + n < s->n && s->a[i + n]->iova <= last; n++)
+		cur = s->a[i + n]->last;
+	SIOMMU_WARN_ON(!n || cur < last);
+	count_pages(s, i, n, iova, last, -1, NULL);
+	release_areas(s, i, n);
+	siommu_rcu_read_unlock();
 	siommu_free(found);
 	return 0;
 }
@@ -566,8 +785,8 @@ int siommu_ioas_access_unpin(struct siommu_ioas_access *acc, uint64_t iova,
 int siommu_ioas_access_rw(struct siommu_ioas_access *acc, uint64_t iova,
 			  void *buf, size_t len, unsigned int flags)
 {
-	struct siommu_ioas *ioas;
-	struct ioas_area *a;
+	struct ioas_snap *s;
+	unsigned int i, n, j;
 	uint64_t last;
 	uint8_t *p = buf;
 	int ret;
@@ -579,21 +798,36 @@ int siommu_ioas_access_rw(struct siommu_ioas_access *acc, uint64_t iova,
 		return ret;
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
-	ioas = acc->ioas;
-	siommu_mutex_lock(&ioas->lock);
-	ret = blocked(ioas, iova, last) ? -EBUSY : check_areas(ioas, iova, last, flags);
-	for (a = ioas_area_first(ioas, iova, last); !ret && a && a->iova <= last;
-	     a = ioas_area_next(a)) {
-		uint64_t s = a->iova > iova ? a->iova : iova;
+	/*
+	 * The copy runs inside the read-side section with the areas held: an
+	 * unmap waits for it (busy), and a revoke of REGION memory waits for
+	 * the section, so nothing is copied after either returns.
+	 */
+	siommu_rcu_read_lock();
+	s = __atomic_load_n(&acc->ioas->snap, __ATOMIC_ACQUIRE);
+	if (BROKEN(IOAS_BREAK_RW_NO_HOLD))
+		ret = find_areas_rcu(s, iova, last, &i, &n);	/* no hold, no block check */
+	else
+		ret = hold_areas_rcu(s, iova, last, &i, &n);
+	if (ret)
+		goto out;
+	ret = check_held(s, i, n, flags);
+	siommu_debug_yield(SIOMMU_YIELD_IOAS_HOLD);	/* held, not yet copied */
+	for (j = i; !ret && j < i + n; j++) {
+		struct ioas_area *a = s->a[j];
+		uint64_t st = a->iova > iova ? a->iova : iova;
 		uint64_t e = a->last < last ? a->last : last;
-		uint8_t *host = (uint8_t *)a->pages->host + a->pages_off + (s - a->iova);
+		uint8_t *host = (uint8_t *)a->pages->host + a->pages_off + (st - a->iova);
 
 		if (flags & SIOMMU_IOAS_ACCESS_WRITE)
-			memcpy(host, p + (s - iova), e - s + 1);
+			memcpy(host, p + (st - iova), e - st + 1);
 		else
-			memcpy(p + (s - iova), host, e - s + 1);
+			memcpy(p + (st - iova), host, e - st + 1);
 	}
-	siommu_mutex_unlock(&ioas->lock);
+	if (!BROKEN(IOAS_BREAK_RW_NO_HOLD))
+		release_areas(s, i, n);
+out:
+	siommu_rcu_read_unlock();
 	return ret;
 }
 
@@ -607,13 +841,13 @@ int siommu_ioas_access_get_info(struct siommu_ioas_access *acc,
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	memset(out, 0, sizeof(*out));
-	siommu_mutex_lock(&acc->ioas->lock);
+	siommu_mutex_lock(&acc->lock);
 	out->id = acc->id;
 	memcpy(out->name, acc->name, sizeof(out->name));
 	out->pins = acc->nr_pins;
 	out->pinned_bytes = acc->pinned_bytes;
 	out->flags = acc->flags;
-	siommu_mutex_unlock(&acc->ioas->lock);
+	siommu_mutex_unlock(&acc->lock);
 	return 0;
 }
 

@@ -31,9 +31,14 @@
  * siommu_domain_map(), as the core's contract asks — and unmaps, from every
  * filled domain, each area whose memory intersects the revoked range.  The
  * area stays (its pages' region is revoked: a later fill skips it, and a
- * map into the region is refused by the core with -ENODEV).
+ * map into the region is refused by the core with -ENODEV).  The accesses
+ * are told by the IOAS's own revoke notifier on each memory map it maps
+ * REGION memory of (ioas_watch_mem_locked()), not through the domains: the
+ * core tells a domain's owner only, and an IOAS with no domain attached
+ * would otherwise never hear of the revoke while its accesses hold pins.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "base/alloc.h"
 #include "base/ctx.h"
@@ -286,27 +291,47 @@ static bool area_in_pa(const struct ioas_area *a, uint64_t pa, uint64_t last)
 	return s <= last && pa <= s + ioas_area_len(a) - 1;
 }
 
+/*
+ * The domains' side of a revoke: unmap every area whose memory intersects
+ * [pa, pa + size - 1] from every filled domain.  The accesses' side (asking
+ * the pinners to let go) is the IOAS's own revoke notifier below, which
+ * runs whether or not a domain is attached; the memory map calls both
+ * before its revoke returns.
+ */
 static void revoke_owner(void *opaque, struct siommu_domain *dom, uint64_t pa,
 			 uint64_t size)
 {
 	struct ioas_domain *d = opaque;
 	struct siommu_ioas *ioas = d->ioas;
 	struct ioas_area *a;
-	uint64_t last = pa + size - 1, cursor = 0;
+	uint64_t last = pa + size - 1;
 
 	(void)dom;
 	siommu_mutex_lock(&ioas->lock);
-	/*
-	 * Ask the accesses pinning the region's areas to let go, one area at
-	 * a time, looking the next one up from scratch (the lock is dropped
-	 * for each callback).  New pins of the region already fail (-ENODEV:
-	 * its revoked flag is set before the notifiers run).
-	 */
+	RB_FOREACH(a, ioas_area_tree, &ioas->areas)
+		if (a->pages->region && area_in_pa(a, pa, last))
+			ioas_domains_unmap_area(ioas, a);
+	siommu_mutex_unlock(&ioas->lock);
+}
+
+/*
+ * Ask the accesses pinning areas of region @r to let go, one area at a
+ * time, looking the next one up from scratch (the lock is dropped for each
+ * callback).  New pins of the region already fail (-ENODEV: its revoked
+ * flag is set before the notifiers run).  Pins that stay are logged.
+ */
+static void revoke_notify_accesses(struct siommu_ioas *ioas, struct siommu_mem_region *r)
+{
+	struct ioas_area *a;
+	uint64_t cursor = 0;
+
+	siommu_mutex_lock(&ioas->lock);
 	for (;;) {
 		uint64_t a_last;
 
 		RB_FOREACH(a, ioas_area_tree, &ioas->areas)
-			if (a->iova >= cursor && a->pins && area_in_pa(a, pa, last))
+			if (a->iova >= cursor && a->pages->region == r &&
+			    __atomic_load_n(&a->busy, __ATOMIC_RELAXED))
 				break;
 		if (!a)
 			break;
@@ -316,10 +341,78 @@ static void revoke_owner(void *opaque, struct siommu_domain *dom, uint64_t pa,
 			break;
 		cursor = a_last + 1;
 	}
-	RB_FOREACH(a, ioas_area_tree, &ioas->areas)
-		if (area_in_pa(a, pa, last))
-			ioas_domains_unmap_area(ioas, a);
 	siommu_mutex_unlock(&ioas->lock);
+}
+
+/*
+ * The region's revoked flag is set before this runs; a pin that checked it
+ * before is still inside its read-side section, with its record not yet
+ * added (access.c adds it inside the section).  Wait for a grace period
+ * first, no lock held (a notifier may), and every such pin is recorded:
+ * then look for holders.  Pins that start later see the flag (-ENODEV).
+ */
+static void watch_revoked(void *opaque, struct siommu_mem_region *r)
+{
+	if (!IOAS_BROKEN(IOAS_BREAK_REVOKE_NO_WAIT))
+		siommu_rcu_synchronize();
+	revoke_notify_accesses(opaque, r);
+}
+
+/*
+ * Make sure @ioas has a revoke notifier on @mem (a REGION area of it is
+ * about to be created).  Registering takes the map's mutex (rank MEM, 500)
+ * briefly, under ioas->lock: the notifier itself takes ioas->lock only when
+ * called, outside the map's locks.  Returns 0 or -ENOMEM.
+ */
+int ioas_watch_mem_locked(struct siommu_ioas *ioas, struct siommu_mem *mem)
+{
+	unsigned int i;
+	int ret;
+
+	siommu_assert_held(&ioas->lock);
+	for (i = 0; i < ioas->nr_watches; i++)
+		if (ioas->watches[i].mem == mem)
+			return 0;
+	if (ioas->nr_watches == ioas->cap_watches) {
+		unsigned int cap = ioas->cap_watches ? ioas->cap_watches * 2 : 2;
+		struct ioas_watch *n = siommu_calloc(cap, sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		if (ioas->nr_watches)
+			memcpy(n, ioas->watches, ioas->nr_watches * sizeof(*n));
+		siommu_free(ioas->watches);
+		ioas->watches = n;
+		ioas->cap_watches = cap;
+	}
+	ret = siommu_mem_notifier_register(mem, watch_revoked, ioas,
+					   &ioas->watches[ioas->nr_watches].n);
+	if (ret)
+		return ret == -EINVAL ? -EINVAL : -ENOMEM;
+	ioas->watches[ioas->nr_watches++].mem = mem;
+	return 0;
+}
+
+/*
+ * Unregister every revoke notifier of @ioas (destroy; no lock held: an
+ * unregister waits for running calls, which take ioas->lock).  Returns 0,
+ * or -EDEADLK from inside a revoke notifier with nothing done (the first
+ * unregister fails, so none was done).
+ */
+int ioas_unwatch_all(struct siommu_ioas *ioas)
+{
+	int ret;
+
+	while (ioas->nr_watches) {
+		ret = siommu_mem_notifier_unregister(ioas->watches[ioas->nr_watches - 1].n);
+		if (ret)
+			return ret;
+		ioas->nr_watches--;
+	}
+	siommu_free(ioas->watches);
+	ioas->watches = NULL;
+	ioas->cap_watches = 0;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ domains API */

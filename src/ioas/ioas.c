@@ -23,10 +23,16 @@
  * Why one mutex per IOAS: every operation here changes the areas and every
  * filled domain together (I2), and the domains' updates (a strict unmap
  * waits for a grace period) must not be seen half done by another map or
- * unmap of the same range.  No reader takes it (every entry point refuses
- * inside a read-side section), so holding it across the grace period of a
- * strict unmap keeps the rule "never wait for a grace period holding a lock
- * a reader takes".  The areas need no augmented interval tree: they never
+ * unmap of the same range.  Access pins, unpins and rw do not take it: each
+ * change of the tree republishes an RCU snapshot of the areas (a sorted
+ * array, snap_publish_locked()) that they search, holding areas by a
+ * per-area count (access.c, P1), so pins of disjoint areas scale; removed
+ * areas and old snapshots are freed after a grace period.  No reader takes
+ * it (the lockless pins take no lock inside their read-side sections but
+ * their access's, which is never held across a grace period; every entry
+ * point that takes it refuses inside a section), so holding it across the
+ * grace period of a strict unmap keeps the rule "never wait for a grace
+ * period holding a lock a reader takes".  The areas need no augmented interval tree: they never
  * overlap, so an RB tree ordered by IOVA is also ordered by last, and the
  * first area ending at or after an address is found by one descent.
  */
@@ -76,10 +82,66 @@ struct ioas_area *ioas_area_next(struct ioas_area *a)
 	return RB_NEXT(ioas_area_tree, NULL, a);
 }
 
-static void area_free(struct ioas_area *a)
+static void area_free_rcu(struct siommu_rcu_head *h)
 {
-	ioas_pages_put(a->pages);
-	siommu_free(a);
+	siommu_free(siommu_container_of(h, struct ioas_area, rcu));
+}
+
+static void snap_free_rcu(struct siommu_rcu_head *h)
+{
+	siommu_free(siommu_container_of(h, struct ioas_snap, rcu));
+}
+
+/* A snapshot with room for @n areas, or NULL for n == 0 (*@err: -ENOMEM). */
+static struct ioas_snap *snap_alloc(uint64_t n, int *err)
+{
+	struct ioas_snap *s;
+
+	*err = 0;
+	if (!n)
+		return NULL;
+	if (n > (UINT32_MAX - sizeof(*s)) / sizeof(s->a[0])) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s = siommu_zalloc(sizeof(*s) + n * sizeof(s->a[0]));
+	if (!s)
+		*err = -ENOMEM;
+	return s;
+}
+
+/*
+ * Fill @s (room for every area, or NULL when there is none) from the tree
+ * and publish it; the old snapshot is freed after a grace period.
+ * Pairs with the acquire load in access.c's lockless lookups: a reader that
+ * sees @s sees every area it points to initialised.
+ */
+static void snap_publish_locked(struct siommu_ioas *ioas, struct ioas_snap *s)
+{
+	struct ioas_snap *old = ioas->snap;
+	struct ioas_area *a;
+
+	siommu_assert_held(&ioas->lock);
+	if (s) {
+		s->n = 0;
+		RB_FOREACH(a, ioas_area_tree, &ioas->areas)
+			s->a[s->n++] = a;
+	}
+	__atomic_store_n(&ioas->snap, s, __ATOMIC_RELEASE);
+	if (old)
+		siommu_call_rcu(&old->rcu, snap_free_rcu);
+}
+
+/* How many unmap blocks overlap [iova, last]. */
+unsigned int ioas_blocks_over(struct siommu_ioas *ioas, uint64_t iova, uint64_t last)
+{
+	struct ioas_block *b;
+	unsigned int n = 0;
+
+	siommu_assert_held(&ioas->lock);
+	cds_list_for_each_entry(b, &ioas->blocks, link)
+		n += b->iova <= last && iova <= b->last;
+	return n;
 }
 
 /* ------------------------------------------------------------------ ranges */
@@ -259,28 +321,60 @@ int siommu_ioas_create(struct siommu_ioas_layer *l, struct siommu_ioas **out)
 	return 0;
 }
 
-/* Remove and free every area inside [iova, last]; the caller validated. */
-uint64_t ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-				  uint64_t last)
+/*
+ * Remove every area inside [iova, last] (the caller validated the range and
+ * saw nothing busy in it, with the areas blocked): out of every domain and
+ * the tree, then a new snapshot is published, and only then are the areas
+ * queued for freeing after a grace period (a lockless lookup may still
+ * hold the old snapshot; it sees them blocked and lets go).  Their pages
+ * are dropped at once: a lookup that sees an area blocked never touches
+ * them.  Returns 0 with *@bytes set, or -ENOMEM with nothing changed.
+ */
+int ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
+			     uint64_t last, uint64_t *bytes)
 {
-	struct ioas_area *a = ioas_area_first(ioas, iova, last), *next;
-	uint64_t bytes = 0;
+	struct ioas_area *a = ioas_area_first(ioas, iova, last), *next, *dead = NULL;
+	struct ioas_snap *s;
+	uint64_t k = 0;
+	int ret;
 
+	siommu_assert_held(&ioas->lock);
+	for (next = a; next && next->iova <= last; next = ioas_area_next(next))
+		k++;
+	s = snap_alloc(ioas->nr_areas - k, &ret);
+	if (ret)
+		return ret;
+	*bytes = 0;
 	for (; a && a->iova <= last; a = next) {
 		next = ioas_area_next(a);
-		SIOMMU_CHECK(!a->pins);
+		/*
+		 * Blocked for good: a lookup through an old snapshot lets go.
+		 * Its busy count may still rise and fall (a pin raising it,
+		 * seeing the block and backing off): such a pin touches only
+		 * this struct, never the pages, and the struct outlives it.
+		 */
+		__atomic_fetch_add(&a->blocked, 1, __ATOMIC_SEQ_CST);
 		ioas_domains_unmap_area(ioas, a);
 		RB_REMOVE(ioas_area_tree, &ioas->areas, a);
-		bytes += ioas_area_len(a);
+		*bytes += ioas_area_len(a);
 		ioas->nr_areas--;
 		ioas->mapped_bytes -= ioas_area_len(a);
-		area_free(a);
+		ioas_pages_put(a->pages);
+		a->dead_next = dead;
+		dead = a;
 	}
-	return bytes;
+	snap_publish_locked(ioas, s);
+	for (a = dead; a; a = next) {
+		next = a->dead_next;
+		siommu_call_rcu(&a->rcu, area_free_rcu);
+	}
+	return 0;
 }
 
 int siommu_ioas_destroy(struct siommu_ioas *ioas)
 {
+	int ret;
+
 	if (!ioas)
 		return 0;
 	if (siommu_rcu_read_ongoing())
@@ -290,7 +384,14 @@ int siommu_ioas_destroy(struct siommu_ioas *ioas)
 		siommu_mutex_unlock(&ioas->lock);
 		return -EBUSY;
 	}
-	ioas_remove_range_locked(ioas, 0, UINT64_MAX);	/* no access: no pins */
+	siommu_mutex_unlock(&ioas->lock);
+	/* Nothing else may use @ioas now (no access, no domain, the caller's). */
+	ret = ioas_unwatch_all(ioas);
+	if (ret)
+		return ret;
+	siommu_mutex_lock(&ioas->lock);
+	/* No access: nothing busy; an empty snapshot needs no memory. */
+	SIOMMU_WARN_ON(ioas_remove_range_locked(ioas, 0, UINT64_MAX, &(uint64_t){ 0 }));
 	siommu_mutex_unlock(&ioas->lock);
 	pthread_cond_destroy(&ioas->cond);
 	siommu_mutex_destroy(&ioas->lock);
@@ -320,6 +421,7 @@ static int map_pieces(struct siommu_ioas *ioas, struct map_piece *pc,
 		      uint64_t *iova)
 {
 	struct ioas_area **areas, *dup;
+	struct ioas_snap *snap = NULL;
 	uint64_t start, last, cur;
 	unsigned int i, done;
 	int ret;
@@ -343,13 +445,23 @@ static int map_pieces(struct siommu_ioas *ioas, struct map_piece *pc,
 		if (ret)
 			goto out_unlock;
 	}
+	for (i = 0; i < n; i++) {
+		if (pc[i].pages->mem) {
+			ret = ioas_watch_mem_locked(ioas, pc[i].pages->mem);
+			if (ret)
+				goto out_unlock;
+		}
+	}
+	snap = snap_alloc(ioas->nr_areas + n, &ret);
+	if (ret)
+		goto out_unlock;
 	areas = siommu_calloc(n, sizeof(*areas));
 	if (!areas) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
 	for (i = 0; i < n; i++) {
-		areas[i] = siommu_zalloc(sizeof(**areas));
+		areas[i] = siommu_zalloc_aligned(SIOMMU_CACHELINE, sizeof(**areas));
 		if (!areas[i]) {
 			ret = -ENOMEM;
 			goto out_free;
@@ -364,6 +476,8 @@ static int map_pieces(struct siommu_ioas *ioas, struct map_piece *pc,
 		a->pages = pc[done].pages;
 		a->pages_off = pc[done].off;
 		a->flags = flags & MAP_PROT_MASK;
+		/* An unmap notifying over this range keeps pins out of it too. */
+		a->blocked = ioas_blocks_over(ioas, a->iova, a->last);
 		ret = ioas_domains_map_area(ioas, a);
 		if (ret)
 			goto out_undo;
@@ -373,6 +487,7 @@ static int map_pieces(struct siommu_ioas *ioas, struct map_piece *pc,
 	}
 	ioas->nr_areas += n;
 	ioas->mapped_bytes += total;
+	snap_publish_locked(ioas, snap);
 	siommu_free(areas);
 	siommu_mutex_unlock(&ioas->lock);
 	*iova = start;
@@ -390,6 +505,7 @@ out_free:
 	siommu_free(areas);
 out_unlock:
 	siommu_mutex_unlock(&ioas->lock);
+	siommu_free(snap);
 	return ret;
 }
 
@@ -519,6 +635,7 @@ int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
 int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova, uint64_t length,
 		      uint64_t *unmapped)
 {
+	char warn[IOAS_WARN_MAX];
 	uint64_t last, bytes = 0;
 	int ret;
 
@@ -529,8 +646,10 @@ int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova, uint64_t length,
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	siommu_mutex_lock(&ioas->lock);
-	ret = ioas_unmap_range_locked(ioas, iova, last, false, &bytes);
+	ret = ioas_unmap_range_locked(ioas, iova, last, false, &bytes, warn);
 	siommu_mutex_unlock(&ioas->lock);
+	if (ret == -EBUSY)
+		siommu_warn(ioas->l->ctx, "%s", warn);	/* no lock held: base.h */
 	if (!ret && unmapped)
 		*unmapped = bytes;
 	return ret;
@@ -538,6 +657,7 @@ int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova, uint64_t length,
 
 int siommu_ioas_unmap_all(struct siommu_ioas *ioas, uint64_t *unmapped)
 {
+	char warn[IOAS_WARN_MAX];
 	uint64_t bytes = 0;
 	int ret;
 
@@ -546,8 +666,10 @@ int siommu_ioas_unmap_all(struct siommu_ioas *ioas, uint64_t *unmapped)
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	siommu_mutex_lock(&ioas->lock);
-	ret = ioas_unmap_range_locked(ioas, 0, UINT64_MAX, true, &bytes);
+	ret = ioas_unmap_range_locked(ioas, 0, UINT64_MAX, true, &bytes, warn);
 	siommu_mutex_unlock(&ioas->lock);
+	if (ret == -EBUSY)
+		siommu_warn(ioas->l->ctx, "%s", warn);	/* no lock held: base.h */
 	if (!ret && unmapped)
 		*unmapped = bytes;
 	return ret;

@@ -6,8 +6,9 @@
  * of ioas.c and in docs/modules/ioas.md.
  *
  * Lock order (src/base/lock.h): the core's dev->attach_lock (150) >
- * ioas->lock (IOAS, 151) > l->lock (IOAS_LAYER, 152) > the core's locks
- * taken by siommu_domain_map()/unmap()/create() (200..230).  No reader
+ * ioas->lock (IOAS, 151) > l->lock (IOAS_LAYER, 152) > acc->lock
+ * (IOAS_ACCESS, 153) > the core's locks taken by
+ * siommu_domain_map()/unmap()/create() (200..230).  No reader
  * takes either ioas lock: every entry point refuses inside a read-side
  * section, so ioas->lock may be held across a strict unmap's grace period.
  */
@@ -21,8 +22,10 @@
 #include "softiommu/ioas.h"
 #include "base/compiler.h"
 #include "base/lock.h"
+#include "base/rcu.h"
 #include "siommu_config.h"
 
+/* Areas and accesses are allocated with siommu_zalloc_aligned(SIOMMU_CACHELINE). */
 /*
  * The memory of one map: what "pinned" means is in ioas.h.  Shared by the
  * areas made from it by copy (in any IOAS of the layer), so its reference
@@ -38,19 +41,41 @@ struct ioas_pages {
 	void *map_base;			/* MEMFD/FILE: our mmap of the range */
 	int fd;				/* MEMFD/FILE: our duplicate; else -1 */
 	struct siommu_mem_region *region; /* REGION: we hold a user count */
+	struct siommu_mem *mem;		/* REGION: the region's memory map */
 	uint32_t *pin_counts;		/* atomic pointer, set once (compare-and-swap)
 					 * at the first access pin; each count atomic */
 };
 
-/* One area: [iova, last] maps pages [pages_off, pages_off + last - iova]. */
+/*
+ * One area: [iova, last] maps pages [pages_off, pages_off + last - iova].
+ * Lockless users (pin, unpin, rw: access.c) find it in the IOAS's RCU
+ * snapshot and hold it by @busy; an unmap removes it only after raising
+ * @blocked and then seeing @busy at 0 (the Dekker pair of access.c, P1),
+ * and frees it after a grace period.
+ */
 struct ioas_area {
 	RB_ENTRY(ioas_area) rb;		/* [ioas->lock] */
-	uint64_t iova;			/* [ioas->lock]; immutable while in the tree */
-	uint64_t last;
-	struct ioas_pages *pages;	/* one reference */
-	uint64_t pages_off;
-	unsigned int flags;		/* SIOMMU_IOAS_MAP_READ / _WRITE */
-	uint64_t pins;			/* [ioas->lock] access pins touching it */
+	uint64_t iova;			/* immutable once published */
+	uint64_t last;			/* immutable */
+	struct ioas_pages *pages;	/* immutable; one reference, dropped at removal */
+	uint64_t pages_off;		/* immutable */
+	unsigned int flags;		/* immutable: SIOMMU_IOAS_MAP_READ / _WRITE */
+	/* Written by pins of this area only: a cache line of its own. */
+	long busy siommu_cacheline_aligned; /* atomic: pins held plus pins and rw in
+					 * progress touching it; > 0 keeps it in the IOAS */
+	unsigned int blocked;		/* atomic, changed under [ioas->lock]: unmap blocks
+					 * overlapping it; never lowered once removed */
+	struct ioas_area *dead_next siommu_cacheline_aligned; /* [ioas->lock] removal batch */
+	struct siommu_rcu_head rcu;	/* freed after a grace period */
+};
+
+/* The areas by IOVA, for lockless lookups: rebuilt and republished under
+ * ioas->lock by every change of the tree, the old one freed after a grace
+ * period. */
+struct ioas_snap {
+	struct siommu_rcu_head rcu;
+	unsigned int n;
+	struct ioas_area *a[];
 };
 
 RB_HEAD(ioas_area_tree, ioas_area);
@@ -93,6 +118,7 @@ struct ioas_domain_dying {
 struct siommu_ioas {
 	struct siommu_ioas_layer *l;	/* immutable */
 	struct siommu_mutex lock;	/* protects everything below, except as marked */
+	struct ioas_snap *snap;		/* RCU: published under lock; NULL: no area */
 	struct ioas_area_tree areas;
 	uint64_t nr_areas;
 	uint64_t mapped_bytes;
@@ -108,7 +134,22 @@ struct siommu_ioas {
 	uint32_t next_access_id;
 	struct cds_list_head blocks;	/* struct ioas_block.link: unmaps notifying */
 	pthread_cond_t cond;		/* with lock: an access's users dropped */
+	struct ioas_watch *watches;	/* revoke notifiers, one per memory map of
+					 * REGION areas; kept until destroy */
+	unsigned int nr_watches;
+	unsigned int cap_watches;
 	unsigned int unmap_retries;	/* atomic (relaxed) */
+};
+
+/*
+ * A revoke notifier of the IOAS on a memory map some REGION area of it
+ * mapped (seed 003 without a domain): the core tells a domain's owner of a
+ * revoke, but an IOAS with no domain attached has nobody to tell it, and
+ * its accesses' pins must still be asked to go before the revoke returns.
+ */
+struct ioas_watch {
+	struct siommu_mem *mem;
+	struct siommu_mem_notifier *n;
 };
 
 /* A range an unmap is notifying for: pins and rw there fail -EBUSY. */
@@ -120,7 +161,7 @@ struct ioas_block {
 
 /* One pin call of an access. */
 struct ioas_pin {
-	struct cds_list_head link;	/* [ioas->lock] in acc->pins */
+	struct cds_list_head link;	/* [acc->lock] in acc->pins */
 	uint64_t iova;
 	uint64_t last;
 };
@@ -134,9 +175,18 @@ struct siommu_ioas_access {
 	unsigned int flags;		/* immutable */
 	uint32_t id;			/* set with ioas */
 	char name[32];			/* immutable */
-	struct cds_list_head pins;	/* [ioas->lock] struct ioas_pin */
-	uint64_t nr_pins;		/* [ioas->lock] */
-	uint64_t pinned_bytes;		/* [ioas->lock] */
+	/*
+	 * Written by this access's pins: padded to a cache line of its own
+	 * (padding, not an aligned attribute: list walks form a container
+	 * pointer from the list head, which must not claim 64-byte alignment).
+	 */
+	char pad_hot[SIOMMU_CACHELINE];
+	struct siommu_mutex lock;	/* protects fields marked [a]; rank IOAS_ACCESS,
+					 * taken alone or under ioas->lock */
+	struct cds_list_head pins;	/* [a] struct ioas_pin */
+	uint64_t nr_pins;		/* [a] */
+	uint64_t pinned_bytes;		/* [a] */
+	char pad_cold[SIOMMU_CACHELINE];
 	unsigned int users;		/* [ioas->lock] unmaps calling its callback */
 };
 
@@ -156,14 +206,17 @@ int ioas_resv_add(struct siommu_ioas *ioas, uint64_t start, uint64_t last,
 void ioas_resv_remove_owner(struct siommu_ioas *ioas, struct ioas_domain *owner);
 
 /* ---- access.c ---- */
+/* -EBUSY fills @warn (IOAS_WARN_MAX bytes): log it once ioas->lock is dropped. */
+#define IOAS_WARN_MAX	384
 int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-			    uint64_t last, bool all, uint64_t *bytes);
+			    uint64_t last, bool all, uint64_t *bytes, char *warn);
 uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas);
 void ioas_notify_area_holders_locked(struct siommu_ioas *ioas, struct ioas_area *a);
 
-/* ---- ioas.c: removal without notification (no pins in the range) ---- */
-uint64_t ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-				  uint64_t last);
+/* ---- ioas.c: removal without notification (nothing busy in the range) ---- */
+int ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
+			     uint64_t last, uint64_t *bytes);
+unsigned int ioas_blocks_over(struct siommu_ioas *ioas, uint64_t iova, uint64_t last);
 
 #if SIOMMU_TESTING_BUILD
 /* Broken variants for the stress tests (per thread). */
@@ -171,8 +224,14 @@ enum ioas_test_break {
 	IOAS_BREAK_NONE = 0,
 	IOAS_BREAK_NOTIFY_LOCKED,	/* call the callbacks holding ioas->lock */
 	IOAS_BREAK_NO_REVALIDATE,	/* seed 004's first patch: notify per area, no re-lookup */
+	IOAS_BREAK_RW_NO_HOLD,		/* rw copies without holding its areas */
+	IOAS_BREAK_REVOKE_NO_WAIT,	/* the revoke notifier looks for holders at once */
 };
 void ioas_test_set_break(enum ioas_test_break b);
+bool ioas_test_broken(enum ioas_test_break b);
+#define IOAS_BROKEN(b)	ioas_test_broken(b)
+#else
+#define IOAS_BROKEN(b)	false
 #endif
 
 /* ---- domain.c ---- */
@@ -180,6 +239,8 @@ unsigned int ioas_prot(unsigned int map_flags);
 int ioas_domains_map_area(struct siommu_ioas *ioas, struct ioas_area *a);
 void ioas_domains_unmap_area(struct siommu_ioas *ioas, struct ioas_area *a);
 extern const struct siommu_layer_ops ioas_layer_ops;
+int ioas_watch_mem_locked(struct siommu_ioas *ioas, struct siommu_mem *mem);
+int ioas_unwatch_all(struct siommu_ioas *ioas);
 
 static inline uint64_t ioas_area_pa(const struct ioas_area *a)
 {

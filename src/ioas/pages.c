@@ -136,6 +136,7 @@ static int pages_region(struct ioas_pages *p, const struct siommu_ioas_mem *m,
 		return ret == -EFAULT ? -EINVAL : ret;
 	}
 	p->region = m->region;
+	p->mem = m->mem;
 	p->pa = info.pa + m->offset;
 	p->writable = true;
 	return 0;

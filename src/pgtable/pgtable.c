@@ -231,6 +231,11 @@ void pt_test_set_map_eexist(struct siommu_pt *pt, bool on)
 {
 	__atomic_store_n(&pt->test_map_eexist, on, __ATOMIC_RELAXED);
 }
+
+void pt_test_set_map_enomem_partial(struct siommu_pt *pt, bool on)
+{
+	pt->test_map_enomem_partial = on;
+}
 #endif
 
 /* ------------------------------------------------------------------ argument checks */
@@ -248,14 +253,12 @@ static int pt_check_range(const struct siommu_pt *pt, uint64_t iova, uint64_t si
 
 /* ------------------------------------------------------------------ map/unmap */
 
-SIOMMU_API int siommu_pt_map(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
-			     uint64_t size, unsigned int prot)
+static int pt_map_checked(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
+			  uint64_t size, unsigned int prot, struct siommu_pt_gather *g)
 {
 	uint64_t last, pa_last;
 	int ret;
 
-	if (!pt)
-		return -EINVAL;
 	ret = pt_check_range(pt, iova, size, &last);
 	if (ret)
 		return ret;
@@ -267,9 +270,43 @@ SIOMMU_API int siommu_pt_map(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 		return -ERANGE;
 
 	siommu_rcu_read_lock();
-	ret = pt->ops->map(pt, iova, pa, size, prot);
+	ret = pt->ops->map(pt, iova, pa, size, prot, g);
+#if SIOMMU_TESTING_BUILD
+	/* Deliberately broken (tests only): an -ENOMEM that leaves a page mapped. */
+	if (ret == -ENOMEM && pt->test_map_enomem_partial)
+		pt->ops->map(pt, iova, pa, PT_PAGE_SIZE, prot, g);
+#endif
 	siommu_rcu_read_unlock();
 	return ret;
+}
+
+SIOMMU_API int siommu_pt_map(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
+			     uint64_t size, unsigned int prot)
+{
+	struct siommu_pt_gather g;
+	int ret;
+
+	if (!pt)
+		return -EINVAL;
+	if (!(pt->flags & SIOMMU_PT_F_LINUX))
+		return pt_map_checked(pt, iova, pa, size, prot, NULL);
+	siommu_pt_gather_init(&g);
+	g.pt = pt;
+	ret = pt_map_checked(pt, iova, pa, size, prot, &g);
+	/* never waits, cannot fail (see siommu_pt_gather_sync()) */
+	siommu_pt_gather_sync(&g, NULL, NULL, 0);
+	return ret;
+}
+
+SIOMMU_API int siommu_pt_map_gather(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
+				    uint64_t size, unsigned int prot,
+				    struct siommu_pt_gather *g)
+{
+	if (!pt || !g || (g->pt && g->pt != pt))
+		return -EINVAL;
+	g->pt = pt;
+	return pt_map_checked(pt, iova, pa, size, prot,
+			      (pt->flags & SIOMMU_PT_F_LINUX) ? g : NULL);
 }
 
 SIOMMU_API void siommu_pt_gather_init(struct siommu_pt_gather *g)

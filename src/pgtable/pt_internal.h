@@ -48,9 +48,13 @@ struct pt_fmt_ops {
 	unsigned int dump_columns;
 	const char *const *dump_names;
 
-	/* Context: inside a read-side section. */
+	/*
+	 * Context: inside a read-side section.  @g: where a map on a
+	 * SIOMMU_PT_F_LINUX table puts the empty tables it replaces by a
+	 * superpage (NULL: it never replaces one).
+	 */
 	int (*map)(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
-		   uint64_t size, unsigned int prot);
+		   uint64_t size, unsigned int prot, struct siommu_pt_gather *g);
 	int64_t (*unmap)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 			 struct siommu_pt_gather *g);
 	int (*iova_to_phys)(struct siommu_pt *pt, uint64_t iova, uint64_t *pa);
@@ -127,6 +131,7 @@ struct siommu_pt {
 #if SIOMMU_TESTING_BUILD
 	bool test_skip_grace;		/* tests only: free before the grace period */
 	bool test_map_eexist;		/* tests only: the commit pass loses its last CAS */
+	bool test_map_enomem_partial;	/* tests only: an -ENOMEM map leaves a page mapped */
 #endif
 
 	struct pt_seq_shard seq[PT_SEQ_SHARDS];
@@ -241,6 +246,12 @@ void pt_test_set_skip_grace(struct siommu_pt *pt, bool skip);
  * leaves), to exercise the rollback deterministically.
  */
 void pt_test_set_map_eexist(struct siommu_pt *pt, bool on);
+/*
+ * Tests only: a map that fails with -ENOMEM maps its first page anyway (a
+ * broken "on error no mapping was added"), for the fail-nth sweep's broken
+ * variant (tests/pgtable/test_pgtable_failnth.c).
+ */
+void pt_test_set_map_enomem_partial(struct siommu_pt *pt, bool on);
 #endif
 
 #endif

@@ -109,6 +109,40 @@ static int F(check_empty)(struct siommu_pt *pt, const uint64_t *table,
 	return 0;
 }
 
+/* Bytes mapped below @table; adds the table pages of the subtree to *pages. */
+static uint64_t F(count_tree)(struct siommu_pt *pt, const uint64_t *table,
+			      unsigned int level, uint64_t *pages);
+
+/*
+ * SIOMMU_PT_F_LINUX: the table entry @e at @ptep (@level) holds the slot a
+ * superpage of the map at @iova may take.  If no leaf is left below it (a
+ * table emptied by earlier unmaps), detach it into @g, as Linux's
+ * switch_to_super_page() frees it, and return true (the caller reads the
+ * slot again; also when the entry changed under us).  False: a leaf is
+ * below, the default placement (smaller pages) applies.
+ * The page is freed as every detached page is: after @g's sync (the
+ * invalidation, SIOMMU_PT_INVAL_TABLES) and a grace period, so a walker
+ * still inside it reads a live page (seed 000).
+ */
+static bool F(replace_table)(struct siommu_pt *pt, uint64_t *ptep, unsigned int level,
+			     uint64_t e, uint64_t iova, struct siommu_pt_gather *g)
+{
+	uint64_t sz = pt_level_size(level), start = iova & ~(sz - 1), pages = 0;
+	uint64_t *child = F(child)(pt, e);
+
+	if (F(check_empty)(pt, child, level - 1, start, start + sz - 1))
+		return false;
+	/* Step 1 of reclamation: the parent entry cleared; we own what it held. */
+	if (!__atomic_compare_exchange_n(ptep, &e, 0, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return true;
+	siommu_debug_yield(SIOMMU_YIELD_RECLAIM);
+	F(count_tree)(pt, child, level - 1, &pages);
+	pt_gather_table(pt, g, child, level - 1, pages);
+	pt_gather_range(g, start, start + sz - 1);
+	return true;
+}
+
 /*
  * One pass of map over [iova, iova + size).  Without @commit it publishes
  * the table pages the leaves will need (and writes no leaf); with @commit it
@@ -120,7 +154,7 @@ static int F(check_empty)(struct siommu_pt *pt, const uint64_t *table,
  */
 static int F(map_pass)(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 		       uint64_t size, unsigned int prot, bool commit,
-		       uint64_t *done)
+		       uint64_t *done, struct siommu_pt_gather *g)
 {
 	while (size) {
 		unsigned int want = pt_best_level(pt, iova, pa, size);
@@ -138,6 +172,8 @@ static int F(map_pass)(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 					break;
 				if (pt_is_leaf(e, level))
 					return -EEXIST;
+				if (g && !commit && F(replace_table)(pt, ptep, level, e, iova, g))
+					continue;	/* the slot is empty now: read it again */
 				want--;	/* a table holds the slot: smaller pages below */
 			} else if (!pt_present(pt, e, level)) {
 				ret = F(install_table)(pt, ptep, level, &e);
@@ -207,7 +243,7 @@ static void F(clear_leaves)(struct siommu_pt *pt, uint64_t iova, uint64_t size)
 }
 
 static int F(map)(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
-		  uint64_t size, unsigned int prot)
+		  uint64_t size, unsigned int prot, struct siommu_pt_gather *g)
 {
 	uint64_t done = 0;
 	int ret;
@@ -216,12 +252,15 @@ static int F(map)(struct siommu_pt *pt, uint64_t iova, uint64_t pa,
 	ret = F(check_empty)(pt, pt->root, pt->top, iova, iova + size - 1);
 	if (ret)
 		return ret;
-	/* 2: the table pages; an -ENOMEM here leaves no leaf behind. */
-	ret = F(map_pass)(pt, iova, pa, size, prot, false, &done);
+	/*
+	 * 2: the table pages (and, SIOMMU_PT_F_LINUX, empty tables in the
+	 * slots of superpages detached); an -ENOMEM here leaves no leaf behind.
+	 */
+	ret = F(map_pass)(pt, iova, pa, size, prot, false, &done, g);
 	if (ret)
 		return ret;
 	/* 3: the leaves.  Fails only against an overlapping concurrent writer. */
-	ret = F(map_pass)(pt, iova, pa, size, prot, true, &done);
+	ret = F(map_pass)(pt, iova, pa, size, prot, true, &done, g);
 #if SIOMMU_TESTING_BUILD
 	if (!ret && __atomic_load_n(&pt->test_map_eexist, __ATOMIC_RELAXED))
 		ret = -EEXIST;	/* tests: as if a concurrent writer won the last slot */
@@ -342,11 +381,50 @@ static bool F(straddles)(struct siommu_pt *pt, uint64_t addr, bool first)
 	}
 }
 
+/* The level of the leaf mapping @addr, or -1. */
+static int F(leaf_level)(struct siommu_pt *pt, uint64_t addr)
+{
+	const uint64_t *table = pt->root;
+	unsigned int level = pt->top;
+
+	for (;;) {
+		uint64_t e = pt_load(&table[pt_index(addr, level)]);
+
+		if (!pt_present(pt, e, level))
+			return -1;
+		if (pt_is_leaf(e, level))
+			return (int)level;
+		table = F(child)(pt, e);
+		level--;
+	}
+}
+
 static int64_t F(unmap)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 			struct siommu_pt_gather *g)
 {
-	struct F(unmap_state) st = { .start = iova, .last = last, .g = g };
+	struct F(unmap_state) st;
 	uint64_t bytes;
+
+	if (pt->flags & SIOMMU_PT_F_LINUX) {
+		/*
+		 * __iommu_unmap() unmaps chunk by chunk and intel_iommu_unmap()
+		 * turns a chunk smaller than the leaf at its start into that
+		 * leaf's size: so a range ending inside a large leaf that
+		 * begins inside the range takes all of that leaf.  A range
+		 * starting inside a large leaf stays -EINVAL below: Linux's
+		 * walk of a superpage entered in its middle is undefined (it
+		 * would read the page as a table).
+		 */
+		int lvl = F(leaf_level)(pt, last);
+
+		if (lvl > 0) {
+			uint64_t sz = pt_level_size((unsigned int)lvl);
+
+			if ((last & ~(sz - 1)) >= iova)
+				last |= sz - 1;
+		}
+	}
+	st = (struct F(unmap_state)){ .start = iova, .last = last, .g = g };
 
 	if (F(straddles)(pt, iova, true) || F(straddles)(pt, last, false))
 		return -EINVAL;

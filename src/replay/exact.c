@@ -40,6 +40,13 @@ struct live {
 	uint64_t ev;		/* the map event */
 };
 
+/* Live nodes come from chunks of a free list (a map and an unmap per event: no malloc each). */
+#define LIVE_CHUNK	255u
+struct live_chunk {
+	struct live_chunk *next;
+	struct live nodes[LIVE_CHUNK];
+};
+
 static int live_cmp(const struct live *a, const struct live *b)
 {
 	return a->start < b->start ? -1 : a->start > b->start;
@@ -62,10 +69,13 @@ struct tlb_model {
 	uint64_t clock;
 };
 
-static unsigned int leaf_lg2(uint64_t bitmap, uint64_t iova, uint64_t pa, uint64_t left)
+static inline unsigned int leaf_lg2(uint64_t bitmap, uint64_t iova, uint64_t pa, uint64_t left)
 {
 	static const unsigned int lg2[3] = { 30, 21, 12 };
 	unsigned int i;
+
+	if (left < (1u << 21) || ((iova | pa) & ((1u << 21) - 1)))
+		return 12;	/* most leaves: nothing larger fits */
 
 	for (i = 0; i < 3; i++) {
 		uint64_t s = 1ull << lg2[i];
@@ -88,24 +98,26 @@ static inline struct tlb_way *tlb_set(struct tlb_model *t, uint64_t tag)
 	return &t->w[(size_t)((h >> 32) & (t->sets - 1)) * t->ways];
 }
 
-static void tlb_access(struct tlb_model *t, uint64_t tag)
+/* @n reads of the leaf @tag in a row: the first may miss, the others hit it. */
+static void tlb_access(struct tlb_model *t, uint64_t tag, uint64_t n)
 {
 	struct tlb_way *s = tlb_set(t, tag), *victim = s;
 	unsigned int i;
 
-	t->res->accesses++;
-	t->clock++;
+	t->res->accesses += n;
+	t->clock += n;
 	for (i = 0; i < t->ways; i++) {
 		if (s[i].tag == tag) {
-			t->res->hits++;
+			t->res->hits += n;
 			s[i].stamp = t->clock;
 			return;
 		}
 		if (s[i].stamp < victim->stamp)
-			victim = &s[i];
+			victim = &s[i];	/* LRU: the first way of the oldest stamp (empty: 0) */
 	}
 	victim->tag = tag;
 	victim->stamp = t->clock;
+	t->res->hits += n - 1;
 }
 
 static void tlb_inval(struct tlb_model *t, uint64_t tag)
@@ -127,18 +139,16 @@ static void tlb_walk(struct tlb_model *tl, unsigned int n, uint64_t bitmap,
 	while (off < size && touched < TOUCH_MAX_PAGES) {
 		unsigned int lg2 = leaf_lg2(bitmap, m->start + off, m->pa + off, size - off);
 		uint64_t leaf = 1ull << lg2, tag = tlb_tag(m->start + off, lg2);
-		uint64_t pages = leaf >> 12, p;
+		uint64_t pages = leaf >> 12;
 		unsigned int i;
 
 		if (touched + pages > TOUCH_MAX_PAGES)
 			pages = TOUCH_MAX_PAGES - touched;
 		for (i = 0; i < n; i++) {
-			if (inval) {
+			if (inval)
 				tlb_inval(&tl[i], tag);
-				continue;
-			}
-			for (p = 0; p < pages; p++)
-				tlb_access(&tl[i], tag);
+			else
+				tlb_access(&tl[i], tag, pages);
 		}
 		touched += pages;
 		off += leaf;
@@ -159,7 +169,39 @@ struct exact {
 	uint64_t live_maps, live_bytes;
 	struct live *lo, *hi;	/* lowest and highest live mapping (the span) */
 	uint64_t sample_every;
+	struct live *free_nodes;	/* chained through rb.rbe_left */
+	struct live_chunk *chunks;
 };
+
+static struct live *live_alloc(struct exact *x)
+{
+	struct live *n = x->free_nodes;
+
+	if (!n) {
+		struct live_chunk *c = siommu_zalloc(sizeof(*c));
+		unsigned int i;
+
+		if (!c)
+			return NULL;
+		c->next = x->chunks;
+		x->chunks = c;
+		for (i = LIVE_CHUNK; i-- > 1; ) {
+			c->nodes[i].rb.rbe_left = x->free_nodes;
+			x->free_nodes = &c->nodes[i];
+		}
+		n = &c->nodes[0];
+	} else {
+		x->free_nodes = n->rb.rbe_left;
+	}
+	memset(n, 0, sizeof(*n));
+	return n;
+}
+
+static void live_free(struct exact *x, struct live *n)
+{
+	n->rb.rbe_left = x->free_nodes;
+	x->free_nodes = n;
+}
 
 static uint32_t find(uint32_t *g, uint32_t x)
 {
@@ -227,34 +269,49 @@ static void count_pages(struct exact *x, uint64_t iova, uint64_t pa, uint64_t si
 	}
 }
 
-static int do_map(struct exact *x, size_t i)
+/*
+ * The live mapping overlapping [iova, end), or NULL.  Only when the table
+ * refused a map: the table holds exactly the live mappings (every map that
+ * went in is a live node, every cut that succeeded left the table as the
+ * tree), so a map the table accepts overlaps nothing.
+ */
+static struct live *overlap(struct exact *x, uint64_t iova, uint64_t end)
 {
-	struct siommu_replay *r = x->r;
-	const struct rp_ev *e = &r->ev[i];
-	struct live key = { .start = e->iova }, *n, *p;
-	uint64_t end = e->iova + e->size;
-	int ret;
+	struct live key = { .start = iova }, *n, *p;
 
 	n = RB_NFIND(live_tree, &x->tree, &key);
 	p = n ? RB_PREV(live_tree, &x->tree, n) : RB_MAX(live_tree, &x->tree);
 	if (n && n->start < end)
-		p = n;
-	else if (!(p && p->end > e->iova))
-		p = NULL;
-	if (p)
-		return rp_issue(r, SIOMMU_REPLAY_MAP_OVER_LIVE, e->file, e->line,
-				"map 0x%" PRIx64 "-0x%" PRIx64 " over the live mapping 0x%" PRIx64
-				"-0x%" PRIx64 " of line %" PRIu64 " (not applied)",
-				e->iova, end, p->start, p->end, r->ev[p->ev].line);
+		return n;
+	if (p && p->end > iova)
+		return p;
+	return NULL;
+}
+
+static int do_map(struct exact *x, size_t i)
+{
+	struct siommu_replay *r = x->r;
+	const struct rp_ev *e = &r->ev[i];
+	uint64_t end = e->iova + e->size;
+	struct live *n, *p;
+	int ret;
+
 	ret = siommu_pt_map(r->pt, e->iova, e->x, e->size, SIOMMU_PT_READ | SIOMMU_PT_WRITE);
-	if (ret == -ENOMEM)
-		return ret;
-	if (ret)
+	if (ret) {
+		p = overlap(x, e->iova, end);
+		if (p)
+			return rp_issue(r, SIOMMU_REPLAY_MAP_OVER_LIVE, e->file, e->line,
+					"map 0x%" PRIx64 "-0x%" PRIx64 " over the live mapping 0x%" PRIx64
+					"-0x%" PRIx64 " of line %" PRIu64 " (not applied)",
+					e->iova, end, p->start, p->end, r->ev[p->ev].line);
+		if (ret == -ENOMEM)
+			return ret;
 		return rp_issue(r, SIOMMU_REPLAY_MAP_REFUSED, e->file, e->line,
 				"the %s table refused map 0x%" PRIx64 "-0x%" PRIx64 " paddr=0x%" PRIx64
 				": %s (not applied)", siommu_pt_fmt_name(r->opts.fmt),
 				e->iova, end, e->x, siommu_errname(ret));
-	n = siommu_zalloc(sizeof(*n));
+	}
+	n = live_alloc(x);
 	if (!n) {
 		struct siommu_pt_gather g;
 
@@ -287,13 +344,15 @@ static int do_map(struct exact *x, size_t i)
 }
 
 /* Unmap [s, t) of live mapping @m from the table; split @m if needed. */
-static int cut(struct exact *x, struct live *m, uint64_t s, uint64_t t, struct siommu_pt_gather *g)
+static int cut(struct exact *x, struct live *m, uint64_t s, uint64_t t, struct siommu_pt_gather *g,
+	       uint64_t *table_bytes)
 {
 	struct siommu_replay *r = x->r;
 	int64_t got = siommu_pt_unmap(r->pt, s, t - s, g);
 
 	if (got < 0)
 		return (int)got;
+	*table_bytes += (uint64_t)got;
 	x->live_bytes -= t - s;
 	r->rep.unmapped_bytes += t - s;
 	if (s == m->start && t == m->end) {
@@ -302,7 +361,7 @@ static int cut(struct exact *x, struct live *m, uint64_t s, uint64_t t, struct s
 		if (m == x->hi)
 			x->hi = RB_PREV(live_tree, &x->tree, m);
 		RB_REMOVE(live_tree, &x->tree, m);
-		siommu_free(m);
+		live_free(x, m);
 		x->live_maps--;
 	} else if (s == m->start) {
 		/* the key changes but the order does not: no other node lies in [s, t) */
@@ -311,7 +370,7 @@ static int cut(struct exact *x, struct live *m, uint64_t s, uint64_t t, struct s
 	} else if (t == m->end) {
 		m->end = s;
 	} else {
-		struct live *tail = siommu_zalloc(sizeof(*tail));
+		struct live *tail = live_alloc(x);
 
 		if (!tail)
 			return -ENOMEM;
@@ -332,13 +391,28 @@ static int do_unmap(struct exact *x, size_t i)
 	struct siommu_replay *r = x->r;
 	const struct rp_ev *e = &r->ev[i];
 	struct live key = { .start = e->iova }, *n, *next;
-	uint64_t end = e->iova + e->size, covered = 0;
+	uint64_t end = e->iova + e->size, covered = 0, table_bytes = 0;
 	uint32_t first = UINT32_MAX;
 	struct siommu_pt_gather g;
 	bool partial = false;
 	int ret = 0;
 
-	if (e->x != e->size) {
+	if (r->opts.linux_pt) {
+		/*
+		 * What Linux's table unmaps: a range ending inside a superpage
+		 * that begins inside it takes the whole superpage (see
+		 * SIOMMU_PT_F_LINUX); the table's own answer is checked
+		 * against unmapped_size below.
+		 */
+		int lg2 = siommu_pt_lookup_level(r->pt, end - 1);
+
+		if (lg2 > 12) {
+			uint64_t sz = 1ull << lg2, leaf = (end - 1) & ~(sz - 1);
+
+			if (leaf >= e->iova)
+				end = leaf + sz;
+		}
+	} else if (e->x != e->size) {
 		ret = rp_issue(r, SIOMMU_REPLAY_UNMAP_SIZE, e->file, e->line,
 			       "unmap 0x%" PRIx64 "-0x%" PRIx64 ": unmapped_size=%" PRIu64
 			       " differs from size=%" PRIu64, e->iova, end, e->x, e->size);
@@ -386,7 +460,7 @@ static int do_unmap(struct exact *x, size_t i)
 			tlb_walk(x->tlb, r->rep.nr_tlbs, x->bitmap, n, true);
 		}
 		covered += t - s;
-		ret = cut(x, n, s, t, &g);
+		ret = cut(x, n, s, t, &g, &table_bytes);
 		if (ret == -EINVAL) {
 			/* a leaf straddles the cut: the table cannot split it */
 			ret = rp_issue(r, SIOMMU_REPLAY_UNMAP_PARTIAL, e->file, e->line,
@@ -399,15 +473,24 @@ static int do_unmap(struct exact *x, size_t i)
 	siommu_pt_gather_sync(&g, NULL, NULL, 0);
 	if (ret)
 		return ret;
+	/* (an unmap that covers nothing is that issue, not this one) */
+	if (r->opts.linux_pt && covered && e->x != table_bytes) {
+		ret = rp_issue(r, SIOMMU_REPLAY_UNMAP_SIZE, e->file, e->line,
+			       "unmap 0x%" PRIx64 "-0x%" PRIx64 ": unmapped_size=%" PRIu64
+			       " differs from the %" PRIu64 " bytes the Linux-compatible table unmapped",
+			       e->iova, e->iova + e->size, e->x, table_bytes);
+		if (ret)
+			return ret;
+	}
 	if (!covered)
 		return rp_issue(r, SIOMMU_REPLAY_UNMAP_NOTHING, e->file, e->line,
 				"unmap 0x%" PRIx64 "-0x%" PRIx64 " covers no live mapping",
 				e->iova, end);
-	if (covered < e->size && !partial)
+	if (covered < end - e->iova && !partial)
 		ret = rp_issue(r, SIOMMU_REPLAY_UNMAP_PARTIAL, e->file, e->line,
 			       "unmap 0x%" PRIx64 "-0x%" PRIx64 " covers %" PRIu64
 			       " bytes of live mappings and %" PRIu64 " bytes of holes",
-			       e->iova, end, covered, e->size - covered);
+			       e->iova, end, covered, end - e->iova - covered);
 	if (first != UINT32_MAX && !partial)
 		x->gfree[first] = i;
 	return ret;
@@ -517,16 +600,46 @@ static int build_ops(struct exact *x)
 	return 0;
 }
 
+/*
+ * The table pool a replay needs: every table page ever allocated (in use or
+ * waiting for its grace period) was allocated by a map, and a map of S bytes
+ * allocates at most S / span + 2 tables at each of the (at most 4) levels
+ * below the root; the what-if tables map allocations whose sizes add up to
+ * at most twice the maps' (power-of-two rounding).  Capped at pgtable's
+ * default pool (131072 pages): a small trace gets a small arena (the
+ * default one, 512 MiB of address space and its metadata, made each table
+ * creation slow under ASan: fuzzing timed out on it).
+ */
+static uint64_t table_pages_needed(const struct siommu_replay *r)
+{
+	const uint64_t cap = 131072;
+	uint64_t n = 1;
+	size_t i;
+
+	for (i = 0; i < r->nr_ev && n < cap; i++) {
+		const struct rp_ev *e = &r->ev[i];
+
+		if (e->type == SIOMMU_TRACE_MAP) {
+			uint64_t s = e->size > cap << 21 ? cap << 21 : e->size;
+
+			n += 4 * 3 + 2 * ((s >> 21) + (s >> 30) + 2);
+		}
+	}
+	return n < cap ? n : cap;
+}
+
 int rp_exact(struct siommu_replay *r)
 {
 	struct siommu_pt_cfg cfg = {
 		.fmt = r->opts.fmt,
 		.pgsize_bitmap = r->opts.pgsize_bitmap,
 		.table_phys_base = RP_TABLE_PHYS_BASE,	/* deterministic dumps */
+		.flags = r->opts.linux_pt ? SIOMMU_PT_F_LINUX : 0,
 	};
+	r->table_pages = table_pages_needed(r);
+	cfg.max_table_pages = r->table_pages;
 	struct siommu_pt_info info;
 	struct exact x = { .r = r };
-	struct live *n, *next;
 	unsigned int t;
 	size_t i;
 	int ret;
@@ -600,10 +713,11 @@ int rp_exact(struct siommu_replay *r)
 	if (!ret)
 		ret = build_ops(&x);
 out:
-	for (n = RB_MIN(live_tree, &x.tree); n; n = next) {
-		next = RB_NEXT(live_tree, &x.tree, n);
-		RB_REMOVE(live_tree, &x.tree, n);
-		siommu_free(n);
+	while (x.chunks) {
+		struct live_chunk *c = x.chunks;
+
+		x.chunks = c->next;
+		siommu_free(c);
 	}
 	for (t = 0; t < r->opts.nr_tlbs; t++)
 		siommu_free(x.tlb[t].w);

@@ -819,7 +819,8 @@ static void ls_del(struct liveset *ls, uint64_t iova)
 
 static int ls_init(struct liveset *ls, struct siommu_replay *r, struct siommu_replay_policy_result *res)
 {
-	struct siommu_pt_cfg cfg = { .fmt = r->opts.fmt, .pgsize_bitmap = r->opts.pgsize_bitmap };
+	struct siommu_pt_cfg cfg = { .fmt = r->opts.fmt, .pgsize_bitmap = r->opts.pgsize_bitmap,
+				     .max_table_pages = r->table_pages };
 
 	RB_INIT(&ls->tree);
 	ls->res = res;

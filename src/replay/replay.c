@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -279,92 +280,126 @@ static int intern_dev(struct siommu_replay *r, const char *name, uint32_t *idx)
 }
 
 static int add_event(struct siommu_replay *r, uint32_t file, uint64_t line,
-		     const struct siommu_trace_record *rec)
+		     const struct rp_line *l)
 {
 	struct rp_ev *e;
 	int ret;
 
-	if (rec->cpu >= SIOMMU_REPLAY_MAX_CPUS)
+	if (l->cpu >= SIOMMU_REPLAY_MAX_CPUS)
 		return rp_issue(r, SIOMMU_REPLAY_BAD_LINE, file, line,
-				"CPU %d out of range (at most %d)", rec->cpu,
+				"CPU %d out of range (at most %d)", l->cpu,
 				SIOMMU_REPLAY_MAX_CPUS - 1);
-	if ((rec->ev.type == SIOMMU_TRACE_MAP || rec->ev.type == SIOMMU_TRACE_UNMAP) &&
-	    !rec->ev.size)
-		return rp_issue(r, SIOMMU_REPLAY_BAD_LINE, file, line,
-				"%s of size 0", siommu_trace_type_name(rec->ev.type));
-	if ((rec->ev.type == SIOMMU_TRACE_MAP || rec->ev.type == SIOMMU_TRACE_UNMAP) &&
-	    rec->ev.iova + rec->ev.size < rec->ev.iova)
-		return rp_issue(r, SIOMMU_REPLAY_BAD_LINE, file, line,
-				"%s range wraps past 2^64", siommu_trace_type_name(rec->ev.type));
-	ret = rp_grow((void **)&r->ev, &r->cap_ev, r->nr_ev + 1, sizeof(*r->ev));
-	if (ret)
-		return ret;
-	e = &r->ev[r->nr_ev];
-	memset(e, 0, sizeof(*e));
-	if (rec->ev.device) {
-		ret = intern_dev(r, rec->ev.device, &e->dev);
+	if (l->type == SIOMMU_TRACE_MAP || l->type == SIOMMU_TRACE_UNMAP) {
+		if (!l->size)
+			return rp_issue(r, SIOMMU_REPLAY_BAD_LINE, file, line,
+					"%s of size 0", siommu_trace_type_name(l->type));
+		if (l->iova + l->size < l->iova)
+			return rp_issue(r, SIOMMU_REPLAY_BAD_LINE, file, line,
+					"%s range wraps past 2^64", siommu_trace_type_name(l->type));
+	}
+	if (r->nr_ev >= r->cap_ev) {
+		ret = rp_grow((void **)&r->ev, &r->cap_ev, r->nr_ev + 1, sizeof(*r->ev));
 		if (ret)
 			return ret;
 	}
-	e->ts = rec->ts_ns;
-	e->iova = rec->ev.iova;
-	e->size = rec->ev.size;
-	switch (rec->ev.type) {
-	case SIOMMU_TRACE_MAP:
-		e->x = rec->ev.paddr;
-		break;
-	case SIOMMU_TRACE_UNMAP:
-		e->x = rec->ev.unmapped_size;
-		break;
-	case SIOMMU_TRACE_IO_PAGE_FAULT:
-		e->x = (uint64_t)rec->ev.flags;
-		break;
-	case SIOMMU_TRACE_ADD_DEVICE_TO_GROUP:
-	case SIOMMU_TRACE_REMOVE_DEVICE_FROM_GROUP:
-		e->x = (uint64_t)(int64_t)rec->ev.gid;
-		break;
-	default:
-		break;
+	e = &r->ev[r->nr_ev];
+	e->dev = 0;
+	e->pad = 0;
+	if (l->device) {
+		ret = intern_dev(r, l->device, &e->dev);
+		if (ret)
+			return ret;
 	}
+	e->ts = l->ts;
+	e->iova = l->iova;
+	e->size = l->size;
+	e->x = l->x;
 	e->line = line;
 	e->file = file;
-	e->pid = rec->pid;
-	e->cpu = (uint16_t)rec->cpu;
-	e->type = (uint8_t)rec->ev.type;
-	if (r->nr_ev && rec->ts_ns < r->last_ts) {
+	e->pid = l->pid;
+	e->cpu = (uint16_t)l->cpu;
+	e->type = l->type;
+	if (r->nr_ev && l->ts < r->last_ts) {
 		ret = rp_issue(r, SIOMMU_REPLAY_TIME_BACKWARDS, file, line,
 			       "timestamp %" PRIu64 ".%06" PRIu64 " is earlier than the previous event's",
-			       rec->ts_ns / 1000000000u, rec->ts_ns / 1000u % 1000000u);
+			       l->ts / 1000000000u, l->ts / 1000u % 1000000u);
 		if (ret)
 			return ret;
 	}
 	if (!r->nr_ev)
-		r->rep.first_ts_ns = rec->ts_ns;
-	r->last_ts = rec->ts_ns;
-	r->rep.last_ts_ns = rec->ts_ns;
+		r->rep.first_ts_ns = l->ts;
+	r->last_ts = l->ts;
+	r->rep.last_ts_ns = l->ts;
 	r->nr_ev++;
 	r->rep.events++;
-	r->rep.by_type[rec->ev.type]++;
+	r->rep.by_type[l->type]++;
 	return 0;
 }
 
-/* Parse the @len bytes of @buf, line by line (each copied out and NUL-terminated). */
-static int parse_lines(struct siommu_replay *r, uint32_t file, const char *buf, size_t len)
+/* The general parser's record as an rp_line. */
+static void rec_to_line(const struct siommu_trace_record *rec, struct rp_line *l)
+{
+	l->ts = rec->ts_ns;
+	l->iova = rec->ev.iova;
+	l->size = rec->ev.size;
+	l->device = rec->ev.device;
+	l->pid = rec->pid;
+	l->cpu = rec->cpu;
+	l->type = (uint8_t)rec->ev.type;
+	switch (rec->ev.type) {
+	case SIOMMU_TRACE_MAP:
+		l->x = rec->ev.paddr;
+		break;
+	case SIOMMU_TRACE_UNMAP:
+		l->x = rec->ev.unmapped_size;
+		break;
+	case SIOMMU_TRACE_IO_PAGE_FAULT:
+		l->x = (uint64_t)rec->ev.flags;
+		break;
+	case SIOMMU_TRACE_ADD_DEVICE_TO_GROUP:
+	case SIOMMU_TRACE_REMOVE_DEVICE_FROM_GROUP:
+		l->x = (uint64_t)(int64_t)rec->ev.gid;
+		break;
+	default:
+		l->x = 0;
+		break;
+	}
+}
+
+/*
+ * Parse the @len bytes of @buf, line by line: map and unmap lines in place
+ * by rp_fast_line(); any other line copied out, NUL-terminated, and given to
+ * siommu_trace_parse_line(), which decides everything the fast path does not.
+ * *@lineno is the number of the line before @buf (a file read in chunks is
+ * parsed chunk by chunk, each ending with a whole line but the last);
+ * @base and @total place @buf in the input for the progress callback.
+ */
+static int parse_lines(struct siommu_replay *r, uint32_t file, const char *buf, size_t len,
+		       uint64_t *lineno, uint64_t base, uint64_t total)
 {
 	struct siommu_trace_record rec;
 	char strbuf[RP_MAX_LINE + 64], line_buf[RP_MAX_LINE + 1];
+	struct rp_line l;
 	size_t pos = 0;
-	uint64_t line = 0;
+	uint64_t line = *lineno;
 	int ret;
 
 	while (pos < len) {
-		const char *s = buf + pos, *nl = memchr(s, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - s) : len - pos;
-		bool unterminated = !nl;
-		size_t nbad = r->rep.bad_lines;
+		const char *s = buf + pos, *nl;
+		size_t n, nbad = r->rep.bad_lines;
+		bool unterminated;
 
 		line++;
 		r->rep.lines++;
+		n = rp_fast_line(s, len - pos, &l);
+		if (n) {
+			pos += n;
+			ret = add_event(r, file, line, &l);
+			goto next;
+		}
+		nl = memchr(s, '\n', len - pos);
+		n = nl ? (size_t)(nl - s) : len - pos;
+		unterminated = !nl;
 		pos += n + (nl ? 1 : 0);
 		if (n && s[n - 1] == '\r')
 			n--;
@@ -379,7 +414,8 @@ static int parse_lines(struct siommu_replay *r, uint32_t file, const char *buf, 
 			line_buf[n] = '\0';
 			ret = siommu_trace_parse_line(line_buf, &rec, strbuf, sizeof(strbuf));
 			if (ret == 0) {
-				ret = add_event(r, file, line, &rec);
+				rec_to_line(&rec, &l);
+				ret = add_event(r, file, line, &l);
 			} else if (ret == -ENOENT) {
 				r->rep.comments++;
 				ret = 0;
@@ -393,12 +429,15 @@ static int parse_lines(struct siommu_replay *r, uint32_t file, const char *buf, 
 				ret = bad_line(r, file, line, line_buf, unterminated);
 			}
 		}
+next:
 		if (ret)
 			return ret;
 		if (r->opts.strict && r->rep.bad_lines != nbad)
 			return -EINVAL;
 		if (r->opts.progress && !(line & 0xffff))
-			r->opts.progress(r->opts.progress_opaque, pos, len);
+			r->opts.progress(r->opts.progress_opaque, base + pos,
+					 total > base + len ? total : base + len);
+		*lineno = line;
 	}
 	return 0;
 }
@@ -520,22 +559,33 @@ static int unxz(struct siommu_replay *r, uint32_t file, const struct rbuf *in, s
 	return ret;
 }
 
-static int read_data(struct siommu_replay *r, uint32_t file, struct rbuf *b)
+/* gzip or xz, told by the magic bytes (@len < 6: not xz). */
+static bool is_compressed(const char *p, size_t len)
 {
 	static const unsigned char xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+
+	return (len >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b) ||
+	       (len >= 6 && !memcmp(p, xz_magic, 6));
+}
+
+static int read_data(struct siommu_replay *r, uint32_t file, struct rbuf *b)
+{
 	struct rbuf out = { 0 };
 	int ret;
 
-	if (b->len >= 2 && (unsigned char)b->p[0] == 0x1f && (unsigned char)b->p[1] == 0x8b)
-		ret = gunzip(r, file, b, &out);
-	else if (b->len >= 6 && !memcmp(b->p, xz_magic, 6))
-		ret = unxz(r, file, b, &out);
-	else
-		return parse_lines(r, file, b->p, b->len);
-	if (!ret)
-		ret = parse_lines(r, file, out.p, out.len);
-	siommu_free(out.p);
-	return ret;
+	uint64_t line = 0;
+
+	if (is_compressed(b->p, b->len)) {
+		if ((unsigned char)b->p[0] == 0x1f)
+			ret = gunzip(r, file, b, &out);
+		else
+			ret = unxz(r, file, b, &out);
+		if (!ret)
+			ret = parse_lines(r, file, out.p, out.len, &line, 0, out.len);
+		siommu_free(out.p);
+		return ret;
+	}
+	return parse_lines(r, file, b->p, b->len, &line, 0, b->len);
 }
 
 SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
@@ -556,9 +606,47 @@ SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
 	return read_data(r, file, &b);
 }
 
+#define RP_CHUNK	(1u << 20)
+
+/* Append what @fd gives to @b until it holds @want bytes or the end; *@eof at the end. */
+static int read_more(int fd, struct rbuf *b, size_t want, bool *eof)
+{
+	int ret;
+
+	while (b->len < want) {
+		ssize_t n;
+
+		ret = rbuf_reserve(b, RP_CHUNK);
+		if (ret)
+			return ret;
+		n = read(fd, b->p + b->len, b->cap - b->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!n) {
+			*eof = true;
+			return 0;
+		}
+		b->len += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Plain text is parsed as it is read, a megabyte at a time: each chunk up to
+ * its last newline, the rest carried to the next (a file is never held
+ * whole: reading a large trace into one growing buffer cost more system time
+ * in page faults and copies than parsing it).  Compressed input is read
+ * whole (it is small) and decompressed.
+ */
 SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path)
 {
 	struct rbuf b = { 0 };
+	uint64_t line = 0, base = 0, total = 0;
+	bool eof = false;
+	struct stat st;
 	uint32_t file;
 	int fd, ret;
 
@@ -570,26 +658,41 @@ SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path
 		fd = STDIN_FILENO;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return -errno;
-	for (;;) {
-		ssize_t n;
-
-		ret = rbuf_reserve(&b, 1 << 20);
-		if (ret)
-			goto out;
-		n = read(fd, b.p + b.len, b.cap - b.len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (!n)
-			break;
-		b.len += (size_t)n;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode))
+		total = (uint64_t)st.st_size;
+	ret = read_more(fd, &b, RP_CHUNK, &eof);
+	if (ret)
+		goto out;
+	if (is_compressed(b.p, b.len)) {
+		ret = read_more(fd, &b, SIZE_MAX, &eof);
+		if (!ret)
+			ret = add_file(r, !strcmp(path, "-") ? "<stdin>" : path, &file);
+		if (!ret)
+			ret = read_data(r, file, &b);
+		goto out;
 	}
 	ret = add_file(r, !strcmp(path, "-") ? "<stdin>" : path, &file);
-	if (!ret)
-		ret = read_data(r, file, &b);
+	while (!ret) {
+		const char *nl;
+		size_t whole;
+
+		if (eof) {
+			ret = parse_lines(r, file, b.p, b.len, &line, base, total);
+			break;
+		}
+		nl = memrchr(b.p, '\n', b.len);
+		whole = nl ? (size_t)(nl - b.p) + 1 : 0;
+		if (whole) {
+			ret = parse_lines(r, file, b.p, whole, &line, base, total);
+			if (ret)
+				break;
+			memmove(b.p, b.p + whole, b.len - whole);
+			b.len -= whole;
+			base += whole;
+		}
+		/* a line longer than the buffer (a bad line anyway): the buffer grows */
+		ret = read_more(fd, &b, b.len + RP_CHUNK, &eof);
+	}
 out:
 	if (fd != STDIN_FILENO)
 		close(fd);

@@ -29,6 +29,25 @@ struct rp_ev {
 	uint8_t pad;
 };
 
+/* One trace line's event, as the readers give it to add_event(). */
+struct rp_line {
+	uint64_t ts;		/* ns */
+	uint64_t iova, size;
+	uint64_t x;		/* as rp_ev.x */
+	const char *device;	/* device events; NULL otherwise */
+	int32_t pid, cpu;
+	uint8_t type;		/* enum siommu_trace_type */
+};
+
+/*
+ * The fast path of the line reader (fastline.c): a map or unmap line at @s
+ * (@avail bytes readable, no NUL needed) read in place.  Returns the bytes
+ * of the line with its newline, or 0 when the general parser must decide
+ * (a line the fast path accepts is one siommu_trace_parse_line() accepts
+ * with the same fields).
+ */
+size_t rp_fast_line(const char *s, size_t avail, struct rp_line *out);
+
 /* An operation of the allocation models, in trace order. */
 enum { RP_OP_ALLOC, RP_OP_FREE };
 struct rp_op {
@@ -74,6 +93,7 @@ struct siommu_replay {
 	uint32_t *pred_forced, *pred_free;
 	size_t nr_pred;
 	unsigned int nr_cpus;
+	uint64_t table_pages;	/* the pool size of every table the replay creates */
 	struct siommu_replay_report rep;
 };
 

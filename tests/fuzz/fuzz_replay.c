@@ -6,7 +6,8 @@
  * trip a sanitizer, and the report must add up: every line is an event, a
  * comment, another event or a bad line; every bad line is an issue; live
  * mappings never exceed the maps.  The first byte picks options (strict,
- * lazy, 6.12, small flush queue), so one corpus covers them.
+ * lazy, 6.12, small flush queue, not PCI, the Linux-compatible table), so
+ * one corpus covers them.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -37,8 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > (1u << 20))
 		return 0;
-	if (size && data[0] < 0x20) {
-		/* a control byte picks options and is not part of the input */
+	if (size && (data[0] < 0x20 || data[0] >= 0xe0)) {
+		/*
+		 * A control byte picks options and is not part of the input
+		 * (0xe0-0xff: the same, with the Linux-compatible table).
+		 */
+		o.linux_pt = data[0] >= 0xe0;
 		o.strict = data[0] & 1;
 		o.lazy_trace = data[0] & 2;
 		o.linux_version = (data[0] & 4) ? SIOMMU_REPLAY_LINUX_6_12 : SIOMMU_REPLAY_LINUX_6_1;

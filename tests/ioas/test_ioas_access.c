@@ -541,6 +541,71 @@ static void test_ioas_access_revoke_asks_accesses(void **state)
 	assert_int_equal(siommu_ctx_destroy(ctx), 0);
 }
 
+/*
+ * Revocation with NO domain attached (the core has no domain to tell): the
+ * IOAS still hears of it through its own notifier on the memory map, asks
+ * the pinning accesses to let go before the revoke returns, and names the
+ * ones that did not.
+ */
+static void test_ioas_access_revoke_without_domain(void **state)
+{
+	struct siommu_ctx *ctx;
+	struct siommu_mem *mem;
+	struct siommu_mem_region *ram, *other;
+	struct siommu_iommu *iommu;
+	struct siommu_ioas_layer *l;
+	struct fixture f = { 0 };
+	struct holder *coop, *stuck, *bystander;
+	struct siommu_ioas_mem m;
+	uint64_t iova = 0x10000, iova2 = 0x80000;
+	uint8_t b[4];
+
+	(void)state;
+	assert_int_equal(siommu_ctx_create(&ctx), 0);
+	assert_int_equal(siommu_mem_create(ctx, &mem), 0);
+	assert_int_equal(siommu_mem_add_ram(mem, 0x40000000, 8 * PG, &ram), 0);
+	assert_int_equal(siommu_mem_add_ram(mem, 0x50000000, 8 * PG, &other), 0);
+	assert_int_equal(siommu_iommu_create(ctx, NULL, mem, &iommu), 0);
+	assert_int_equal(siommu_ioas_layer_create(ctx, iommu, &l), 0);
+	assert_int_equal(siommu_ioas_create(l, &f.ioas), 0);
+	f.ctx = ctx;
+	m = (struct siommu_ioas_mem){ .type = SIOMMU_IOAS_MEM_REGION, .mem = mem, .region = ram };
+	assert_int_equal(siommu_ioas_map(f.ioas, &m, 4 * PG, RW | FIXED, &iova), 0);
+	m.region = other;
+	assert_int_equal(siommu_ioas_map(f.ioas, &m, 4 * PG, RW | FIXED, &iova2), 0);
+	coop = mkholder(&f, "coop", COOPERATE);
+	stuck = mkholder(&f, "stuck", STUCK);
+	bystander = mkholder(&f, "bystander", COOPERATE);
+	holder_pin(coop, 0x10000, 2 * PG);
+	holder_pin(stuck, 0x12000, PG);
+	holder_pin(bystander, 0x80000, PG);	/* another region: not asked */
+	assert_int_equal(siommu_ioas_set_unmap_retries(f.ioas, 3), 0);
+	assert_int_equal(siommu_mem_region_revoke(ram), 0);
+	assert_int_equal(coop->calls, 1);	/* asked before the revoke returned */
+	assert_int_equal(coop->pin_len, 0);
+	assert_int_equal(coop->last_iova, 0x10000);
+	assert_int_equal(coop->last_len, 4 * PG);
+	/* asked in the first round, then in 3 more (the cooperative one's unpin was progress) */
+	assert_int_equal(stuck->calls, 4);	/* its pin stays, reported */
+	assert_int_equal(bystander->calls, 0);
+	assert_int_equal(siommu_ioas_pin_holders(f.ioas, 0x10000, 4 * PG, NULL, 0), 1);
+	assert_int_equal(siommu_ioas_access_rw(stuck->acc, 0x11000, b, 1, 0), -ENODEV);
+	assert_int_equal(siommu_ioas_access_rw(bystander->acc, 0x80000, b, 1, 0), 0);
+	holder_unpin(stuck);
+	holder_unpin(bystander);
+	assert_int_equal(pinned_pages(&f), 0);
+	holder_free(coop);
+	holder_free(stuck);
+	holder_free(bystander);
+	assert_int_equal(siommu_ioas_destroy(f.ioas), 0);
+	assert_int_equal(siommu_mem_region_destroy(ram), 0);
+	assert_int_equal(siommu_mem_region_destroy(other), 0);
+	assert_int_equal(siommu_ioas_layer_destroy(l), 0);
+	assert_int_equal(siommu_iommu_destroy(iommu), 0);
+	assert_int_equal(siommu_mem_destroy(mem), 0);
+	assert_int_equal(siommu_ctx_destroy(ctx), 0);
+}
+
 static void test_ioas_access_bad_input(void **state)
 {
 	struct fixture *f = *state;
@@ -592,6 +657,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_access_replace, setup, teardown),
 		cmocka_unit_test(test_ioas_access_revoke_asks_accesses),
+		cmocka_unit_test(test_ioas_access_revoke_without_domain),
 		cmocka_unit_test_setup_teardown(test_ioas_access_bad_input, setup, teardown),
 	};
 

@@ -5,31 +5,45 @@
  * re-validate after retaking the lock and retry a bounded number of times).
  *
  * Code modelled: src/ioas/access.c ioas_unmap_range_locked() (P1-P5 of its
- * top comment: validate the range, count its pins, block new pins, call
+ * top comment: validate the range, block its areas, count them busy, call
  * every holder's callback with the IOAS lock dropped, look everything up
  * again, bounded rounds with reset on progress, -EBUSY with nothing
- * unmapped), siommu_ioas_access_pin()/unpin() (under the IOAS lock,
- * refused in a blocked range or on a removed area).
+ * unmapped), and the lockless siommu_ioas_access_pin()/unpin()
+ * (hold_areas_rcu(): raise the area's busy count, then check its block;
+ * the pin record is added after, and removed before the busy count drops).
  *
- * Abstraction.  One IOAS lock (a bit; a pin or unpin is one atomic step
- * that needs it free, as it holds the lock for its whole duration).  Two
- * areas, 0 and 1, both in the unmap's range; live[a] false once removed
- * (freed).  Accesses: a cooperative one pinning area 0 several times (its
- * callback, run by the unmapper, unpins it) and a stuck one pinning area 1
- * once (its callback does nothing).  A second driver removes area 0 when it
- * has no pins (an unmap of that area alone), so the area the unmapper saw
- * may be gone when it retakes the lock.  Memory is sequentially consistent.
+ * Abstraction.  One IOAS lock (a bit) taken by unmaps only: pins and unpins
+ * take none.  Two areas, 0 and 1, both in the unmap's range; live[a] false
+ * once removed (its struct stays: a lookup through an old RCU snapshot may
+ * still find it, so a pinner may raise busy[a] of a removed area; freeing
+ * after the grace period is seed 000's and not modelled).  busy[a] and
+ * blocked[a] are the area's counters; the pinner's two steps (raise busy,
+ * then read blocked) and the unmapper's (raise blocked, then read busy) are
+ * separate steps, memory sequentially consistent (the code's seq_cst
+ * atomics).  Accesses: a cooperative one pinning area 0 several times (its
+ * callback, run by the unmapper, takes its pin record and unpins) and a
+ * stuck one pinning area 1 once (its callback does nothing).  A second
+ * driver unmaps area 0 alone with the same block-then-count step and gives
+ * up if it is busy, so the area the unmapper saw may be gone when it
+ * retakes the lock.  Busy with no pin record (a pin between its hold and
+ * its record, or backing off) is waited for without counting a round.
  *
  * Properties (assertions; spin also checks that every process ends: no
  * deadlock, the bounded rounds terminate):
- *   P1  an area is removed only with no pin on it (unmap never completes
- *       with a pin outstanding);
+ *   P1  an area is removed only with no pin record on it, and no pin
+ *       completes on a removed area (unmap never completes with a pin
+ *       outstanding; a pin that began before the block is seen, one that
+ *       began after fails);
  *   P2  the unmapper touches only live areas (no use after free);
  *   P3  a refused unmap (-EBUSY) removed nothing;
  *   P4  when the stuck access holds its pin, the unmap ends in -EBUSY
  *       (after its rounds), never in success.
  *
- * Broken variant (spin -D...), which spin must refute:
+ * Broken variants (spin -D...), which spin must refute:
+ *   COUNT_FIRST  the unmapper counts the busy areas before it blocks them
+ *                (the Dekker pair in the wrong order): a pin that holds
+ *                after the count and checks before the block completes on
+ *                an area the unmapper then removes (P1);
  *   FIRST_PATCH  the seed's first patch: walk the areas one by one, notify
  *                for an area with the lock dropped, retake it and go on
  *                with the same area without looking it up again (and
@@ -51,11 +65,11 @@
 #define NOENT	3
 
 bit lock = 0;
-bool blocked = false;		/* the unmap's block on its range */
 bool live[2] = true;
-byte pins[2] = 0;
-bool coop_pin = false;		/* the cooperative access's one pin (area 0) */
-bool stuck_pin = false;		/* the stuck access's pin (area 1) */
+byte busy[2] = 0;		/* holds: pins and pins in progress */
+byte blocked[2] = 0;		/* unmap blocks on the area */
+bool coop_pin = false;		/* the cooperative access's pin record (area 0) */
+bool stuck_pin = false;		/* the stuck access's pin record (area 1) */
 byte result = NONE;		/* ghost: the unmap's return */
 byte u_removed = 0;		/* ghost: areas the unmapper removed */
 
@@ -65,10 +79,11 @@ inline lock_drop() { lock = 0 }
 /* P2: what the unmapper touches must be live. */
 inline touch(a) { assert(live[a]) }
 
+/* P1: no pin record on an area being removed. */
 inline remove(a)
 {
 	touch(a);
-	assert(pins[a] == 0);		/* P1 */
+	assert(!(a == 0 && coop_pin) && !(a == 1 && stuck_pin));
 	live[a] = false;
 	u_removed++
 }
@@ -76,13 +91,30 @@ inline remove(a)
 /* The callbacks, run by the unmapper with the lock dropped. */
 inline callbacks()
 {
-	atomic { if :: coop_pin -> pins[0]--; coop_pin = false :: else -> skip fi };
+	mine = false;
+	atomic { if :: coop_pin -> coop_pin = false; mine = true :: else -> skip fi };
+	if :: mine -> busy[0]-- :: else -> skip fi;
 	skip				/* the stuck access's callback: nothing */
+}
+
+/* Pinner steps: hold (raise busy), check the block, then the record. */
+inline pin(a, rec, ok)
+{
+	ok = false;
+	busy[a]++;
+	if
+	:: blocked[a] > 0 -> busy[a]--		/* -EBUSY, cleanly */
+	:: else ->
+		assert(live[a]);		/* P1: never a removed area */
+		rec = true;
+		ok = true
+	fi
 }
 
 proctype unmapper()
 {
-	byte rounds = 0, pinned, prev = 255;
+	byte rounds = 0, pinned, prev = 255, b0, b1;
+	bool blocking = false, mine;
 	lock_take();
 #ifndef FIRST_PATCH
 	do
@@ -91,26 +123,47 @@ proctype unmapper()
 		:: !live[0] && !live[1] -> result = NOENT; break
 		:: else -> skip
 		fi;
-		pinned = (live[0] -> pins[0] : 0) + (live[1] -> pins[1] : 0);
+#ifdef COUNT_FIRST
+		b0 = (live[0] -> busy[0] : 0);
+		b1 = (live[1] -> busy[1] : 0);
+#endif
 		if
-		:: pinned == 0 ->
+		:: !blocking ->
+			if :: live[0] -> blocked[0]++ :: else -> skip fi;
+			if :: live[1] -> blocked[1]++ :: else -> skip fi;
+			blocking = true
+		:: else -> skip
+		fi;
+#ifndef COUNT_FIRST
+		b0 = (live[0] -> busy[0] : 0);
+		b1 = (live[1] -> busy[1] : 0);
+#endif
+		if
+		:: b0 + b1 == 0 ->
 			if :: live[0] -> remove(0) :: else -> skip fi;
 			if :: live[1] -> remove(1) :: else -> skip fi;
 			result = OK; break
 		:: else -> skip
 		fi;
-		if :: pinned < prev -> rounds = 0 :: else -> skip fi;
-		prev = pinned;
+		pinned = (live[0] && coop_pin -> 1 : 0) + (live[1] && stuck_pin -> 1 : 0);
 		if
-		:: rounds >= MAXR -> assert(u_removed == 0); result = BUSY; break	/* P3 */
-		:: else -> rounds++
-		fi;
-		blocked = true;
-		lock_drop();
-		callbacks();
-		lock_take()
+		:: pinned == 0 ->		/* busy, no record: wait, not a round */
+			lock_drop();
+			lock_take()
+		:: else ->
+			if :: pinned < prev -> rounds = 0 :: else -> skip fi;
+			prev = pinned;
+			if
+			:: rounds >= MAXR -> assert(u_removed == 0); result = BUSY; break	/* P3 */
+			:: else -> rounds++
+			fi;
+			lock_drop();
+			callbacks();
+			lock_take()
+		fi
 	od;
-	blocked = false;
+	if :: blocking && live[0] -> blocked[0]-- :: else -> skip fi;
+	if :: blocking && live[1] -> blocked[1]-- :: else -> skip fi;
 #else
 	byte a = 0;
 	do
@@ -120,15 +173,16 @@ proctype unmapper()
 		:: else -> skip
 		fi;
 		if
-		:: pins[a] > 0 ->
+		:: busy[a] > 0 ->
 			lock_drop();
 			callbacks();
 			lock_take();
-			touch(a);		/* the area pointer kept across the call */
-			if
-			:: pins[a] > 0 -> assert(u_removed == 0); result = BUSY; break
-			:: else -> skip
-			fi
+			touch(a)		/* the area pointer kept across the call */
+		:: else -> skip
+		fi;
+		blocked[a]++;
+		if
+		:: busy[a] > 0 -> blocked[a]--; assert(u_removed == 0); result = BUSY; break
 		:: else -> skip
 		fi;
 		remove(a);
@@ -145,40 +199,42 @@ next:		skip
 proctype coop()
 {
 	byte n = 0;
+	bool ok, mine;
 	do
 	:: n < NPIN ->
-		atomic {
-			lock == 0 && !coop_pin ->
-			if
-			:: !blocked && live[0] -> pins[0]++; coop_pin = true
-			:: else -> skip		/* -EBUSY or -ENOENT: fails cleanly */
-			fi
-		};
+		pin(0, coop_pin, ok);
 		n++;
-		atomic { lock == 0 ->	/* its own unpin, unless a callback took it */
-			 if :: coop_pin -> pins[0]--; coop_pin = false :: else -> skip fi }
+		if
+		:: ok ->		/* its own unpin, unless a callback took the record */
+			mine = false;
+			atomic { if :: coop_pin -> coop_pin = false; mine = true :: else -> skip fi };
+			if :: mine -> busy[0]-- :: else -> skip fi
+		:: else -> skip
+		fi
 	:: n >= NPIN -> break
 	od
 }
 
 proctype stuck()
 {
-	atomic {
-		lock == 0 ->
-		if
-		:: !blocked && live[1] -> pins[1]++; stuck_pin = true
-		:: else -> skip
-		fi
-	}
+	bool ok;
+	pin(1, stuck_pin, ok)
 }
 
-/* A second driver unmapping area 0 alone (when nothing pins it). */
+/* A second driver unmapping area 0 alone (block, count, remove or give up). */
 proctype driver2()
 {
-	atomic {
-		lock == 0 && (!live[0] || pins[0] == 0) ->
-		if :: live[0] -> live[0] = false :: else -> skip fi	/* else -ENOENT */
-	}
+	lock_take();
+	if
+	:: live[0] ->
+		blocked[0]++;
+		if
+		:: busy[0] == 0 -> assert(!coop_pin); live[0] = false
+		:: else -> blocked[0]--		/* busy: gives up (its -EBUSY) */
+		fi
+	:: else -> skip				/* -ENOENT */
+	fi;
+	lock_drop()
 }
 
 init

@@ -27,6 +27,9 @@
  *  - two "chaos" threads map and unmap the same other range at once (the
  *    caller error of overlapping writers): nothing crashes or leaks;
  *  - at the end every page is back: one table page, the root.
+ * A fourth run is VT-d with SIOMMU_PT_F_LINUX, where 4 KiB generations
+ * unmap their leaves only and the 2 MiB maps that follow replace the empty
+ * leaf tables (freed through the same gather and grace period).
  * Run under ASan and TSan by make check.  `--broken-reclaim` or
  * SIOMMU_STRESS_BREAK=1 (testing builds; elsewhere the test says
  * BREAK-UNSUPPORTED and skips) frees table pages before the grace period:
@@ -46,8 +49,16 @@
 #define SZ_2M		0x200000ull
 #define CHAOS_BASE	(8ull << 30)
 
+/*
+ * --only-linux: the F_LINUX run alone, with every table page freed by a
+ * superpage map's replacement (no whole-span unmap, no chaos threads), so
+ * that its broken variant proves that path is what gets caught.
+ */
+static bool only_linux;
+
 struct stress {
 	struct siommu_pt *pt;
+	bool linux_pt;			/* SIOMMU_PT_F_LINUX: see the mapper */
 	unsigned int ias;
 	double deadline;
 	uint64_t started[NR_SUB];	/* atomic */
@@ -164,13 +175,23 @@ static void *mapper(void *opaque)
 				sched_yield();
 		__atomic_store_n(&s->seen[k], 0, __ATOMIC_RELAXED);
 
+		/*
+		 * SIOMMU_PT_F_LINUX: a 4 KiB generation unmaps its leaves only,
+		 * so its leaf tables stay, empty; the next (2 MiB) generation's
+		 * map detaches them for its superpages (switch_to_super_page()),
+		 * while walkers may still be inside them: freed only after a
+		 * grace period, like the pages an unmap detaches.
+		 */
+		uint64_t span = s->linux_pt && ((g & 1) || only_linux) ? SUB_MAP : SUB_SPAN;
+
 		siommu_pt_gather_init(&gather);
-		n = siommu_pt_unmap(s->pt, base, SUB_SPAN, &gather);
+		n = siommu_pt_unmap(s->pt, base, span, &gather);
 		if (n != (int64_t)SUB_MAP)
 			st_fail(s, "unmap count", base, (uint64_t)n);
 		ret = siommu_pt_gather_sync(&gather, inval_cb, &c,
 					    (g & 2) ? SIOMMU_PT_SYNC_WAIT : 0);
-		if (ret || c.calls != 1 || c.lo != base || c.hi != base + SUB_SPAN - 1)
+		if (ret || c.calls != 1 || c.lo != base ||
+		    c.hi != base + (span == SUB_SPAN ? SUB_SPAN : SUB_MAP) - 1)
 			st_fail(s, "sync or invalidation range", c.lo, c.hi);
 		mirror_zap_and_check(s, k, g);
 		__atomic_store_n(&s->retired[k], g, __ATOMIC_RELEASE);
@@ -359,10 +380,11 @@ static void *chaos(void *opaque)
 }
 
 static void run_format(enum siommu_pt_fmt fmt, unsigned int levels, double seconds,
-		       bool broken)
+		       bool broken, unsigned int extra_flags)
 {
 	struct siommu_pt_cfg cfg = { .fmt = fmt, .levels = levels,
-				     .flags = fmt == SIOMMU_PT_FMT_X86_64 ? 0 : SIOMMU_PT_F_DIRTY };
+				     .flags = (fmt == SIOMMU_PT_FMT_X86_64 ? 0 : SIOMMU_PT_F_DIRTY) |
+					      extra_flags };
 	static struct stress s;
 	struct siommu_pt_info info;
 	struct siommu_pt_gather g;
@@ -377,6 +399,7 @@ static void run_format(enum siommu_pt_fmt fmt, unsigned int levels, double secon
 	assert_int_equal(siommu_pt_create(ctx, &cfg, &s.pt), 0);
 	assert_int_equal(siommu_pt_get_info(s.pt, &info), 0);
 	s.ias = info.ias_lg2;
+	s.linux_pt = extra_flags & SIOMMU_PT_F_LINUX;
 #if SIOMMU_TESTING_BUILD
 	pt_test_set_skip_grace(s.pt, broken);
 #endif
@@ -394,7 +417,7 @@ static void run_format(enum siommu_pt_fmt fmt, unsigned int levels, double secon
 	}
 	assert_int_equal(pthread_create(&tids[n++], NULL, dumper, &s), 0);
 	assert_int_equal(pthread_create(&tids[n++], NULL, mirror, &s), 0);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2 && !only_linux; i++)
 		assert_int_equal(pthread_create(&tids[n++], NULL, chaos, &s), 0);
 	for (i = 0; i < n; i++)
 		assert_int_equal(pthread_join(tids[i], NULL), 0);
@@ -405,9 +428,10 @@ static void run_format(enum siommu_pt_fmt fmt, unsigned int levels, double secon
 	assert_int_equal(siommu_pt_gather_sync(&g, NULL, NULL, SIOMMU_PT_SYNC_WAIT), 0);
 	assert_int_equal(siommu_pt_reclaim_wait(s.pt), 0);	/* every deferred free ran */
 	assert_int_equal(siommu_pt_get_info(s.pt, &info), 0);
-	printf("# %s/%u: %llu generations, %llu walks (%llu hits), %llu dumps (%llu rows), "
+	printf("# %s/%u%s: %llu generations, %llu walks (%llu hits), %llu dumps (%llu rows), "
 	       "%llu mirror installs (%llu retries), %llu chaos ops, peak %llu pages\n",
-	       siommu_pt_fmt_name(fmt), levels, (unsigned long long)s.gens,
+	       siommu_pt_fmt_name(fmt), levels, s.linux_pt ? " linux" : "",
+	       (unsigned long long)s.gens,
 	       (unsigned long long)s.walks, (unsigned long long)s.hits,
 	       (unsigned long long)s.dumps, (unsigned long long)s.rows,
 	       (unsigned long long)s.installs, (unsigned long long)s.retries,
@@ -428,11 +452,18 @@ static bool broken_reclaim;
 
 static void test_pgtable_stress_walk_vs_unmap(void **state)
 {
-	double secs = test_stress_seconds(2.4) / 3;
+	double secs = test_stress_seconds(2.4) / 4;
 
-	run_format(SIOMMU_PT_FMT_X86_64, 4, secs, broken_reclaim);
-	run_format(SIOMMU_PT_FMT_VTD_SS, 3, secs, broken_reclaim);
-	run_format(SIOMMU_PT_FMT_ARM_LPAE_S1, 4, secs, broken_reclaim);
+	if (only_linux) {
+		/* --only-linux: the broken variant of the F_LINUX path alone */
+		run_format(SIOMMU_PT_FMT_VTD_SS, 3, 4 * secs, broken_reclaim, SIOMMU_PT_F_LINUX);
+		return;
+	}
+	run_format(SIOMMU_PT_FMT_X86_64, 4, secs, broken_reclaim, 0);
+	run_format(SIOMMU_PT_FMT_VTD_SS, 3, secs, broken_reclaim, 0);
+	run_format(SIOMMU_PT_FMT_ARM_LPAE_S1, 4, secs, broken_reclaim, 0);
+	/* the tables a superpage map replaces (SIOMMU_PT_F_LINUX) */
+	run_format(SIOMMU_PT_FMT_VTD_SS, 3, secs, broken_reclaim, SIOMMU_PT_F_LINUX);
 }
 
 int main(int argc, char **argv)
@@ -441,6 +472,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pgtable_stress_walk_vs_unmap),
 	};
 
+	for (int a = 1; a < argc; a++)
+		if (!strcmp(argv[a], "--only-linux"))
+			only_linux = true;
 	if ((argc > 1 && !strcmp(argv[1], "--broken-reclaim")) || test_break_requested()) {
 		if (!siommu_testing_build())
 			test_break_unsupported("--broken-reclaim needs a -Dtesting=true build");

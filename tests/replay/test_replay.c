@@ -14,11 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
 
 #include <softiommu/base.h>
+#include <softiommu/pgtable.h>
 #include <softiommu/replay.h>
+
+#include "replay/replay_internal.h"
 
 static struct siommu_ctx *ctx;
 
@@ -282,6 +286,255 @@ static void test_exact_inconsistencies(void **state)
 	assert_int_equal(p->mapped_bytes, 8192);
 	assert_int_equal(p->unmapped_bytes, 8192);
 	siommu_replay_destroy(r);
+}
+
+/*
+ * opts.linux_pt (SIOMMU_PT_F_LINUX): table memory and unmapped sizes as
+ * Linux's intel-iommu has them.  A 4 KiB page mapped and unmapped at 2 MiB
+ * leaves its leaf table (unmap frees a table only when it covers the
+ * table's whole span); a 2 MiB map there: Linux frees that table and
+ * installs a superpage (switch_to_super_page()), the default fills the old
+ * table with 512 4 KiB entries.
+ */
+static struct siommu_replay *replay_data(const struct siommu_replay_opts *o, const char *name);
+
+static void test_linux_pt_superpage_frees_the_table(void **state)
+{
+	static const char text[] =
+		MAP("1.000001", "0000000000200000", "0000000000201000", "0000000011000000", "4096")
+		UNMAP("1.000002", "0000000000200000", "0000000000201000", "4096")
+		MAP("1.000003", "0000000000200000", "0000000000400000", "0000000040000000", "2097152");
+	struct siommu_replay_opts o = { .linux_pt = true };
+	const struct siommu_replay_report *p;
+	struct siommu_replay *def = mk(NULL), *lx = mk(&o);
+
+	(void)state;
+	assert_int_equal(siommu_replay_read_buf(def, "sp", text, sizeof(text) - 1), 0);
+	assert_int_equal(siommu_replay_read_buf(lx, "sp", text, sizeof(text) - 1), 0);
+	assert_int_equal(siommu_replay_run(def), 0);
+	assert_int_equal(siommu_replay_run(lx), 0);
+	/* root, the level-2 directory, the level-1 table: kept by the default */
+	p = siommu_replay_get_report(def);
+	assert_int_equal(p->table_bytes_peak, 3 * 4096);
+	assert_int_equal(p->table_bytes_end, 3 * 4096);
+	assert_int_equal(siommu_pt_lookup_level(siommu_replay_pt(def), 0x200000), 12);
+	/* Linux: the level-1 table freed for the superpage */
+	p = siommu_replay_get_report(lx);
+	assert_int_equal(p->table_bytes_peak, 3 * 4096);
+	assert_int_equal(p->table_bytes_end, 2 * 4096);
+	assert_int_equal(siommu_pt_lookup_level(siommu_replay_pt(lx), 0x200000), 21);
+	assert_int_equal(p->issues[SIOMMU_REPLAY_UNMAP_SIZE], 0);
+	siommu_replay_destroy(def);
+	siommu_replay_destroy(lx);
+}
+
+/*
+ * A 4 KiB unmap at the start of a 2 MiB superpage: Linux unmaps all of it
+ * and trace_unmap() prints unmapped_size=2097152 (line 2).  With linux_pt
+ * that is what the table does, no issue; the default table refuses to split
+ * (and says so).  Line 4 claims 4096 for the same situation: with linux_pt
+ * that is the issue.
+ */
+static void test_linux_pt_partial_unmap_takes_the_superpage(void **state)
+{
+	static const char text[] =
+		MAP("1.000001", "0000000000200000", "0000000000400000", "0000000040000000", "2097152")
+		"              ip-10509   [000] ..s.. 1.000002: unmap: IOMMU: iova=0x0000000000200000 - 0x0000000000201000 size=4096 unmapped_size=2097152\n"
+		MAP("1.000003", "0000000000200000", "0000000000400000", "0000000040000000", "2097152")
+		UNMAP("1.000004", "0000000000200000", "0000000000201000", "4096");
+	struct siommu_replay_opts o = { .linux_pt = true };
+	const struct siommu_replay_report *p;
+	const struct siommu_replay_issue *is;
+	struct siommu_replay *def = mk(NULL), *lx = mk(&o);
+
+	(void)state;
+	assert_int_equal(siommu_replay_read_buf(def, "pu", text, sizeof(text) - 1), 0);
+	assert_int_equal(siommu_replay_read_buf(lx, "pu", text, sizeof(text) - 1), 0);
+	assert_int_equal(siommu_replay_run(def), 0);
+	assert_int_equal(siommu_replay_run(lx), 0);
+	p = siommu_replay_get_report(lx);
+	assert_int_equal(p->mapped_bytes, 2 * 2097152);
+	assert_int_equal(p->unmapped_bytes, 2 * 2097152);
+	assert_int_equal(p->end_live_maps, 0);
+	assert_int_equal(p->issues[SIOMMU_REPLAY_UNMAP_PARTIAL], 0);
+	assert_int_equal(p->issues[SIOMMU_REPLAY_UNMAP_SIZE], 1);
+	is = siommu_replay_issue(lx, 0);
+	assert_non_null(is);
+	assert_int_equal(is->kind, SIOMMU_REPLAY_UNMAP_SIZE);
+	assert_int_equal(is->line, 4);
+	assert_non_null(strstr(is->msg, "unmapped_size=4096 differs from the 2097152 bytes"));
+	assert_null(siommu_replay_issue(lx, 1));
+	/* the default: line 2's sizes differ, and it would split the superpage */
+	p = siommu_replay_get_report(def);
+	assert_int_equal(p->issues[SIOMMU_REPLAY_UNMAP_SIZE], 1);
+	assert_true(p->issues[SIOMMU_REPLAY_UNMAP_PARTIAL] >= 1);
+	assert_int_equal(p->end_live_maps, 1);
+	assert_true(p->issues[SIOMMU_REPLAY_MAP_OVER_LIVE] >= 1);
+	siommu_replay_destroy(def);
+	siommu_replay_destroy(lx);
+}
+
+/*
+ * The real traces under linux_pt: every unmapped_size the kernel printed is
+ * what the Linux-compatible table unmaps (4 KiB pages only; the boot
+ * trace's 16 MiB identity map is 2 MiB leaves, never unmapped), and the
+ * figures equal the default's (no superpage lands on an emptied table).
+ */
+static void test_linux_pt_real_traces(void **state)
+{
+	static const char *const names[] = {
+		"linux6.1-strict-boot.txt", "linux6.1-strict-net.txt", "linux6.1-lazy-net.txt",
+	};
+	struct siommu_replay_opts o = { .linux_pt = true };
+	unsigned int i, k;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		struct siommu_replay *def = replay_data(NULL, names[i]), *lx = replay_data(&o, names[i]);
+		const struct siommu_replay_report *a = siommu_replay_get_report(def);
+		const struct siommu_replay_report *b = siommu_replay_get_report(lx);
+
+		assert_int_equal(b->issues[SIOMMU_REPLAY_UNMAP_SIZE], 0);
+		for (k = 0; k < SIOMMU_REPLAY_NR_ISSUE_KINDS; k++)
+			assert_int_equal(a->issues[k], b->issues[k]);
+		assert_int_equal(a->table_bytes_peak, b->table_bytes_peak);
+		assert_int_equal(a->table_bytes_end, b->table_bytes_end);
+		assert_int_equal(a->unmapped_bytes, b->unmapped_bytes);
+		assert_int_equal(a->peak_live_bytes, b->peak_live_bytes);
+		assert_int_equal(memcmp(a->pages, b->pages, sizeof(a->pages)), 0);
+		siommu_replay_destroy(def);
+		siommu_replay_destroy(lx);
+	}
+}
+
+/* linux_pt is an option of the VT-d format only. */
+static void test_linux_pt_other_format_is_einval(void **state)
+{
+	struct siommu_replay_opts o = { .linux_pt = true, .fmt = SIOMMU_PT_FMT_X86_64 };
+	struct siommu_replay *r = mk(&o);
+
+	(void)state;
+	assert_int_equal(siommu_replay_read_buf(r, "x", small_trace, sizeof(small_trace) - 1), 0);
+	assert_int_equal(siommu_replay_run(r), -EINVAL);
+	siommu_replay_destroy(r);
+}
+
+/*
+ * The fast line reader (src/replay/fastline.c) on hand-made edge cases: what
+ * it takes it reads as siommu_trace_parse_line() does, what it leaves (0) the
+ * general parser decides; the fuzz target fuzz_replay_line checks the same
+ * on any input.
+ */
+static void test_replay_fastline(void **state)
+{
+	static const struct {
+		const char *text;
+		bool fast;		/* read by the fast path (else left to the general parser) */
+	} cases[] = {
+		/* ftrace with irq-info; without; trace-cmd's padding; CRLF; no newline */
+		{ "          <idle>-0       [001] ..s1.    46.600815: unmap: IOMMU: iova=0x00000000fffff000 - 0x0000000100000000 size=4096 unmapped_size=4096\nX", true },
+		{ "  kworker/u4:2-63    [000]    1.000001: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000005000 size=4096\n", true },
+		{ "  ping-1234 [001] .... 100.000001: map:      IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000005000 size=4096\r\n", true },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096", true },
+		/* left to the general parser */
+		{ "# tracer: nop\n", false },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x00000000000010A0 - 0x00000000000020A0 paddr=0x0000000000001000 size=4096\n", true },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x1000 - 0x2000 paddr=0x1000 size=4096\n", true },
+		{ "  a [b]-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096\n", false },
+		{ "  t-7 [3] ....  1.5: io_page_fault: IOMMU:dmar dev iova=0x1000 flags=0x2\n", false },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096\r\r\n", false },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=04096\n", true },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=00000000000000000004096\n", false },
+		{ "  t-7 [3] ....  1.1234567890: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096\n", false },
+		{ "  t-7 [3] ....  1.5: map: IOMMU: iova=0x0000000000001000 - 0x0000000000003000 paddr=0x0000000000001000 size=4096\n", false },
+	};
+	char line[512], sb[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *t = cases[i].text;
+		size_t len = strlen(t), got, n;
+		struct siommu_trace_record rec;
+		struct rp_line l;
+
+		got = rp_fast_line(t, len, &l);
+		n = strcspn(t, "\n");
+		/* all of the line and its newline, or nothing */
+		if (got != (cases[i].fast ? n + (t[n] == '\n') : 0))
+			fail_msg("case %zu: consumed %zu of %zu", i, got, len);
+		if (!got)
+			continue;
+		if (n && t[n - 1] == '\r')
+			n--;
+		memcpy(line, t, n);
+		line[n] = '\0';
+		assert_int_equal(siommu_trace_parse_line(line, &rec, sb, sizeof(sb)), 0);
+		assert_int_equal(rec.ev.type, l.type);
+		assert_int_equal(rec.ts_ns, l.ts);
+		assert_int_equal(rec.pid, l.pid);
+		assert_int_equal(rec.cpu, l.cpu);
+		assert_int_equal(rec.ev.iova, l.iova);
+		assert_int_equal(rec.ev.size, l.size);
+		assert_int_equal(l.type == SIOMMU_TRACE_MAP ? rec.ev.paddr : rec.ev.unmapped_size, l.x);
+	}
+}
+
+/*
+ * A file is parsed a megabyte at a time, each chunk up to its last newline:
+ * lines across chunk boundaries, a line longer than a chunk and a last line
+ * without its newline read as the same bytes in one buffer do.
+ */
+static void test_read_file_in_chunks(void **state)
+{
+	char path[] = "/tmp/test_replay_chunksXXXXXX";
+	size_t n = 0, cap = 3u << 20, k, i;
+	struct siommu_replay *a = mk(NULL), *b = mk(NULL);
+	const struct siommu_replay_report *pa, *pb;
+	char *buf = malloc(cap + 4096);
+	int fd;
+
+	(void)state;
+	assert_non_null(buf);
+	for (k = 0; n + sizeof(small_trace) < cap - (1u << 20) - 200; k++) {
+		memcpy(buf + n, small_trace, sizeof(small_trace) - 1);
+		n += sizeof(small_trace) - 1;
+		if (k == 1000) {
+			/* a bad line longer than a chunk */
+			memset(buf + n, 'x', (1u << 20) + 5);
+			n += (1u << 20) + 5;
+			buf[n++] = '\n';
+		}
+	}
+	n += (size_t)sprintf(buf + n, "  t-1 [000] ..... 9.000000: map: IOMMU: iova=0x1000");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	close(fd);
+	assert_int_equal(siommu_replay_read_file(a, path), 0);
+	unlink(path);
+	assert_int_equal(siommu_replay_read_buf(b, path, buf, n), 0);
+	free(buf);
+	pa = siommu_replay_get_report(a);
+	pb = siommu_replay_get_report(b);
+	assert_true(pa->events > 5000);	/* 2 MiB in all: two chunk boundaries at least */
+	assert_int_equal(pa->lines, pb->lines);
+	assert_int_equal(pa->events, pb->events);
+	assert_int_equal(pa->bad_lines, 2);
+	assert_int_equal(pb->bad_lines, 2);
+	assert_int_equal(pa->last_ts_ns, pb->last_ts_ns);
+	for (i = 0; siommu_replay_issue(b, i); i++) {
+		const struct siommu_replay_issue *x = siommu_replay_issue(a, i), *y = siommu_replay_issue(b, i);
+
+		assert_non_null(x);
+		assert_int_equal(x->kind, y->kind);
+		assert_int_equal(x->line, y->line);
+		assert_string_equal(x->msg, y->msg);
+	}
+	assert_null(siommu_replay_issue(a, i));
+	assert_non_null(strstr(siommu_replay_issue(a, i - 1)->msg, "truncated?"));
+	siommu_replay_destroy(a);
+	siommu_replay_destroy(b);
 }
 
 static void compress_and_read(bool xz)
@@ -631,6 +884,12 @@ int main(void)
 		cmocka_unit_test(test_exact_small),
 		cmocka_unit_test(test_group_unfreed),
 		cmocka_unit_test(test_exact_inconsistencies),
+		cmocka_unit_test(test_replay_fastline),
+		cmocka_unit_test(test_read_file_in_chunks),
+		cmocka_unit_test(test_linux_pt_superpage_frees_the_table),
+		cmocka_unit_test(test_linux_pt_partial_unmap_takes_the_superpage),
+		cmocka_unit_test(test_linux_pt_real_traces),
+		cmocka_unit_test(test_linux_pt_other_format_is_einval),
 		cmocka_unit_test(test_gzip),
 		cmocka_unit_test(test_xz),
 		cmocka_unit_test(test_linux_model),

@@ -38,6 +38,8 @@
 #include <softiommu/softiommu.h>
 
 #include "tool.h"
+#include "demo_ioas.h"
+#include "demo_iopf.h"
 
 #if defined(__SANITIZE_THREAD__)
 /*
@@ -164,6 +166,21 @@ static bool stopping(struct demo *dm)
 	return __atomic_load_n(&dm->stop, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Progress counters the main thread watches to pace the run (relaxed: they
+ * only decide when a phase has done enough; the checks read them after the
+ * threads are joined).
+ */
+static void bump(uint64_t *p)
+{
+	__atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+}
+
+static uint64_t progress(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
 static void *device_main(void *arg)
 {
 	struct devstate *ds = arg;
@@ -191,9 +208,9 @@ static void *device_main(void *arg)
 
 			ret = siommu_dma_write(ds->dev, ds->pasid, DOORBELL_IOVA, &ring, sizeof(ring));
 			if (ret == 0)
-				ds->doorbell_ok++;
+				bump(&ds->doorbell_ok);
 			else if (was_revoked)
-				ds->doorbell_refused++;
+				bump(&ds->doorbell_refused);
 			else
 				ds->doorbell_refused_before++;
 		}
@@ -205,7 +222,7 @@ static void *device_main(void *arg)
 		half = local.len / 2;
 		ret = siommu_dma_read(ds->dev, ds->pasid, local.iova, rbuf, half);
 		if (ret == 0) {
-			ds->dma_ok++;
+			bump(&ds->dma_ok);
 			ds->bytes += half;
 			/*
 			 * The first half of a mapped buffer is written by the
@@ -239,7 +256,7 @@ static void *device_main(void *arg)
 		memset(wbuf, local.pat, half);
 		ret = siommu_dma_write(ds->dev, ds->pasid, local.iova + half, wbuf, half);
 		if (ret == 0) {
-			ds->dma_ok++;
+			bump(&ds->dma_ok);
 			ds->bytes += half;
 		} else {
 			ds->dma_fault++;
@@ -284,7 +301,7 @@ static int driver_round(struct demo *dm, struct devstate *ds, uint8_t *buf)
 		pat ^= 0xff;
 	/* the slot must still hold the poison put there after its last unmap */
 	if (ds->rounds >= NSLOTS) {
-		ds->reuse_checks++;
+		bump(&ds->reuse_checks);
 		if (!slot_is_poisoned(dm, pa, buf))
 			ds->written_after_unmap++;
 	}
@@ -581,13 +598,76 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The mm module's part (demo_mm.c), when it is built. */
+typedef void demo_check_fn(void *opaque, const char *what, bool ok, const char *detail);
+extern void demo_mm_part(double seconds, bool verbose, demo_check_fn *check, void *opaque)
+	__attribute__((weak));
+
+struct check_list {
+	struct check *c;
+	unsigned int *n, max;
+};
+
+static void add_check(void *opaque, const char *what, bool ok, const char *detail)
+{
+	struct check_list *l = opaque;
+	struct check *c;
+
+	if (*l->n >= l->max)
+		return;
+	c = &l->c[(*l->n)++];
+	c->what = what;
+	c->ok = ok;
+	snprintf(c->detail, sizeof(c->detail), "%s", detail);
+}
+
+/*
+ * Each phase lasts its time and, on a slow machine (a sanitizer build, a
+ * loaded CI runner), longer until the work its invariants need was done,
+ * up to PHASE_MAX_S: so that a check never fails for want of work.
+ */
+#define PHASE_MAX_S	60.0
+
+static bool rang_before_revoke(struct demo *dm)
+{
+	return progress(&dm->d[DEV_NIC].doorbell_ok) > 0;
+}
+
+static bool did_enough(struct demo *dm)
+{
+	unsigned int i;
+
+	if (!progress(&dm->d[DEV_NIC].doorbell_refused))
+		return false;
+	for (i = 0; i < NDEVS; i++)
+		if (!progress(&dm->d[i].dma_ok) || !progress(&dm->d[i].reuse_checks))
+			return false;
+	return true;
+}
+
+static void run_phase(struct demo *dm, double secs, bool (*enough)(struct demo *))
+{
+	double t0 = now_s();
+
+	for (;;) {
+		double t = now_s() - t0;
+
+		if (t >= PHASE_MAX_S || (t >= secs && enough(dm)))
+			return;
+		usleep(5000);
+	}
+}
+
 int demo_main(int argc, char **argv)
 {
 	static struct demo dm;
 	struct siommu_iommu_stats st;
 	struct pt_result ptr;
 	pthread_t dtid[NDEVS], drv;
-	struct check checks[16];
+	struct check checks[36];
+	struct demo_ioas_result ir;
+	struct demo_iopf_check ichecks[4];
+	unsigned int nichecks;
 	unsigned int nchecks = 0, i, failed = 0;
 	uint64_t poison = 0, wrong = 0, after = 0, checks_reuse = 0, dev_faults = 0;
 	uint64_t stat_faults = 0, bell_refused = 0, bell_ok = 0, rounds = 0, reused = 0;
@@ -622,10 +702,10 @@ int demo_main(int argc, char **argv)
 	if (pthread_create(&drv, NULL, driver_main, &dm))
 		return TOOL_EXIT_FAIL;
 
-	usleep((useconds_t)(RUN_SECONDS * 0.5e6));
+	run_phase(&dm, RUN_SECONDS * 0.5, rang_before_revoke);
 	ret = siommu_mem_region_revoke(dm.doorbell);	/* seed 003, mid-run */
 	__atomic_store_n(&dm.revoked, 1, __ATOMIC_RELEASE);
-	usleep((useconds_t)(RUN_SECONDS * 0.5e6));
+	run_phase(&dm, RUN_SECONDS * 0.5, did_enough);
 
 	__atomic_store_n(&dm.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(drv, NULL);
@@ -652,7 +732,9 @@ int demo_main(int argc, char **argv)
 		stat_faults += st.faults[i];
 
 	pt_part(!json, &ptr);
+	nichecks = demo_iopf_part(!json, ichecks, 4);	/* seed 002, on its own IOMMU */
 	tret = teardown(&dm);
+	demo_ioas_run(&ir);	/* seed 004: a mediated device and a misbehaving access */
 
 #define CHECK(w, cond, ...) do {					\
 		struct check *c = &checks[nchecks++];			\
@@ -695,8 +777,23 @@ int demo_main(int argc, char **argv)
 	      "peak %" PRIu64 " table pages; after teardown %" PRIu64 " (the root: 1), %" PRIu64
 	      " detached, %" PRIu64 " waiting for a grace period", ptr.pages_peak,
 	      ptr.pages_left, ptr.detached_left, ptr.reclaim_left);
-	CHECK("teardown released everything (every destroy succeeded)", tret == 0,
+	{
+		struct demo_ioas_check ic[4];
+		unsigned int k, ni = demo_ioas_checks(&ir, ic, 4);
+
+		for (k = 0; k < ni; k++)
+			CHECK(ic[k].what, ic[k].ok, "%s", ic[k].detail);
+	}
+	for (i = 0; i < nichecks; i++)
+		CHECK(ichecks[i].what, ichecks[i].ok, "%s", ichecks[i].detail);
+	CHECK("teardown released everything (every destroy succeeded)", tret == 0 && ir.teardown_ok,
 	      "%s", tret ? "a destroy failed" : "all objects destroyed");
+
+	if (demo_mm_part) {
+		struct check_list cl = { checks, &nchecks, sizeof(checks) / sizeof(checks[0]) };
+
+		demo_mm_part(RUN_SECONDS * 0.3, false, add_check, &cl);
+	}
 
 	for (i = 0; i < nchecks; i++)
 		failed += !checks[i].ok;
@@ -751,6 +848,10 @@ int demo_main(int argc, char **argv)
 		       " flush-queue batches\n", st.unmaps_strict, st.unmaps_lazy, st.fq_batches);
 		printf("  doorbell (MMIO) revoked mid-run: %" PRIu64 " rings before, %" PRIu64
 		       " refused after\n", bell_ok, bell_refused);
+		printf("  ioas: mdev0 pinned %" PRIu64 " pages, %" PRIu64 " reads and %" PRIu64
+		       " writes through the IOAS while the driver unmapped %" PRIu64 " buffers (asked"
+		       " %" PRIu64 " times); a misbehaving access held on: %s\n", ir.pins, ir.reads,
+		       ir.writes, ir.unmaps, ir.asked, ir.stuck_log[0] ? ir.stuck_log : "(no log)");
 		printf("invariants:\n");
 		for (i = 0; i < nchecks; i++)
 			printf("  [%s] %s: %s\n", checks[i].ok ? " ok " : "FAIL", checks[i].what,

@@ -69,6 +69,10 @@ static void replay_usage(FILE *f, const char *cmd)
 		"  --pgsizes LIST       page sizes, e.g. 4k,2m (default 4k,2m,1g)\n"
 		"  --tlb SETSxWAYS      an IOTLB geometry to simulate (repeatable;\n"
 		"                       default 64x4 and 512x8)\n"
+		"  --linux-pt           VT-d tables as Linux manages them: a superpage map\n"
+		"                       frees the emptied table in its slot; an unmap\n"
+		"                       ending in a superpage takes all of it, and the\n"
+		"                       trace's unmapped_size is checked against that\n"
 		"Allocation models:\n"
 		"  --predict            predict the kernel's IOVAs with the Linux model\n"
 		"  --lazy               the trace was recorded with iommu.strict=0\n"
@@ -95,7 +99,7 @@ enum {
 	OPT_STRICT = 256, OPT_MAX_ISSUES, OPT_QUIET, OPT_FORMAT, OPT_WIDTH, OPT_PGSIZES,
 	OPT_TLB, OPT_PREDICT, OPT_LAZY, OPT_WHATIF, OPT_LINUX, OPT_DMA_MASK, OPT_NOT_PCI,
 	OPT_RESERVE, OPT_NO_MSI, OPT_FQ_SIZE, OPT_FQ_TIMEOUT, OPT_JSON, OPT_PLOT, OPT_HELP,
-	OPT_HZ, OPT_NO_INFER,
+	OPT_HZ, OPT_NO_INFER, OPT_LINUX_PT,
 };
 
 static const struct option long_opts[] = {
@@ -106,6 +110,7 @@ static const struct option long_opts[] = {
 	{ "width", required_argument, NULL, OPT_WIDTH },
 	{ "pgsizes", required_argument, NULL, OPT_PGSIZES },
 	{ "tlb", required_argument, NULL, OPT_TLB },
+	{ "linux-pt", no_argument, NULL, OPT_LINUX_PT },
 	{ "predict", no_argument, NULL, OPT_PREDICT },
 	{ "lazy", no_argument, NULL, OPT_LAZY },
 	{ "what-if", no_argument, NULL, OPT_WHATIF },
@@ -215,6 +220,7 @@ int replay_parse_args(const char *cmd, int argc, char **argv, struct replay_args
 			o->tlb[o->nr_tlbs++] = (struct siommu_replay_tlb_geom){ sets, ways };
 			break;
 		}
+		case OPT_LINUX_PT: o->linux_pt = true; break;
 		case OPT_PREDICT: o->predict = true; break;
 		case OPT_LAZY: o->lazy_trace = true; break;
 		case OPT_WHATIF: o->whatif = true; break;
@@ -281,6 +287,8 @@ int replay_parse_args(const char *cmd, int argc, char **argv, struct replay_args
 			return usage_err(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o->linux_pt && o->fmt && o->fmt != SIOMMU_PT_FMT_VTD_SS)
+		return usage_err(cmd, "%s", "--linux-pt: an option of the vtd-ss format only");
 	a->traces = argv + optind;
 	a->nr_traces = argc - optind;
 	if (a->nr_traces < 1)
@@ -617,11 +625,20 @@ int dump_main(int argc, char **argv)
 	struct replay_args a;
 	int status, ret;
 
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--run") || !strncmp(argv[i], "--run=", 6))
+			return dump_run_main(argc, argv);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("Usage: softiommu dump [replay options] TRACE...\n"
+		       "       softiommu dump --run FILE [--pt NAME | --domain NAME]\n"
 		       "Replays the traces in exact mode and prints the domain's page table in\n"
 		       "the layout of Linux's Intel debugfs file domain_translation_struct.\n"
-		       "(A scripted domain is dumped by the pt-dump verb of `softiommu run`.)\n");
+		       "With --run, runs the command file FILE and prints the tables it left:\n"
+		       "every device's attachments to domains with a page table, as the\n"
+		       "kernel's file shows them, or the domain or pt-create table named\n"
+		       "(softiommu dump --run x --help).\n");
 		return TOOL_EXIT_OK;
 	}
 	status = replay_parse_args("dump", argc, argv, &a);

@@ -26,5 +26,7 @@ int replay_plot(struct siommu_replay *r, const struct replay_args *a, const char
 
 int replay_main(int argc, char **argv);
 int dump_main(int argc, char **argv);
+/* dump_run.c: `softiommu dump --run FILE`, the tables a command file left. */
+int dump_run_main(int argc, char **argv);
 
 #endif

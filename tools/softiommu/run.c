@@ -1085,7 +1085,28 @@ static char *read_all(FILE *f, size_t *len)
 	return buf;
 }
 
+void run_obj_for_each(struct run_ctx *rc, const char *type,
+		      void (*fn)(void *obj, const char *name, void *opaque), void *opaque)
+{
+	struct run_obj *o, *prev = NULL, *last;
+
+	/* rc->objs is newest first: walk it from the oldest */
+	for (last = NULL; last != rc->objs; last = prev) {
+		for (o = rc->objs; o->next != last; o = o->next)
+			;
+		prev = o;
+		if (!strcmp(o->type, type))
+			fn(o->obj, o->name, opaque);
+	}
+}
+
 int run_file(const char *path, FILE *out)
+{
+	return run_file_then(path, out, NULL, NULL);
+}
+
+int run_file_then(const char *path, FILE *out,
+		  int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque)
 {
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	size_t len;
@@ -1105,12 +1126,18 @@ int run_file(const char *path, FILE *out)
 		fprintf(stderr, "softiommu run: cannot read %s: %s\n", path, strerror(errno));
 		return TOOL_EXIT_FAIL;
 	}
-	ret = run_text(name, text, len, out);
+	ret = run_text_then(name, text, len, out, at_end, opaque);
 	free(text);
 	return ret;
 }
 
 int run_text(const char *name, char *text, size_t len, FILE *out)
+{
+	return run_text_then(name, text, len, out, NULL, NULL);
+}
+
+int run_text_then(const char *name, char *text, size_t len, FILE *out,
+		  int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque)
 {
 	struct run_ctx rc = { .out = out, .file = name };
 	struct run_line *lines = NULL;
@@ -1277,6 +1304,10 @@ int run_text(const char *name, char *text, size_t len, FILE *out)
 		goto out_ctx;
 	}
 	ret = TOOL_EXIT_OK;
+	if (at_end) {
+		fflush(rc.out);
+		ret = at_end(&rc, opaque);
+	}
 
 out_ctx:
 	fflush(rc.out);

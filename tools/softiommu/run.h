@@ -135,6 +135,19 @@ void *run_obj_find(struct run_ctx *rc, const char *type, const char *name);
  */
 int run_obj_destroy_arg(struct run_ctx *rc, struct run_cmd *cmd, const char *key,
 			const char *type, int (*try_destroy)(void *obj));
+/* Call @fn for every live object of @type, in creation order. */
+void run_obj_for_each(struct run_ctx *rc, const char *type,
+		      void (*fn)(void *obj, const char *name, void *opaque), void *opaque);
+/*
+ * Run a command file (or @len bytes of @text) as `softiommu run` does and,
+ * when every command succeeded, call @at_end with the run's objects still
+ * alive (before they are destroyed); its return (TOOL_EXIT_*) is the exit
+ * status.  `softiommu dump --run` is built on it.
+ */
+int run_file_then(const char *path, FILE *out,
+		  int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque);
+int run_text_then(const char *name, char *text, size_t len, FILE *out,
+		  int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque);
 /* Forget (without destroying) the object; for verbs that destroy it themselves. */
 void run_obj_forget(struct run_ctx *rc, void *obj);
 

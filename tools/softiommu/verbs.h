@@ -30,4 +30,17 @@ struct siommu_pt *run_pt_of(void *obj);
 /* verbs_core.c: the domain of a domain-create object. */
 struct siommu_domain *run_domain_of(void *obj);
 
+/* The object type names of iommu-create IOMMUs, dev-create devices and mem-add regions. */
+#define RUN_IOMMU_TYPE	"iommu"
+#define RUN_DEV_TYPE	"device"
+#define RUN_REGION_TYPE	"mem-region"
+
+/* verbs_core.c: the IOMMU of an iommu-create object, the device of a dev-create one. */
+struct siommu_iommu *run_iommu_of(void *obj);
+struct siommu_device *run_device_of(void *obj);
+
+/* verbs_mem.c: the region of a mem-add object, and its memory map. */
+struct siommu_mem_region *run_region_of(void *obj);
+struct siommu_mem *run_region_mem(void *obj);
+
 #endif

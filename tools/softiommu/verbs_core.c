@@ -138,6 +138,16 @@ struct siommu_domain *run_domain_of(void *obj)
 	return ((struct cli_domain *)obj)->dom;
 }
 
+struct siommu_iommu *run_iommu_of(void *obj)
+{
+	return ((struct cli_iommu *)obj)->iommu;
+}
+
+struct siommu_device *run_device_of(void *obj)
+{
+	return ((struct cli_dev *)obj)->dev;
+}
+
 
 static int arg_pasid(struct run_ctx *rc, struct run_cmd *cmd, uint32_t *pasid)
 {

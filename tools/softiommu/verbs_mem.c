@@ -51,6 +51,16 @@ struct cli_region {
 	uint64_t held;			/* user counts taken by mem-get */
 };
 
+struct siommu_mem_region *run_region_of(void *obj)
+{
+	return ((struct cli_region *)obj)->r;
+}
+
+struct siommu_mem *run_region_mem(void *obj)
+{
+	return ((struct cli_region *)obj)->m->mem;
+}
+
 static const char *const kind_names[] = { "ram", "host", "regs", NULL };
 /* What a command file may ask for (the library itself takes up to 64 GiB of RAM). */
 static const uint64_t size_max[] = { 256ull << 20, 1ull << 20, REGS_MAX };

@@ -133,7 +133,7 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 	struct siommu_pt_info info;
 	uint64_t levels, oas, pages;
 	const char *name, *base;
-	bool dirty, exec;
+	bool dirty, exec, linux_pt;
 	struct run_pt *p;
 	int fmt, ret;
 
@@ -144,6 +144,7 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 	    run_arg_u64_opt(rc, cmd, "max_pages", &pages, 0) ||
 	    run_arg_bool_opt(rc, cmd, "dirty", &dirty, false) ||
 	    run_arg_bool_opt(rc, cmd, "exec", &exec, false) ||
+	    run_arg_bool_opt(rc, cmd, "linux", &linux_pt, false) ||
 	    run_arg_str_opt(rc, cmd, "phys_base", &base, NULL) ||
 	    run_arg_pgsizes(rc, cmd, "pgsizes", &cfg.pgsize_bitmap))
 		return RUN_EUSAGE;
@@ -153,7 +154,8 @@ static int verb_create(struct run_ctx *rc, struct run_cmd *cmd)
 	cfg.levels = (unsigned int)levels;
 	cfg.oas_lg2 = (unsigned int)oas;
 	cfg.max_table_pages = pages ? pages : 65536;
-	cfg.flags = (dirty ? SIOMMU_PT_F_DIRTY : 0) | (exec ? SIOMMU_PT_F_EXEC : 0);
+	cfg.flags = (dirty ? SIOMMU_PT_F_DIRTY : 0) | (exec ? SIOMMU_PT_F_EXEC : 0) |
+		    (linux_pt ? SIOMMU_PT_F_LINUX : 0);
 	if (!base)
 		cfg.table_phys_base = PT_CLI_PHYS;
 	else if (strcmp(base, "host") && run_parse_u64(base, &cfg.table_phys_base))
@@ -201,11 +203,16 @@ static int verb_map(struct run_ctx *rc, struct run_cmd *cmd)
 	struct run_pt *p = run_obj_arg(rc, cmd, "pt", PT_TYPE);
 	uint64_t iova, pa, size;
 	unsigned int prot;
+	bool gather;
 
 	if (!p || run_arg_u64(rc, cmd, "iova", &iova) || run_arg_u64(rc, cmd, "pa", &pa) ||
 	    run_arg_u64(rc, cmd, "size", &size) ||
-	    run_arg_letters(rc, cmd, "prot", PROT_LETTERS, "rw", &prot))
+	    run_arg_letters(rc, cmd, "prot", PROT_LETTERS, "rw", &prot) ||
+	    run_arg_bool_opt(rc, cmd, "gather", &gather, false))
 		return RUN_EUSAGE;
+	/* gather=yes: a linux=yes table's replaced tables wait for pt-sync */
+	if (gather)
+		return siommu_pt_map_gather(p->pt, iova, pa, size, prot, &p->g);
 	return siommu_pt_map(p->pt, iova, pa, size, prot);
 }
 
@@ -592,15 +599,16 @@ static int verb_dump(struct run_ctx *rc, struct run_cmd *cmd)
 
 const struct run_verb run_verbs_pgtable[] = {
 	{ "pt-create", "pt-create name=NAME fmt=x86-64|vtd-ss|arm-lpae-s1 [levels=N] [oas=N] "
-	  "[pgsizes=4K,2M,1G] [dirty=yes] [exec=yes] [phys_base=N|host] [max_pages=N]",
+	  "[pgsizes=4K,2M,1G] [dirty=yes] [exec=yes] [linux=yes] [phys_base=N|host] [max_pages=N]",
 	  "create an I/O page table", verb_create },
 	{ "pt-destroy", "pt-destroy pt=NAME",
 	  "destroy a table (EBUSY while held: a domain, pt-hold; or its gather is unsynced)",
 	  verb_destroy },
 	{ "pt-hold", "pt-hold pt=NAME", "count a user of the table (pt-destroy: EBUSY)", verb_hold },
 	{ "pt-unhold", "pt-unhold pt=NAME", "drop a pt-hold", verb_unhold },
-	{ "pt-map", "pt-map pt=NAME iova=N pa=N size=N [prot=rwcnmp]",
-	  "map with the largest page sizes alignment allows", verb_map },
+	{ "pt-map", "pt-map pt=NAME iova=N pa=N size=N [prot=rwcnmp] [gather=yes]",
+	  "map with the largest page sizes alignment allows (gather=yes: tables a linux=yes "
+	  "superpage replaced wait for pt-sync)", verb_map },
 	{ "pt-unmap", "pt-unmap pt=NAME iova=N size=N",
 	  "unmap into the table's gather (freed at pt-sync)", verb_unmap },
 	{ "pt-sync", "pt-sync pt=NAME [wait=yes]",

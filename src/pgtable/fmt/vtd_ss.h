@@ -154,7 +154,7 @@ static inline unsigned int vtd_sspt_ias(unsigned int levels)
 #define VTD_SSPT_MAX_LEVELS	5
 #define VTD_SSPT_DEFAULT_LEVELS	3	/* QEMU's default: 39-bit AGAW */
 #define VTD_SSPT_MAX_OAS	52
-#define VTD_SSPT_FLAGS		(SIOMMU_PT_F_DIRTY | SIOMMU_PT_F_EXEC)
+#define VTD_SSPT_FLAGS		(SIOMMU_PT_F_DIRTY | SIOMMU_PT_F_EXEC | SIOMMU_PT_F_LINUX)
 /* The column names of Linux's debugfs, whatever the number of levels. */
 #define VTD_SSPT_DUMP_NAMES	{ "PML5E", "PML4E", "PDPE", "PDE", "PTE" }
 
