@@ -383,7 +383,9 @@ static uint64_t dma_run_rcu(struct siommu_device *dev, struct siommu_domain *dom
 {
 	uint64_t lim = len < DMA_RUN_MAX ? len : DMA_RUN_MAX;
 	bool write = access & SIOMMU_ACC_WRITE;
-	unsigned int pmask = write ? SIOMMU_PT_WRITE | CORE_PROT_DIRTY : SIOMMU_PT_READ;
+	unsigned int pwant = write ? SIOMMU_PT_WRITE | CORE_PROT_DIRTY : SIOMMU_PT_READ;
+	/* As iotlb_prot_ok(): a supervisor-only entry never serves DMA. */
+	unsigned int pmask = pwant | SIOMMU_PT_PRIV;
 	struct siommu_translation t;
 	struct siommu_domain *dom;
 	uint64_t room, n;
@@ -400,7 +402,7 @@ static uint64_t dma_run_rcu(struct siommu_device *dev, struct siommu_domain *dom
 			pages = siommu_iotlb_lookup_run(dom0->iommu->iotlb, dom0->domid,
 							pasid, iova + chunk, pa + chunk,
 							(unsigned int)((lim - chunk + 0xfff) >> 12),
-							pmask, pmask);
+							pmask, pwant);
 			if (pages > 0) {
 				chunk += (uint64_t)pages << 12;
 				if (chunk > len)
