@@ -7,7 +7,10 @@
  *  - rcu_section: siommu_read_lock() + siommu_read_unlock(), vs urcu-memb's
  *    inline section (bench/baseline.c, compiled as an ordinary program).
  *  - translate_hit_one_page: siommu_translate() of one address repeated, vs
- *    the libvfio-user design's hint hit (vfu_hint_hit).
+ *    the libvfio-user design's hint hit (vfu_hint_hit); served by the
+ *    per-thread translation hint.  translate_rcu_hit_one_page: the same
+ *    with siommu_translate_rcu() inside one read-side section per batch of
+ *    256 (a driver holding its section across a batch), vs the same hint.
  *  - translate_random_{64,1024}x1m: random 4 KiB pages (random offset in
  *    the page) over 64 or 1024 regions of 1 MiB, vs the libvfio-user
  *    design (hint + bisection of a sorted array) on the same regions and
@@ -125,6 +128,26 @@ static uint64_t loop_hit(struct bench_thread *t)
 			siommu_translate(h->dev, 0, IOVA_ONE + 8, SIOMMU_ACC_READ, &x);
 			bench_keep(x.pa);
 		}
+		n += BATCH;
+	}
+	return n;
+}
+
+/* The same inside one read-side section per batch (the caller holds it). */
+static uint64_t loop_hit_rcu(struct bench_thread *t)
+{
+	struct hot *h = t->arg;
+	struct siommu_translation x;
+	uint64_t n = 0;
+	unsigned int i;
+
+	while (!bench_should_stop(t)) {
+		siommu_read_lock();
+		for (i = 0; i < BATCH; i++) {
+			siommu_translate_rcu(h->dev, 0, IOVA_ONE + 8, SIOMMU_ACC_READ, &x);
+			bench_keep(x.pa);
+		}
+		siommu_read_unlock();
 		n += BATCH;
 	}
 	return n;
@@ -423,6 +446,7 @@ static int run_hotpath(struct bench_run *br)
 	measure(br, "rcu_section", "rcu_section_urcu_inline", loop_rcu_public, NULL, 0);
 	measure(br, "vfu_hint_hit", NULL, loop_vfu_hit, &h, 0);
 	measure(br, "translate_hit_one_page", "vfu_hint_hit", loop_hit, &h, 0);
+	measure(br, "translate_rcu_hit_one_page", "vfu_hint_hit", loop_hit_rcu, &h, 0);
 	for (i = 0; i < 2; i++) {
 		h.nregions = nregions[i];
 		snprintf(vs, sizeof(vs), "vfu_random_%ux1m", nregions[i]);

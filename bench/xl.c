@@ -6,7 +6,10 @@
  *
  *	xl CASE N	CASE: section, hit, hit_rcu, random64, random1024, miss,
  *			dma64k, dma1m (the cases of bench group "hotpath",
- *			same setup, default configuration)
+ *			same setup, default configuration), and their
+ *			baselines (bench/baseline.c): urcu, vfu_hit,
+ *			vfu_random64, vfu_random1024, raw_walk, memcpy64k,
+ *			memcpy1m
  *
  * Each case's loop is a noinline function xl_loop_CASE so that callgrind
  * counts exactly N iterations (setup, warm-up and teardown excluded).
@@ -16,6 +19,8 @@
 #include <string.h>
 
 #include <softiommu/core.h>
+
+#include "baseline.h"
 
 #define PG		4096ull
 #define MIB		(1ull << 20)
@@ -104,6 +109,51 @@ XL_LOOP void xl_loop_dma(uint64_t n, size_t len)
 			abort();
 }
 
+static struct baseline_regions regions;
+static struct baseline_walk walk;
+
+XL_LOOP void xl_loop_urcu(uint64_t n)
+{
+	baseline_rcu_sections(n);
+}
+
+XL_LOOP void xl_loop_vfu_hit(uint64_t n)
+{
+	while (n--)
+		sink = (uintptr_t)baseline_vfu_translate(&regions, IOVA_REGIONS + 8, 8);
+}
+
+XL_LOOP void xl_loop_vfu_random(uint64_t n, unsigned int nregions)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ull, r;
+
+	while (n--) {
+		r = xorshift(&s);
+		sink = (uintptr_t)baseline_vfu_translate(&regions, IOVA_REGIONS +
+				(r % nregions) * REGION_STRIDE +
+				((r >> 20) & (MIB / PG - 1)) * PG + ((r >> 40) & 0xff8), 8);
+	}
+}
+
+XL_LOOP void xl_loop_raw_walk(uint64_t n)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ull, r;
+
+	while (n--) {
+		r = xorshift(&s);
+		sink = baseline_walk(&walk, IOVA_WALK + (r & (WALK_PAGES - 1)) * PG +
+				     ((r >> 40) & 0xff8));
+	}
+}
+
+XL_LOOP void xl_loop_memcpy(uint64_t n, size_t len)
+{
+	while (n--) {
+		memcpy(dma_buf, dma_mem, len);
+		sink = dma_buf[len - 1];
+	}
+}
+
 static void *alloc_pages(size_t len)
 {
 	void *p = NULL;
@@ -156,6 +206,15 @@ int main(int argc, char **argv)
 					PG, SIOMMU_PT_READ | SIOMMU_PT_WRITE);
 	if (ret)
 		return 1;
+	regions.r = calloc(1024, sizeof(*regions.r));
+	for (i = 0; i < 1024; i++) {
+		regions.r[i].iova = IOVA_REGIONS + i * REGION_STRIDE;
+		regions.r[i].len = MIB;
+		regions.r[i].host = host;
+	}
+	regions.nr = 1024;
+	if (baseline_walk_map(&walk, IOVA_WALK, (uintptr_t)host, WALK_PAGES))
+		return 1;
 	/* Warm up with the same loop, then the counted run. */
 	for (i = 0; i < 2; i++) {
 		uint64_t m = i ? n : (n < 4096 ? n : 4096);
@@ -176,6 +235,20 @@ int main(int argc, char **argv)
 			xl_loop_dma(m, 64 * 1024);
 		else if (!strcmp(c, "dma1m"))
 			xl_loop_dma(m, MIB);
+		else if (!strcmp(c, "urcu"))
+			xl_loop_urcu(m);
+		else if (!strcmp(c, "vfu_hit"))
+			xl_loop_vfu_hit(m);
+		else if (!strcmp(c, "vfu_random64"))
+			xl_loop_vfu_random(m, 64);
+		else if (!strcmp(c, "vfu_random1024"))
+			xl_loop_vfu_random(m, 1024);
+		else if (!strcmp(c, "raw_walk"))
+			xl_loop_raw_walk(m);
+		else if (!strcmp(c, "memcpy64k"))
+			xl_loop_memcpy(m, 64 * 1024);
+		else if (!strcmp(c, "memcpy1m"))
+			xl_loop_memcpy(m, MIB);
 		else
 			return 2;
 	}
@@ -184,6 +257,8 @@ int main(int argc, char **argv)
 	siommu_domain_destroy(dom);
 	siommu_iommu_destroy(iommu);
 	siommu_ctx_destroy(ctx);
+	baseline_walk_free(&walk);
+	free(regions.r);
 	free(host);
 	free(dma_mem);
 	free(dma_buf);

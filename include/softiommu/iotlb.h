@@ -168,6 +168,22 @@ SIOMMU_API int siommu_iotlb_lookup_ref(struct siommu_iotlb *tlb, uint32_t domid,
 				       struct siommu_iotlb_ref *ref);
 
 /**
+ * siommu_iotlb_lookup_run() - How many 4 KiB pages from @iova on, at most
+ * @max, hit and continue a run: page i maps to @addr + i * 4096 with
+ * (prot & @prot_mask) == @prot_want.  Stops at the first page that does
+ * not (a miss, another address or permissions, a larger page: look that
+ * one up alone).  Each page counted is an IOTLB hit.  For transfers over
+ * many pages (DMA), with the same freshness as one lookup per page.
+ * Context: as siommu_iotlb_lookup().
+ * Returns: the number of pages, or -EINVAL (@iova or @addr not 4 KiB
+ * aligned, bad tag, @prot_want outside @prot_mask).
+ */
+SIOMMU_API int siommu_iotlb_lookup_run(struct siommu_iotlb *tlb, uint32_t domid,
+				       uint32_t pasid, uint64_t iova, uint64_t addr,
+				       unsigned int max, unsigned int prot_mask,
+				       unsigned int prot_want);
+
+/**
  * siommu_iotlb_seq_begin() - Snapshot the invalidation generations that
  * cover (@domid, @pasid, the page of @iova) before reading a page table.
  * Context: any thread; lock-free.  The page-table reads that produce the

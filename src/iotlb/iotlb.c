@@ -537,6 +537,57 @@ SIOMMU_API int siommu_iotlb_lookup_ref(struct siommu_iotlb *tlb, uint32_t domid,
 	return iotlb_lookup(tlb, domid, pasid, iova, out, ref);
 }
 
+/*
+ * The pages after one a caller already translated, for a transfer that
+ * goes on (DMA runs): one probe per page, the set of each next page found
+ * from the previous one's (consecutive pages of a domain sit in consecutive
+ * sets, the hash offset changes only every nsets pages), one statistics
+ * add for all the hits.  4 KiB entries only: larger pages are the caller's
+ * single lookups.
+ */
+SIOMMU_API int siommu_iotlb_lookup_run(struct siommu_iotlb *tlb, uint32_t domid,
+				       uint32_t pasid, uint64_t iova, uint64_t addr,
+				       unsigned int max, unsigned int prot_mask,
+				       unsigned int prot_want)
+{
+	uint64_t id = make_id(domid, pasid), dkey = dom_key(domid), want, s, data;
+	uint64_t pfn = iova >> 12;
+	struct iotlb_entry *e;
+	unsigned int n;
+	bool hit;
+
+	if (!tlb || (iova & 0xfff) || (addr & 0xfff) || !tag_ok(domid, pasid) ||
+	    (prot_want & ~prot_mask))
+		return -EINVAL;
+	if (!(siommu_load_relaxed(&tlb->sizes) & 1))
+		return 0;
+	for (n = 0; n < max; n++, pfn++, addr += 4096) {
+		want = make_tag(pfn << 12, 0);
+		e = set_at(tlb, set_offset(tlb, dkey, pfn, 0));
+		hit = false;
+		do {
+			/* As iotlb_probe(): pairs with entry_write()'s final release. */
+			s = siommu_load_acquire(&e->seq);
+			if (((siommu_load_acquire(&e->tag) ^ want) |
+			     (siommu_load_acquire(&e->id) ^ id)) != 0)
+				continue;
+			siommu_debug_yield(SIOMMU_YIELD_IOTLB_LOOKUP);
+			data = siommu_load_acquire(&e->data);
+			if (siommu_unlikely(((siommu_load_relaxed(&e->seq) ^ s) | (s & 1)) != 0))
+				continue;
+			hit = true;
+			break;
+		} while ((uintptr_t)++e & (tlb->set_bytes - 1));
+		if (!hit ||
+		    (data & ~(uint64_t)SIOMMU_IOTLB_PROT_MASK) != addr ||
+		    (data & prot_mask) != prot_want)
+			break;	/* a miss, or the run ends here */
+	}
+	if (n)
+		siommu_stats_add(tlb->stats, IOTLB_STAT_HITS, n);
+	return (int)n;
+}
+
 /* ------------------------------------------------------------------ insert */
 
 #if SIOMMU_TESTING_BUILD

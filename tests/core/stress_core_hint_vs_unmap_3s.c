@@ -26,6 +26,10 @@
  *     page after an unmap and remap, the old domain after a replace) gives
  *     another tag.
  *
+ * A DMA thread reads several slots at once (the slots of a fresh domain
+ * map one contiguous arena, so a transfer is one run, served page after
+ * page by siommu_iotlb_lookup_run()) under the same two checks.
+ *
  * The broken variant (SIOMMU_STRESS_BREAK=1, testing builds): the hint
  * trusts its key without checking the domain and the IOTLB entry
  * (core_test_set_hint_unchecked()); check 2 must report it (under TSan a
@@ -53,6 +57,7 @@
 #define POISON		0xdeadbeefdeadbeefull
 #define QMAX_OK		8
 #define QMAX_BROKEN	8192
+#define ARENA_MAX	4096
 
 struct run {
 	struct siommu_ctx *ctx;
@@ -60,6 +65,9 @@ struct run {
 	struct siommu_device *dev;
 	struct siommu_domain *dom[2];	/* driver only */
 	uint64_t *buf[2][NSLOT];	/* driver only */
+	bool in_arena[2][NSLOT];	/* driver only: buf is a page of an arena */
+	uint64_t *arenas[ARENA_MAX];	/* driver only: freed at teardown */
+	unsigned int narenas;
 	uint64_t **quar;		/* driver only */
 	unsigned int qlen, qmax;
 	bool broken;
@@ -70,6 +78,7 @@ struct run {
 	int stop;
 	/* results (atomic adds) */
 	uint64_t xl_ok, xl_hit, xl_fault, xl_other, checked;
+	uint64_t dma_ok, dma_fault, dma_checked, dma_pages;
 	uint64_t poison_reads, stale;
 	/* driver */
 	uint64_t writes_after_return, changes, invals, gen;
@@ -82,6 +91,61 @@ static void quiet(void *opaque, enum siommu_log_level level, const char *msg)
 static uint64_t make_tag(unsigned int d, unsigned int s, uint64_t gen)
 {
 	return (uint64_t)(d + 1) << 56 | (uint64_t)s << 48 | gen;
+}
+
+static uint64_t *buf_new(uint64_t tag);
+
+/*
+ * DMA over several slots (runs through the IOTLB's lookup_run when the
+ * slots' pages are contiguous): every word read must be its slot's tag of
+ * the epoch (same rule as reader()), never POISON.
+ */
+static void *dma_reader(void *arg)
+{
+	struct run *r = arg;
+	unsigned int seed = 4321, s0, ns, i, d;
+	uint64_t *buf = calloc((size_t)NSLOT * WORDS, sizeof(*buf));
+	uint64_t want[NSLOT], e1, e2;
+	int ret;
+
+	assert_non_null(buf);
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		s0 = rand_r(&seed) % NSLOT;
+		ns = 1 + rand_r(&seed) % (NSLOT - s0);
+		e1 = __atomic_load_n(&r->epoch, __ATOMIC_ACQUIRE);
+		d = __atomic_load_n(&r->att, __ATOMIC_RELAXED);
+		for (i = 0; i < ns; i++)
+			want[i] = __atomic_load_n(&r->tag[d][s0 + i], __ATOMIC_RELAXED);
+		ret = siommu_dma_read(r->dev, 0, IOVA0 + (uint64_t)s0 * PG, buf,
+				      (size_t)ns * PG);
+		e2 = __atomic_load_n(&r->epoch, __ATOMIC_ACQUIRE);
+		if (ret) {
+			__atomic_fetch_add(&r->dma_fault, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		__atomic_fetch_add(&r->dma_ok, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&r->dma_pages, ns, __ATOMIC_RELAXED);
+		for (i = 0; i < ns * WORDS; i++) {
+			if (buf[i] == POISON) {
+				__atomic_fetch_add(&r->poison_reads, 1, __ATOMIC_RELAXED);
+				break;
+			}
+		}
+		if (e1 != e2 || (e1 & 1))
+			continue;
+		__atomic_fetch_add(&r->dma_checked, 1, __ATOMIC_RELAXED);
+		for (i = 0; i < ns * WORDS; i++) {
+			if (buf[i] != want[i / WORDS]) {
+				if (__atomic_fetch_add(&r->stale, 1, __ATOMIC_RELAXED) < 4)
+					fprintf(stderr, "# stale DMA: slot %u read %#" PRIx64
+						" want %#" PRIx64 "\n", s0 + i / WORDS, buf[i],
+						want[i / WORDS]);
+				break;
+			}
+		}
+	}
+	free(buf);
+	return NULL;
 }
 
 static uint64_t *buf_new(uint64_t tag)
@@ -108,13 +172,18 @@ static void quar_check_free(struct run *r, uint64_t *b)
 	free(b);
 }
 
-/* After its unmap (or its domain's destroy) returned: poison, quarantine. */
-static void retire(struct run *r, uint64_t *old)
+/*
+ * After its unmap (or its domain's destroy) returned: poison, quarantine.
+ * A page of an arena stays poisoned until teardown frees its arena.
+ */
+static void retire(struct run *r, uint64_t *old, bool arena)
 {
 	unsigned int i;
 
 	for (i = 0; i < WORDS; i++)
 		old[i] = POISON;
+	if (arena)
+		return;
 	if (r->qlen == r->qmax) {
 		quar_check_free(r, r->quar[0]);
 		memmove(r->quar, r->quar + 1, (r->qmax - 1) * sizeof(*r->quar));
@@ -184,19 +253,35 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-static void map_slot(struct run *r, unsigned int d, unsigned int s)
+/* Map slot @s of domain @d to @b (a fresh page or a page of an arena). */
+static void map_slot_at(struct run *r, unsigned int d, unsigned int s, uint64_t *b,
+			bool arena)
 {
 	uint64_t tag = make_tag(d, s, ++r->gen);
+	unsigned int i;
 
-	r->buf[d][s] = buf_new(tag);
+	for (i = 0; i < WORDS; i++)
+		b[i] = tag;
+	r->buf[d][s] = b;
+	r->in_arena[d][s] = arena;
 	assert_int_equal(siommu_domain_map(r->dom[d], IOVA0 + (uint64_t)s * PG,
 					   (uintptr_t)r->buf[d][s], PG,
 					   SIOMMU_PT_READ | SIOMMU_PT_WRITE), 0);
 	__atomic_store_n(&r->tag[d][s], tag, __ATOMIC_RELAXED);
 }
 
+static void map_slot(struct run *r, unsigned int d, unsigned int s)
+{
+	map_slot_at(r, d, s, buf_new(0), false);
+}
+
+/*
+ * A domain whose slots map one contiguous arena: DMA over several slots is
+ * one run (siommu_iotlb_lookup_run()) until a slot is remapped elsewhere.
+ */
 static void make_domain(struct run *r, unsigned int d)
 {
+	uint64_t *arena = NULL;
 	struct siommu_domain_cfg cfg = {
 		.type = SIOMMU_DOMAIN_PAGING,
 		.fmt = SIOMMU_PT_FMT_X86_64,
@@ -205,8 +290,11 @@ static void make_domain(struct run *r, unsigned int d)
 	unsigned int s;
 
 	assert_int_equal(siommu_domain_create(r->iommu, &cfg, &r->dom[d]), 0);
+	assert_true(r->narenas < ARENA_MAX);
+	assert_int_equal(posix_memalign((void **)&arena, PG, (size_t)NSLOT * PG), 0);
+	r->arenas[r->narenas++] = arena;
 	for (s = 0; s < NSLOT; s++)
-		map_slot(r, d, s);
+		map_slot_at(r, d, s, arena + (size_t)s * WORDS, true);
 }
 
 static void epoch_begin(struct run *r)
@@ -248,7 +336,7 @@ static void destroy_domain(struct run *r, unsigned int d)
 
 	assert_int_equal(siommu_domain_destroy(r->dom[d]), 0);
 	for (s = 0; s < NSLOT; s++)
-		retire(r, r->buf[d][s]);
+		retire(r, r->buf[d][s], r->in_arena[d][s]);
 }
 
 static void run_teardown(struct run *r)
@@ -264,6 +352,8 @@ static void run_teardown(struct run *r)
 	for (s = 0; s < r->qlen; s++)
 		quar_check_free(r, r->quar[s]);
 	free(r->quar);
+	for (s = 0; s < r->narenas; s++)
+		free(r->arenas[s]);
 	assert_int_equal(siommu_device_destroy(r->dev), 0);
 	assert_int_equal(siommu_iommu_destroy(r->iommu), 0);
 	assert_int_equal(siommu_ctx_destroy(r->ctx), 0);
@@ -300,13 +390,14 @@ static void invalidate(struct run *r, unsigned int kind, unsigned int s)
 
 static void drive(struct run *r, double secs)
 {
-	pthread_t tids[NREAD];
+	pthread_t tids[NREAD], dma_tid;
 	double t0 = test_now_s();
 	unsigned int seed = 7, i, s, d, op;
 	uint64_t *old;
 
 	for (i = 0; i < NREAD; i++)
 		assert_int_equal(pthread_create(&tids[i], NULL, reader, r), 0);
+	assert_int_equal(pthread_create(&dma_tid, NULL, dma_reader, r), 0);
 	while (test_now_s() - t0 < secs) {
 		if (r->broken && (__atomic_load_n(&r->stale, __ATOMIC_RELAXED) ||
 				  __atomic_load_n(&r->poison_reads, __ATOMIC_RELAXED) ||
@@ -317,11 +408,13 @@ static void drive(struct run *r, double secs)
 		if (op < 8) {
 			/* Unmap a page (attached domain mostly), map a fresh buffer. */
 			d = op < 6 ? r->att : !r->att;
+			bool arena = r->in_arena[d][s];
+
 			old = r->buf[d][s];
 			epoch_begin(r);
 			assert_int_equal(siommu_domain_unmap(r->dom[d], IOVA0 + (uint64_t)s * PG,
 							     PG), PG);
-			retire(r, old);
+			retire(r, old, arena);
 			map_slot(r, d, s);
 			epoch_end(r);
 		} else if (op < 11) {
@@ -341,6 +434,7 @@ static void drive(struct run *r, double secs)
 	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < NREAD; i++)
 		assert_int_equal(pthread_join(tids[i], NULL), 0);
+	assert_int_equal(pthread_join(dma_tid, NULL), 0);
 }
 
 static void test_core_hint_never_stale(void **state)
@@ -357,6 +451,9 @@ static void test_core_hint_never_stale(void **state)
 		      " stale %" PRIu64 " poison reads %" PRIu64 " writes after return %"
 		      PRIu64 "\n", r.changes, r.invals, r.xl_ok, r.xl_hit, r.xl_fault,
 		      r.checked, r.stale, r.poison_reads, r.writes_after_return);
+	print_message("# dma ok %" PRIu64 " (%" PRIu64 " pages) faults %" PRIu64
+		      " checked %" PRIu64 "\n", r.dma_ok, r.dma_pages, r.dma_fault,
+		      r.dma_checked);
 	if (r.stale || r.poison_reads)
 		print_message("# VIOLATION: a translation was stale (hint not invalidated)\n");
 	assert_int_equal(r.xl_other, 0);
@@ -366,6 +463,7 @@ static void test_core_hint_never_stale(void **state)
 	assert_true(r.changes > 10);
 	assert_true(r.checked > 100);
 	assert_true(r.xl_hit > r.xl_ok / 4);	/* the hint (and IOTLB) did serve */
+	assert_true(r.dma_checked > 10);
 }
 
 int main(void)

@@ -787,6 +787,97 @@ static uint64_t rnd(void)
 	return rnd_state;
 }
 
+/* lookup_run: counts the pages that hit and continue; stops at what does not. */
+static void test_iotlb_lookup_run(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_iotlb_entry e;
+	struct siommu_iotlb_stats st0, st1;
+	struct siommu_iotlb_ref ref;
+	unsigned int i;
+
+	/* Pages 0..9 of domain 1 map 0x100000.. contiguously, read+write (3). */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(ins(f->tlb, 1, 0, 0x400000 + i * K4, 0x100000 + i * K4,
+				     12, 3), 0);
+	/* Page 10 maps elsewhere, page 11 is read-only, page 12 is missing. */
+	assert_int_equal(ins(f->tlb, 1, 0, 0x400000 + 10 * K4, 0x900000, 12, 3), 0);
+	assert_int_equal(ins(f->tlb, 1, 0, 0x400000 + 11 * K4, 0x100000 + 11 * K4, 12, 1), 0);
+	assert_int_equal(siommu_iotlb_get_stats(f->tlb, &st0), 0);
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400000 + K4,
+						 0x100000 + K4, 100, 1, 1), 9);
+	assert_int_equal(siommu_iotlb_get_stats(f->tlb, &st1), 0);
+	assert_int_equal(st1.hits, st0.hits + 9);
+	assert_int_equal(st1.misses, st0.misses);
+	/* Bounded by max; another PASID or domain misses at once. */
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400000, 0x100000, 4, 1, 1), 4);
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 1, 0x400000, 0x100000, 4, 1, 1), 0);
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 2, 0, 0x400000, 0x100000, 4, 1, 1), 0);
+	/* Another start address: page 0 does not continue it. */
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400000, 0x200000, 4, 1, 1), 0);
+	/* Page 10 jumps: a run from page 10 at its own address is one page, then 11 jumps back. */
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400000 + 10 * K4, 0x900000,
+						 4, 1, 1), 1);
+	/* Permissions: page 11 is read-only, so a write run stops before it... */
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400000 + 11 * K4,
+						 0x100000 + 11 * K4, 4, 3, 3), 0);
+	/* ... and a read run takes it, then page 12 misses. */
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400000 + 11 * K4,
+						 0x100000 + 11 * K4, 4, 1, 1), 1);
+	/* An invalidation in the middle ends the run there, and moves the ref. */
+	assert_int_equal(siommu_iotlb_lookup_ref(f->tlb, 1, 0, 0x400000 + 5 * K4, &e, &ref), 0);
+	assert_true(siommu_iotlb_ref_valid(&ref));
+	assert_int_equal(siommu_iotlb_inv_range(f->tlb, 1, 0, 0x400000 + 5 * K4, K4), 0);
+	assert_false(siommu_iotlb_ref_valid(&ref));
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400000, 0x100000, 100, 1, 1), 5);
+	/* Bad arguments. */
+	assert_int_equal(siommu_iotlb_lookup_run(NULL, 1, 0, 0, 0, 1, 1, 1), -EINVAL);
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400008, 0x100000, 1, 1, 1),
+			 -EINVAL);
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0x400000, 0x100008, 1, 1, 1),
+			 -EINVAL);
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, SIOMMU_IOTLB_DOMID_ANY, 0, 0, 0, 1,
+						 1, 1), -EINVAL);
+	assert_int_equal(siommu_iotlb_lookup_run(f->tlb, 1, 0, 0, 0, 1, 1, 2), -EINVAL);
+	assert_int_equal(siommu_iotlb_lookup_ref(f->tlb, 1, 0, 0x400000, &e, NULL), -EINVAL);
+}
+
+/* An entry reference moves with every change of its entry: rewrite, eviction, clear. */
+static void test_iotlb_ref_moves_on_every_change(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_iotlb_entry e = { .iova = 0x400000, .addr = 0x100000, .size_lg2 = 12,
+					.prot = 1 };
+	struct siommu_iotlb_ref ref, ref2;
+	struct siommu_iotlb_seq seq;
+	unsigned int i;
+
+	assert_int_equal(siommu_iotlb_seq_begin(f->tlb, 1, 0, e.iova, &seq), 0);
+	assert_int_equal(siommu_iotlb_insert_ref(f->tlb, 1, 0, &e, &seq, &ref), 0);
+	assert_true(siommu_iotlb_ref_valid(&ref));
+	assert_int_equal(siommu_iotlb_lookup_ref(f->tlb, 1, 0, e.iova + 8, &e, &ref2), 0);
+	assert_true(ref2.seq == ref.seq && ref2.val == ref.val);
+	/* Rewrite in place (same tag, new address). */
+	e.addr = 0x200000;
+	assert_int_equal(siommu_iotlb_seq_begin(f->tlb, 1, 0, e.iova, &seq), 0);
+	assert_int_equal(siommu_iotlb_insert_ref(f->tlb, 1, 0, &e, &seq, &ref2), 0);
+	assert_false(siommu_iotlb_ref_valid(&ref));
+	assert_true(siommu_iotlb_ref_valid(&ref2));
+	/* A stale insert returns no reference and changes nothing. */
+	assert_int_equal(siommu_iotlb_seq_begin(f->tlb, 1, 0, e.iova, &seq), 0);
+	assert_int_equal(siommu_iotlb_inv_pasid(f->tlb, 1, 0), 0);
+	assert_false(siommu_iotlb_ref_valid(&ref2));
+	assert_int_equal(siommu_iotlb_insert_ref(f->tlb, 1, 0, &e, &seq, &ref), -EAGAIN);
+	assert_int_equal(siommu_iotlb_insert_ref(f->tlb, 1, 0, &e, &seq, NULL), -EINVAL);
+	/* Eviction: the one-set IOTLB takes 4 entries; a fifth evicts the first. */
+	assert_int_equal(siommu_iotlb_seq_begin(f->tlb, 1, 0, e.iova, &seq), 0);
+	assert_int_equal(siommu_iotlb_insert_ref(f->tlb, 1, 0, &e, &seq, &ref), 0);
+	for (i = 1; i <= 4; i++)
+		assert_int_equal(ins(f->tlb, 1, 0, e.iova + i * K4, 0x300000, 12, 1), 0);
+	assert_int_equal(siommu_iotlb_lookup(f->tlb, 1, 0, e.iova, &e), -ENOENT);
+	assert_false(siommu_iotlb_ref_valid(&ref));
+}
+
 static void test_iotlb_random_ops_match_model(void **state)
 {
 	static const unsigned int lg2s[] = { 12, 21, 30 };
@@ -913,6 +1004,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iotlb_for_each_stops_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iotlb_random_ops_match_model,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iotlb_lookup_run, setup_big, teardown),
+		cmocka_unit_test_setup_teardown(test_iotlb_ref_moves_on_every_change,
+						setup_one_set, teardown),
 	};
 
 	return cmocka_run_group_tests_name("iotlb", tests, NULL, NULL);
