@@ -42,19 +42,17 @@
 #include <stdint.h>
 
 #include "test_common.h"
+#include "stress_core_page.h"
 
 #include <softiommu/core.h>
 #include <softiommu/iotlb.h>
 #include "siommu_config.h"
 #include "core/core_internal.h"
 
-#define PG		4096u
-#define WORDS		(PG / 8)
 #define NSLOT		8
 #define NREAD		2
 #define STICK		64		/* translations of one page in a row */
 #define IOVA0		0x10000000ull
-#define POISON		0xdeadbeefdeadbeefull
 #define QMAX_OK		8
 #define QMAX_BROKEN	8192
 #define ARENA_MAX	4096
@@ -93,7 +91,6 @@ static uint64_t make_tag(unsigned int d, unsigned int s, uint64_t gen)
 	return (uint64_t)(d + 1) << 56 | (uint64_t)s << 48 | gen;
 }
 
-static uint64_t *buf_new(uint64_t tag);
 
 /*
  * DMA over several slots (runs through the IOTLB's lookup_run when the
@@ -148,28 +145,11 @@ static void *dma_reader(void *arg)
 	return NULL;
 }
 
-static uint64_t *buf_new(uint64_t tag)
-{
-	uint64_t *b = NULL;
-	unsigned int i;
-
-	assert_int_equal(posix_memalign((void **)&b, PG, PG), 0);
-	for (i = 0; i < WORDS; i++)
-		b[i] = tag;
-	return b;
-}
 
 static void quar_check_free(struct run *r, uint64_t *b)
 {
-	unsigned int i;
-
-	for (i = 0; i < WORDS; i++) {
-		if (b[i] != POISON) {
-			r->writes_after_return++;
-			break;
-		}
-	}
-	free(b);
+	if (!buf_free_poisoned(b))
+		r->writes_after_return++;
 }
 
 /*

@@ -52,13 +52,12 @@
 #include <unistd.h>
 
 #include "test_common.h"
+#include "stress_core_page.h"
 
 #include <softiommu/core.h>
 #include "siommu_config.h"
 #include "core/core_internal.h"
 
-#define PG		4096u
-#define WORDS		(PG / 8)
 #define NDMA		2
 #define NDMA_BREAK	6		/* oversubscribed: preempted inside the window */
 #define NREPL		3
@@ -233,16 +232,6 @@ static void *dma_thread(void *arg)
 	return NULL;
 }
 
-static uint64_t *buf_new(uint64_t pattern)
-{
-	uint64_t *b = NULL;
-	unsigned int i;
-
-	assert_int_equal(posix_memalign((void **)&b, PG, PG), 0);
-	for (i = 0; i < WORDS; i++)
-		b[i] = pattern;
-	return b;
-}
 
 static struct siommu_domain *new_domain(struct run *r, unsigned int gen)
 {

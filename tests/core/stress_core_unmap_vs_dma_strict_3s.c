@@ -30,18 +30,16 @@
 #include <unistd.h>
 
 #include "test_common.h"
+#include "stress_core_page.h"
 
 #include <softiommu/core.h>
 #include "siommu_config.h"
 #include "base/debug.h"
 #include "core/core_internal.h"
 
-#define PG		4096u
-#define WORDS		(PG / 8)
 #define NSLOT		32
 #define NDMA		2
 #define IOVA0		0x10000000ull
-#define POISON		0xdeadbeefdeadbeefull
 #define QMAX_OK		8
 #define QMAX_BROKEN	4096
 
@@ -75,29 +73,12 @@ static void quiet(void *opaque, enum siommu_log_level level, const char *msg)
 {
 }
 
-static uint64_t *buf_new(uint64_t pattern)
-{
-	uint64_t *b = NULL;
-	unsigned int i;
-
-	assert_int_equal(posix_memalign((void **)&b, PG, PG), 0);
-	for (i = 0; i < WORDS; i++)
-		b[i] = pattern;
-	return b;
-}
 
 /* A buffer leaving quarantine: must be untouched since it was poisoned. */
 static void quar_check_free(struct run *r, uint64_t *b)
 {
-	unsigned int i;
-
-	for (i = 0; i < WORDS; i++) {
-		if (b[i] != POISON) {
-			r->writes_after_return++;
-			break;
-		}
-	}
-	free(b);
+	if (!buf_free_poisoned(b))
+		r->writes_after_return++;
 }
 
 struct dma_arg {
