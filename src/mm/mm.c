@@ -363,6 +363,11 @@ static void block_free(struct mm_block *b)
 	uint64_t size = 1ull << b->size_lg2;
 
 	if (b->mmapped) {
+		/*
+		 * ASan keeps manual poison across munmap(): the next mapping
+		 * at these addresses (ours or anyone's) would inherit it.
+		 */
+		mm_unpoison(b->mem, size);
 		munmap(b->mem, size);
 	} else {
 		mm_unpoison(b->mem, size);
