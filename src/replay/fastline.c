@@ -211,6 +211,13 @@ static ALWAYS_INLINE bool lit(const char **pp, const char *end,
 
 	if ((size_t)(end - p) < n)
 		return false;
+#ifndef __OPTIMIZE__
+	/*
+	 * Unoptimised (-O0, the coverage build): the branches below are not
+	 * folded for the constant @n, and gcc warns about the dead ones.
+	 */
+	eq = !memcmp(p, s, n);
+#else
 	if (n >= 16)
 		eq = load8(p) == load8(s) && load8(p + 8) == load8(s + 8) &&
 		     load8(p + n - 8) == load8(s + n - 8) && !memcmp(p + 16, s + 16, n - 16);
@@ -220,6 +227,7 @@ static ALWAYS_INLINE bool lit(const char **pp, const char *end,
 		eq = load4(p) == load4(s) && load4(p + n - 4) == load4(s + n - 4);
 	else
 		eq = !memcmp(p, s, n);
+#endif
 	if (!eq)
 		return false;
 	*pp = p + n;
