@@ -279,6 +279,8 @@ static void mag_free_pfns(struct lmodel *m, struct mag *g)
 {
 	unsigned int i;
 
+	if (!g)
+		return;		/* a CPU that never used its cache */
 	for (i = 0; i < g->size; i++)
 		tree_free_pfn(m, g->pfns[i]);
 	g->size = 0;
@@ -326,6 +328,30 @@ static void depot_work(struct lmodel *m, uint64_t now)
 	}
 }
 
+/*
+ * A CPU's two magazines of order @o, made on its first use: a CPU that
+ * never uses its cache costs nothing (a trace from a 600-CPU machine, or a
+ * CPU number a fuzzer made up, used to cost 12 empty magazines per CPU for
+ * every policy run).  An empty pair behaves as two empty magazines, which
+ * is what Linux starts with.  NULL when out of memory (m->oom set).
+ */
+static struct cpu_rc *cpu_rc(struct lmodel *m, unsigned int o, unsigned int cpu)
+{
+	struct cpu_rc *c = &m->rc[o].cpu[cpu];
+
+	if (!c->loaded) {
+		c->loaded = mag_new(m);
+		if (!c->loaded)
+			return NULL;
+	}
+	if (!c->prev) {
+		c->prev = mag_new(m);
+		if (!c->prev)
+			return NULL;
+	}
+	return c;
+}
+
 static bool rcache_insert(struct lmodel *m, unsigned int cpu, uint64_t pfn, uint64_t pages, uint64_t now)
 {
 	unsigned int o = order_base_2(pages);
@@ -333,7 +359,9 @@ static bool rcache_insert(struct lmodel *m, unsigned int cpu, uint64_t pfn, uint
 
 	if (o >= RC_ORDERS)
 		return false;
-	c = &m->rc[o].cpu[cpu];
+	c = cpu_rc(m, o, cpu);
+	if (!c)
+		return false;
 	if (c->loaded->size >= m->mag_size) {
 		if (c->prev->size < m->mag_size) {
 			struct mag *t = c->prev;
@@ -383,7 +411,11 @@ static uint64_t rcache_get(struct lmodel *m, unsigned int cpu, uint64_t pages,
 	if (o >= RC_ORDERS)
 		return 0;
 	rc = &m->rc[o];
-	c = &rc->cpu[cpu];
+	if (!rc->cpu[cpu].loaded && !rc->depot_size)
+		return 0;	/* never used, nothing in the depot: empty */
+	c = cpu_rc(m, o, cpu);
+	if (!c)
+		return 0;
 	if (!c->loaded->size) {
 		if (c->prev->size) {
 			struct mag *t = c->prev;
@@ -502,7 +534,7 @@ static bool take_cached(struct lmodel *m, unsigned int cpu, unsigned int o, uint
 		for (unsigned int j = 0; j < ng; j++) {
 			struct mag *g = gs[j];
 
-			for (i = 0; i < g->size; i++) {
+			for (i = 0; g && i < g->size; i++) {
 				if (g->pfns[i] == pfn) {
 					g->pfns[i] = g->pfns[--g->size];
 					return true;
@@ -651,6 +683,15 @@ static void lm_free(struct lmodel *m, unsigned int cpu, bool idle, uint64_t pfn,
 		return;
 	}
 	q = &m->fq[cpu];
+	if (!q->e) {
+		q->e = siommu_calloc(m->fq_slots, sizeof(struct fq_ent));
+		if (!q->e) {
+			m->oom = true;
+			m->res->invalidations++;
+			lm_free_now(m, cpu, pfn, pages, now);
+			return;
+		}
+	}
 	fq_ring_free(m, cpu, cpu, now, &freed);
 	if ((q->tail + 1) % m->fq_slots == q->head) {
 		m->fq_start_cnt++;
@@ -678,7 +719,7 @@ static int lm_init(struct lmodel *m, struct siommu_replay *r, bool lazy,
 {
 	uint64_t aperture_last = (1ull << r->opts.ias_lg2) - 1;
 	uint64_t mask = r->opts.dma_mask_lg2 >= 64 ? UINT64_MAX : (1ull << r->opts.dma_mask_lg2) - 1;
-	unsigned int o, c, i;
+	unsigned int o, i;
 
 	memset(m, 0, sizeof(*m));
 	m->r = r;
@@ -698,26 +739,17 @@ static int lm_init(struct lmodel *m, struct siommu_replay *r, bool lazy,
 	RB_INSERT(rn_tree, &m->tree, m->anchor);
 	m->cached = m->cached32 = m->anchor;
 	for (o = 0; o < RC_ORDERS; o++) {
+		/* the magazines are made on first use (cpu_rc()) */
 		m->rc[o].cpu = siommu_calloc(m->ncpu, sizeof(*m->rc[o].cpu));
 		if (!m->rc[o].cpu)
 			return -ENOMEM;
-		for (c = 0; c < m->ncpu; c++) {
-			m->rc[o].cpu[c].loaded = mag_new(m);
-			m->rc[o].cpu[c].prev = mag_new(m);
-			if (m->oom)
-				return -ENOMEM;
-		}
 	}
 	if (lazy) {
 		m->fq_slots = r->opts.fq_size + 1;
+		/* a CPU's ring is made on its first free (lm_free()); empty till then */
 		m->fq = siommu_calloc(m->ncpu, sizeof(*m->fq));
 		if (!m->fq)
 			return -ENOMEM;
-		for (c = 0; c < m->ncpu; c++) {
-			m->fq[c].e = siommu_calloc(m->fq_slots, sizeof(struct fq_ent));
-			if (!m->fq[c].e)
-				return -ENOMEM;
-		}
 	}
 	/* reserved windows: VT-d's interrupt range, then the caller's */
 	for (i = 0; i <= r->opts.nr_reserved; i++) {
