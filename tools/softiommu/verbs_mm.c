@@ -39,16 +39,54 @@ static void mm_obj_destroy(void *obj)
 	siommu_mm_destroy(obj);
 }
 
+/* A mirror-create object: the mirror, and the run (to find its devices). */
+struct cli_mirror {
+	struct siommu_mirror *m;
+	struct run_ctx *rc;
+};
+
+static struct siommu_mirror *mirror_arg(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_mirror *cm = run_obj_arg(rc, cmd, "mirror", MIRROR_TYPE);
+
+	return cm ? cm->m : NULL;
+}
+
+static void detach_dom_from(void *obj, const char *name, void *opaque)
+{
+	struct siommu_device *dev = run_device_of(obj);
+	struct siommu_attachment at[64];
+	int i, n = siommu_device_get_attachments(dev, at, 64);
+
+	(void)name;
+	for (i = (n < 64 ? n : 64) - 1; i >= 0; i--) {
+		if (at[i].dom != opaque)
+			continue;
+		if (at[i].pasid == SIOMMU_NO_PASID)
+			siommu_device_detach(dev);
+		else
+			siommu_pasid_detach(dev, at[i].pasid);
+	}
+}
+
 static void mirror_obj_destroy(void *obj)
 {
-	struct siommu_mirror *m = obj;
-	struct siommu_domain *dom = siommu_mirror_domain(m);
+	struct cli_mirror *cm = obj;
+	struct siommu_domain *dom = siommu_mirror_domain(cm->m);
 	struct siommu_domain_info di;
 
-	/* The run is ending: nothing may stay attached to it. */
+	/*
+	 * The run is ending (or the object was never added): nothing may stay
+	 * attached to it.  Devices made before the mirror are still alive
+	 * (objects go in reverse order of creation): detach it from them.
+	 */
 	if (!siommu_domain_get_info(dom, &di) && di.users)
-		return;		/* the device's teardown detaches; leaked otherwise */
-	siommu_mirror_destroy(m);
+		run_obj_for_each(cm->rc, RUN_DEV_TYPE, detach_dom_from, dom);
+	if (siommu_mirror_destroy(cm->m)) {
+		run_print(cm->rc, "mirror: left busy at the end of the run");
+		return;		/* leaked: the library still knows it */
+	}
+	free(cm);
 }
 
 static void sva_obj_destroy(void *obj)
@@ -453,7 +491,7 @@ static int verb_mirror_create(struct run_ctx *rc, struct run_cmd *cmd)
 	struct siommu_mm *mm = run_obj_arg(rc, cmd, "mm", MM_TYPE);
 	void *ci = run_obj_arg(rc, cmd, "iommu", RUN_IOMMU_TYPE);
 	struct siommu_mirror_cfg cfg = { 0 };
-	struct siommu_mirror *m;
+	struct cli_mirror *cm;
 	bool only4k, handler;
 	uint64_t levels;
 	const char *name;
@@ -471,17 +509,28 @@ static int verb_mirror_create(struct run_ctx *rc, struct run_cmd *cmd)
 	cfg.levels = (unsigned int)levels;
 	cfg.flags = (only4k ? SIOMMU_MIRROR_4K_ONLY : 0) |
 		    (handler ? 0 : SIOMMU_MIRROR_NO_HANDLER);
-	ret = siommu_mirror_create(mm, run_iommu_of(ci), &cfg, &m);
-	if (ret)
+	cm = calloc(1, sizeof(*cm));
+	if (!cm)
+		return -ENOMEM;
+	ret = siommu_mirror_create(mm, run_iommu_of(ci), &cfg, &cm->m);
+	if (ret) {
+		free(cm);
 		return ret;
-	if (run_obj_add(rc, cmd, MIRROR_TYPE, name, m, mirror_obj_destroy))
+	}
+	cm->rc = rc;
+	if (run_obj_add(rc, cmd, MIRROR_TYPE, name, cm, mirror_obj_destroy))
 		return RUN_EUSAGE;
 	return 0;
 }
 
 static int mirror_try_destroy(void *obj)
 {
-	return siommu_mirror_destroy(obj);
+	struct cli_mirror *cm = obj;
+	int ret = siommu_mirror_destroy(cm->m);
+
+	if (!ret)
+		free(cm);	/* run_obj_forget() only compares the pointer */
+	return ret;
 }
 
 static int verb_mirror_destroy(struct run_ctx *rc, struct run_cmd *cmd)
@@ -491,7 +540,7 @@ static int verb_mirror_destroy(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_mirror_attach(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct siommu_mirror *m = run_obj_arg(rc, cmd, "mirror", MIRROR_TYPE);
+	struct siommu_mirror *m = mirror_arg(rc, cmd);
 	void *cd = run_obj_arg(rc, cmd, "dev", RUN_DEV_TYPE);
 	uint32_t pasid = SIOMMU_NO_PASID;
 
@@ -516,7 +565,7 @@ static int verb_mirror_detach(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_mirror_fault(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct siommu_mirror *m = run_obj_arg(rc, cmd, "mirror", MIRROR_TYPE);
+	struct siommu_mirror *m = mirror_arg(rc, cmd);
 	unsigned int access;
 	uint64_t addr;
 	int ret, lvl;
@@ -534,7 +583,7 @@ static int verb_mirror_fault(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_mirror_level(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct siommu_mirror *m = run_obj_arg(rc, cmd, "mirror", MIRROR_TYPE);
+	struct siommu_mirror *m = mirror_arg(rc, cmd);
 	uint64_t addr;
 	int lvl;
 
@@ -549,7 +598,7 @@ static int verb_mirror_level(struct run_ctx *rc, struct run_cmd *cmd)
 
 static int verb_mirror_stats(struct run_ctx *rc, struct run_cmd *cmd)
 {
-	struct siommu_mirror *m = run_obj_arg(rc, cmd, "mirror", MIRROR_TYPE);
+	struct siommu_mirror *m = mirror_arg(rc, cmd);
 	struct siommu_mirror_stats s;
 
 	if (!m)
