@@ -20,8 +20,9 @@ static void usage(FILE *f)
 		"softiommu is the Linux IOMMU stack in user space. Commands:\n"
 		"  demo [--json]                  run the main job on its embedded default and\n"
 		"                                 check its invariants\n"
-		"  run FILE|-                     run a command file (one command per line);\n"
-		"                                 `softiommu run --list` lists the commands\n"
+		"  run [--check] FILE|-           run a command file (one command per line), or\n"
+		"                                 only check it; `softiommu run --list` lists\n"
+		"                                 the commands\n"
 		"  bench [NAME...] [--json] [--quick] [--list]\n"
 		"                                 run the benchmarks (all, or the named groups)\n"
 		"  replay [OPTIONS] TRACE...      replay Linux iommu trace events: report,\n"
@@ -37,15 +38,20 @@ static int cmd_run(int argc, char **argv)
 		run_list_verbs(stdout);
 		return TOOL_EXIT_OK;
 	}
+	if (argc == 3 && !strcmp(argv[1], "--check"))
+		return run_file_check(argv[2]);
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("Usage: softiommu run FILE|-\n"
+		       "       softiommu run --check FILE|-\n"
 		       "       softiommu run --list\n"
 		       "Runs the commands of FILE (standard input for -), one per line:\n"
 		       "  verb key=value ...      # comment\n"
 		       "  expect ok | err=NAME | key=value ...\n"
 		       "A failing command must be followed by `expect err=NAME`.\n"
 		       "as=NAME keeps a command's results; $NAME.FIELD[+N|-N] uses them.\n"
-		       "Errors print FILE:LINE: what is wrong, and exit 1.\n");
+		       "Errors print FILE:LINE: what is wrong, and exit 1.\n"
+		       "--check only checks every line (syntax, references, known commands,\n"
+		       "key=value arguments) without running anything.\n");
 		return TOOL_EXIT_OK;
 	}
 	if (argc != 2 || (argv[1][0] == '-' && argv[1][1])) {

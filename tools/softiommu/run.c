@@ -1100,35 +1100,59 @@ void run_obj_for_each(struct run_ctx *rc, const char *type,
 	}
 }
 
+static int run_text_do(const char *name, char *text, size_t len, FILE *out,
+		       int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque,
+		       bool check_only);
+
 int run_file(const char *path, FILE *out)
 {
 	return run_file_then(path, out, NULL, NULL);
 }
 
-int run_file_then(const char *path, FILE *out,
-		  int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque)
+/* Read @path (- for standard input) whole; NULL with the error printed. */
+static char *read_path(const char *path, size_t *len)
 {
-	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	size_t len;
 	char *text;
 	FILE *f;
-	int ret;
 
 	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	if (!f) {
 		fprintf(stderr, "softiommu run: cannot open %s: %s\n", path, strerror(errno));
-		return TOOL_EXIT_FAIL;
+		return NULL;
 	}
-	text = read_all(f, &len);
+	text = read_all(f, len);
 	if (f != stdin)
 		fclose(f);
-	if (!text) {
+	if (!text)
 		fprintf(stderr, "softiommu run: cannot read %s: %s\n", path, strerror(errno));
+	return text;
+}
+
+static int run_path(const char *path, FILE *out,
+		    int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque,
+		    bool check_only)
+{
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	size_t len;
+	char *text = read_path(path, &len);
+	int ret;
+
+	if (!text)
 		return TOOL_EXIT_FAIL;
-	}
-	ret = run_text_then(name, text, len, out, at_end, opaque);
+	ret = run_text_do(name, text, len, out, at_end, opaque, check_only);
 	free(text);
 	return ret;
+}
+
+int run_file_then(const char *path, FILE *out,
+		  int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque)
+{
+	return run_path(path, out, at_end, opaque, false);
+}
+
+int run_file_check(const char *path)
+{
+	return run_path(path, NULL, NULL, NULL, true);
 }
 
 int run_text(const char *name, char *text, size_t len, FILE *out)
@@ -1136,8 +1160,24 @@ int run_text(const char *name, char *text, size_t len, FILE *out)
 	return run_text_then(name, text, len, out, NULL, NULL);
 }
 
+int run_text_check(const char *name, char *text, size_t len)
+{
+	return run_text_do(name, text, len, NULL, NULL, NULL, true);
+}
+
 int run_text_then(const char *name, char *text, size_t len, FILE *out,
 		  int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque)
+{
+	return run_text_do(name, text, len, out, at_end, opaque, false);
+}
+
+/*
+ * Pass 1 lexes and checks every line (syntax, references, known verbs,
+ * key=value); pass 2 runs them.  @check_only stops after pass 1.
+ */
+static int run_text_do(const char *name, char *text, size_t len, FILE *out,
+		       int (*at_end)(struct run_ctx *rc, void *opaque), void *opaque,
+		       bool check_only)
 {
 	struct run_ctx rc = { .out = out, .file = name };
 	struct run_line *lines = NULL;
@@ -1220,6 +1260,10 @@ int run_text_then(const char *name, char *text, size_t len, FILE *out,
 		if (!eol)
 			break;
 		p = eol + 1;
+	}
+	if (check_only) {
+		ret = TOOL_EXIT_OK;
+		goto out;
 	}
 
 	ret = siommu_ctx_create(&rc.ctx);
