@@ -170,6 +170,7 @@ void iopf_fq_put(struct siommu_iopf *iopf);
 /* Broken-protocol hooks (per thread; the stress tests' broken variants). */
 void iopf_test_set_naive_drain(bool on);	/* drain requests only (the seed's first patch) */
 void iopf_test_set_no_dev_refs(bool on);	/* disable frees the fault data at once */
+void iopf_test_set_resolver_unpinned(bool on);	/* every thread: the resolver neither pins nor records */
 #endif
 
 #endif

@@ -59,6 +59,16 @@ struct iopf_resolver {
 	struct resolve_tree pages;	/* [lock] mapped and pinned pages */
 };
 
+#if SIOMMU_TESTING_BUILD
+/* Broken variant of stress_iopf_resolve_vs_unmap_3s: map with no pin and no record (the old code). */
+static bool test_unpinned;
+
+void iopf_test_set_resolver_unpinned(bool on)
+{
+	__atomic_store_n(&test_unpinned, on, __ATOMIC_RELAXED);
+}
+#endif
+
 static bool same_area(const struct siommu_ioas_area_info *a,
 		      const struct siommu_ioas_area_info *b)
 {
@@ -89,6 +99,12 @@ static int resolve_one_locked(struct iopf_resolver *rs, const struct siommu_page
 		prot |= SIOMMU_PT_READ;
 	if (a.flags & SIOMMU_IOAS_MAP_WRITE)
 		prot |= SIOMMU_PT_WRITE;
+#if SIOMMU_TESTING_BUILD
+	if (__atomic_load_n(&test_unpinned, __ATOMIC_RELAXED)) {
+		ret = siommu_domain_map(rs->dom, page, a.pa + (page - a.iova), RESOLVE_PAGE, prot);
+		return ret == 0 || ret == -EEXIST ? SIOMMU_PAGE_RESP_SUCCESS : ret;
+	}
+#endif
 	p = RB_FIND(resolve_tree, &rs->pages, &key);
 	if (p) {
 		/* Pinned, so still this area: mapped again after the owner unmapped it. */

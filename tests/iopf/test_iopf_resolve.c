@@ -5,7 +5,9 @@
  * answered Success once the page is mapped, and the retried DMA reads the
  * backing memory; unbacked addresses and missing permissions are answered
  * Invalid; a group of several pages maps them all; INLINE mode refuses the
- * resolver (it takes the IOAS's lock, which no reader may take).
+ * resolver (it takes the IOAS's lock, which no reader may take); an unmap
+ * of the backing range unmaps (and unpins) what the resolver mapped from it
+ * before it returns, and clearing the resolver unmaps everything it mapped.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -177,6 +179,72 @@ static void test_resolve_group(void **state)
 	assert_int_equal(f->ra.r[1].code, SIOMMU_PAGE_RESP_INVALID);
 }
 
+/*
+ * An unmap of the backing range unmaps what the resolver mapped from it
+ * before it returns (the old resolver left those pages mapped: the DMA
+ * after the unmap read the memory the IOAS no longer maps).
+ */
+static void test_resolve_ioas_unmap(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_ioas_mem m = { .type = SIOMMU_IOAS_MEM_HOST, .host = f->mem };
+	struct siommu_translation t;
+	struct siommu_ioas_info ii;
+	uint64_t iova = RW_IOVA, unmapped = 0;
+	uint8_t b = 0;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(siommu_dma_read(f->a, 3, RW_IOVA + i * PG, &b, 1), -EAGAIN);
+		wait_responses(f, i + 1);
+		assert_int_equal(f->ra.r[i].code, SIOMMU_PAGE_RESP_SUCCESS);
+	}
+	assert_int_equal(siommu_dma_read(f->a, 0, RO_IOVA, &b, 1), -EAGAIN);
+	wait_responses(f, 4);
+	assert_int_equal(siommu_translate(f->a, 3, RW_IOVA + PG, SIOMMU_ACC_READ, &t), 0);
+
+	assert_int_equal(siommu_ioas_unmap(f->backing, RW_IOVA, 4 * PG, &unmapped), 0);
+	assert_int_equal(unmapped, 4 * PG);
+	for (i = 0; i < 4; i++)
+		assert_int_not_equal(siommu_translate(f->a, 3, RW_IOVA + i * PG, SIOMMU_ACC_READ,
+						      &t), 0);
+	assert_int_equal(siommu_dma_read(f->a, 3, RW_IOVA + PG, &b, 1), -EAGAIN);
+	wait_responses(f, 5);
+	assert_int_equal(f->ra.r[4].code, SIOMMU_PAGE_RESP_INVALID);	/* not backed now */
+	/* the other area's page stays */
+	assert_int_equal(siommu_translate(f->a, 0, RO_IOVA, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_ioas_get_info(f->backing, &ii), 0);
+	assert_int_equal(ii.pinned_pages, 1);	/* each page mapped is pinned */
+	assert_int_equal(ii.accesses, 1);
+
+	/* backed again: faults map it again, from the new area */
+	assert_int_equal(siommu_ioas_map(f->backing, &m, 4 * PG, SIOMMU_IOAS_MAP_READ |
+					 SIOMMU_IOAS_MAP_FIXED_IOVA, &iova), 0);
+	assert_int_equal(siommu_dma_read(f->a, 3, RW_IOVA + PG, &b, 1), -EAGAIN);
+	wait_responses(f, 6);
+	assert_int_equal(f->ra.r[5].code, SIOMMU_PAGE_RESP_SUCCESS);
+	assert_int_equal(siommu_dma_read(f->a, 3, RW_IOVA + PG, &b, 1), 0);
+	assert_int_equal(b, 0x11);
+	/* read-only now: a write is Invalid */
+	assert_int_equal(siommu_dma_write(f->a, 3, RW_IOVA + PG, &b, 1), -EAGAIN);
+	wait_responses(f, 7);
+	assert_int_equal(f->ra.r[6].code, SIOMMU_PAGE_RESP_INVALID);
+
+	/* clearing the resolver unmaps and unpins what it mapped */
+	assert_int_equal(siommu_pasid_detach(f->a, 3), 0);
+	assert_int_equal(siommu_device_detach(f->a), 0);
+	assert_int_equal(siommu_iopf_domain_clear_handler(f->iopf, f->dom), 0);
+	assert_int_equal(siommu_ioas_get_info(f->backing, &ii), 0);
+	assert_int_equal(ii.pinned_pages, 0);
+	assert_int_equal(ii.accesses, 0);
+	assert_int_equal(siommu_device_attach(f->a, f->dom), 0);
+	assert_int_not_equal(siommu_translate(f->a, 0, RO_IOVA, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_device_detach(f->a), 0);
+	assert_int_equal(siommu_iopf_domain_set_resolver(f->iopf, f->dom, f->backing), 0);
+	assert_int_equal(siommu_device_attach(f->a, f->dom), 0);
+	assert_int_equal(siommu_pasid_attach(f->a, 3, f->dom), 0);
+}
+
 static void test_resolve_needs_workers(void **state)
 {
 	struct fixture *f = *state;
@@ -205,6 +273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_dma_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_ioas_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_needs_workers, setup, teardown),
 	};
 
