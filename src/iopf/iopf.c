@@ -973,6 +973,9 @@ SIOMMU_API int siommu_iopf_create(struct siommu_iommu *iommu,
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	ret = siommu_stats_create(IOPF_STAT_NR, &iopf->stats);
+	if (ret)
+		goto err_free;
 	iopf->nr_workers = cfg->mode == SIOMMU_IOPF_MODE_WORKERS ?
 			   (cfg->workers ? cfg->workers : 2) : 0;
 	if (iopf->nr_workers) {
@@ -1019,6 +1022,8 @@ err_locks:
 	siommu_mutex_destroy(&iopf->prq_lock);
 	siommu_mutex_destroy(&iopf->lock);
 err_free:
+	if (iopf->stats)
+		siommu_stats_destroy(iopf->stats);
 	siommu_free(iopf->workers);
 	siommu_free(iopf->prq);
 	siommu_free(iopf);
@@ -1056,6 +1061,7 @@ SIOMMU_API int siommu_iopf_destroy(struct siommu_iopf *iopf)
 	pthread_cond_destroy(&iopf->prq_cond);
 	siommu_mutex_destroy(&iopf->prq_lock);
 	siommu_mutex_destroy(&iopf->lock);
+	siommu_stats_destroy(iopf->stats);	/* no adder left: workers joined, devices gone */
 	siommu_free(iopf->workers);
 	siommu_free(iopf->prq);
 	siommu_free(iopf);
@@ -1293,12 +1299,10 @@ SIOMMU_API struct siommu_domain *siommu_iopf_group_domain(const struct siommu_io
 SIOMMU_API int siommu_iopf_get_stats(struct siommu_iopf *iopf, struct siommu_iopf_stats *out)
 {
 	uint64_t s[IOPF_STAT_NR];
-	unsigned int i;
 
 	if (!iopf || !out)
 		return -EINVAL;
-	for (i = 0; i < IOPF_STAT_NR; i++)
-		s[i] = __atomic_load_n(&iopf->stats[i], __ATOMIC_RELAXED);
+	siommu_stats_read_all(iopf->stats, s);
 	*out = (struct siommu_iopf_stats){
 		.requests = s[IOPF_STAT_REQUESTS],
 		.stop_markers = s[IOPF_STAT_STOP_MARKERS],

@@ -24,6 +24,7 @@
 #include "base/compiler.h"
 #include "base/lock.h"
 #include "base/rcu.h"
+#include "base/stats.h"
 #include "siommu_config.h"
 
 /* A partial request (L = 0) waiting for its group's last one. */
@@ -149,12 +150,17 @@ struct siommu_iopf {
 	unsigned int nr_workers;	/* immutable */
 	pthread_t *workers;		/* immutable */
 
-	uint64_t stats[IOPF_STAT_NR];	/* atomic adds */
+	/*
+	 * Per-thread counters (base/stats.h), summed on read: the reporting
+	 * thread and the worker that answers write no shared cache line for
+	 * them (a shared atomic line bounced between them on every fault).
+	 */
+	struct siommu_stats *stats;	/* immutable pointer */
 };
 
 static inline void iopf_stat_add(struct siommu_iopf *iopf, unsigned int idx, uint64_t n)
 {
-	__atomic_fetch_add(&iopf->stats[idx], n, __ATOMIC_RELAXED);
+	siommu_stats_add(iopf->stats, idx, n);
 }
 
 /* iopf.c, for resolve.c and fault_queue.c */
