@@ -484,8 +484,11 @@ static void *iopf_worker(void *arg)
 			bool busy = iopf_worker_spin(iopf);
 
 			siommu_mutex_lock(&iopf->prq_lock);
-			if (!busy && iopf->prq_head == iopf->prq_tail && !iopf->stopping)
+			if (!busy && iopf->prq_head == iopf->prq_tail && !iopf->stopping) {
+				iopf->sleepers++;
 				pthread_cond_wait(&iopf->prq_cond, &iopf->prq_lock.m);
+				iopf->sleepers--;
+			}
 			continue;
 		}
 		iopf_pop_locked(iopf, &g);
@@ -519,6 +522,11 @@ static int iopf_validate(const struct iopf_dev *fd, const struct siommu_page_req
 	return 0;
 }
 
+/*
+ * Queue a request of @fd.  The caller's reference on @fd becomes the PRQ
+ * entry's when the request is queued (returns 0), else it is dropped here:
+ * no extra get and put on the device's count per request.
+ */
 static int iopf_report_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 			  const struct siommu_page_request *req)
 {
@@ -527,8 +535,10 @@ static int iopf_report_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	int ret;
 
 	ret = iopf_validate(fd, &r);
-	if (ret)
+	if (ret) {
+		iopf_dev_put(fd);
 		return ret;
+	}
 	r.addr &= ~IOPF_PAGE_MASK;
 	has_pasid = r.flags & SIOMMU_PRQ_PASID;
 	if (!has_pasid)
@@ -567,17 +577,18 @@ static int iopf_report_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	} else {
 		struct iopf_prq_entry *e = &iopf->prq[iopf->prq_tail & (iopf->prq_size - 1)];
 
-		iopf_dev_get(fd);	/* the entry's; Pair with iopf_pop_locked() */
-		e->fd = fd;
+		e->fd = fd;		/* the caller's reference; Pair with iopf_pop_locked() */
 		e->req = r;
 		siommu_store_relaxed(&iopf->prq_tail, iopf->prq_tail + 1);	/* workers poll it */
 		iopf_stat_add(iopf, IOPF_STAT_REQUESTS, 1);
-		if (iopf->mode == SIOMMU_IOPF_MODE_WORKERS)
+		if (iopf->sleepers)	/* polling workers see the tail move */
 			pthread_cond_signal(&iopf->prq_cond);
 		ret = 0;
 	}
 	siommu_mutex_unlock(&fd->lock);
 	siommu_mutex_unlock(&iopf->prq_lock);
+	if (ret)
+		iopf_dev_put(fd);
 	if (!ret && iopf->mode == SIOMMU_IOPF_MODE_INLINE)
 		iopf_process_some(iopf, 0, siommu_rcu_read_ongoing());
 	return ret;
@@ -600,16 +611,13 @@ SIOMMU_API int siommu_iopf_report(struct siommu_iopf *iopf, struct siommu_device
 				  const struct siommu_page_request *req)
 {
 	struct iopf_dev *fd;
-	int ret;
 
 	if (!iopf || !dev || !req)
 		return -EINVAL;
 	fd = iopf_dev_find(iopf, dev);
 	if (!fd)
 		return -ENODEV;
-	ret = iopf_report_fd(iopf, fd, req);
-	iopf_dev_put(fd);
-	return ret;
+	return iopf_report_fd(iopf, fd, req);	/* takes over the reference */
 }
 
 /*
@@ -639,8 +647,7 @@ static int iopf_core_fault(void *opaque, const struct siommu_fault_info *f)
 	if (!(r.access & (SIOMMU_ACC_READ | SIOMMU_ACC_WRITE)))
 		r.access |= SIOMMU_ACC_READ;
 	r.prgi = __atomic_fetch_add(&fd->next_prgi, 1, __ATOMIC_RELAXED) % (SIOMMU_PRGI_MAX + 1);
-	ret = iopf_report_fd(iopf, fd, &r);
-	iopf_dev_put(fd);
+	ret = iopf_report_fd(iopf, fd, &r);	/* takes over the reference */
 	return ret < 0 ? ret : SIOMMU_IOPF_QUEUED;
 }
 

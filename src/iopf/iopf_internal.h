@@ -146,6 +146,7 @@ struct siommu_iopf {
 	uint32_t prq_head, prq_tail;	/* [P] free-running; tail - head < prq_size */
 	bool overflow;			/* [P] sticky pqof */
 	bool stopping;			/* [P] workers exit */
+	unsigned int sleepers;		/* [P] workers in pthread_cond_wait() (a report signals only then) */
 
 	unsigned int nr_workers;	/* immutable */
 	pthread_t *workers;		/* immutable */
