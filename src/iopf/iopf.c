@@ -255,7 +255,8 @@ static bool lost_test_and_clear(struct iopf_dev *fd, uint16_t prgi)
 /*
  * File one request popped from the PRQ on its device's lists.  Returns a
  * new group (RUNNING, on fd->pending, with a reference for the dispatcher)
- * when @r completes one whose domain has a handler.
+ * when @r completes one whose domain has a handler; the group then holds the
+ * PRQ entry's reference on @fd (the caller drops it otherwise).
  * Context: prq_lock and fd->lock held, inside a read-side section (the
  * domain lookup and the pending list are published in one section: the
  * grace period of a detach orders them before its drain).
@@ -335,8 +336,7 @@ static struct siommu_iopf_group *iopf_file_locked(struct siommu_iopf *iopf,
 	g->reqs[nr++] = *r;
 	g->nr = nr;
 	g->refs = 2;			/* the pending list and the dispatcher */
-	g->fd = fd;
-	iopf_dev_get(fd);		/* Pair with iopf_group_put() */
+	g->fd = fd;			/* the PRQ entry's reference; Pair with iopf_group_put() */
 	g->idom = idom;			/* the reference taken above */
 	g->dom = dom;
 	g->state = IOPF_G_RUNNING;
@@ -375,7 +375,8 @@ static bool iopf_pop_locked(struct siommu_iopf *iopf, struct siommu_iopf_group *
 	*gp = iopf_file_locked(iopf, fd, &r);
 	siommu_mutex_unlock(&fd->lock);
 	siommu_rcu_read_unlock();
-	iopf_dev_put(fd);	/* the entry's reference; a group holds its own */
+	if (!*gp)
+		iopf_dev_put(fd);	/* the entry's reference, unless a group took it */
 	return true;
 }
 
