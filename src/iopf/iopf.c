@@ -182,7 +182,8 @@ static void group_answer_locked(struct siommu_iopf_group *g, enum siommu_page_re
 	cds_list_del(&g->link);
 	deliver_locked(fd, g->prgi, g->has_pasid, g->pasid, code);
 	iopf_group_put_nonfinal(g);
-	pthread_cond_broadcast(&fd->cond);	/* a drain may wait for it */
+	if (fd->waiters)
+		pthread_cond_broadcast(&fd->cond);	/* a drain waits for it */
 }
 
 static bool resp_code_valid(int code)
@@ -413,7 +414,8 @@ static void iopf_dispatch(struct siommu_iopf *iopf, struct siommu_iopf_group *g,
 		group_answer_locked(g, ret);
 	}
 	/* a drain waits for handle() calls to return */
-	pthread_cond_broadcast(&fd->cond);
+	if (fd->waiters)
+		pthread_cond_broadcast(&fd->cond);
 	siommu_mutex_unlock(&fd->lock);
 	if (called)
 		iopf_group_put_nonfinal(g);	/* the handler's hold: it returned */
@@ -819,8 +821,11 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	/* 3. its partial requests */
 	discard_partial_locked(fd, NULL, d);
 	/* 4. handler calls in flight return (Linux: flush_workqueue()) */
-	while (find_group_locked(fd, d, IOPF_G_RUNNING))
+	while (find_group_locked(fd, d, IOPF_G_RUNNING)) {
+		fd->waiters++;
 		pthread_cond_wait(&fd->cond, &fd->lock.m);
+		fd->waiters--;
+	}
 #if SIOMMU_TESTING_BUILD
 	if (test_naive_drain)
 		goto out;	/* the seed's first patch: requests only */
@@ -850,8 +855,12 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	    find_group_locked(fd, d, 0)) {
 		deadline_after_ms(&deadline, iopf->drain_timeout_ms);
 		while (find_group_locked(fd, d, 0)) {
-			if (pthread_cond_timedwait(&fd->cond, &fd->lock.m, &deadline) ==
-			    ETIMEDOUT) {
+			int w;
+
+			fd->waiters++;
+			w = pthread_cond_timedwait(&fd->cond, &fd->lock.m, &deadline);
+			fd->waiters--;
+			if (w == ETIMEDOUT) {
 				timed_out = true;
 				break;
 			}
@@ -871,7 +880,8 @@ out:
 	if (kill)
 		fd->dead = true;
 	cds_list_del(&d->link);
-	pthread_cond_broadcast(&fd->cond);
+	if (fd->waiters)
+		pthread_cond_broadcast(&fd->cond);
 	siommu_mutex_unlock(&fd->lock);
 	return answered;
 }

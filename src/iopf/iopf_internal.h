@@ -51,6 +51,7 @@ struct iopf_drain {
 struct iopf_dev {
 	struct siommu_mutex lock;	/* IOPF_DEV: fields marked [L] */
 	pthread_cond_t cond;		/* [L] drains wait for handlers and answers */
+	unsigned int waiters;		/* [L] drains waiting on cond (broadcast only then) */
 	long refs;			/* atomic */
 	struct siommu_iopf *iopf;	/* immutable */
 	struct siommu_device *dev;	/* immutable */
