@@ -136,6 +136,8 @@ static int resolve_one_locked(struct iopf_resolver *rs, const struct siommu_page
 		/* -EEXIST: the domain's owner mapped the page itself; not ours */
 		siommu_free(p);
 		SIOMMU_WARN_ON(siommu_ioas_access_unpin(rs->acc, page, RESOLVE_PAGE));
+		if (ret == -ENODEV)
+			return SIOMMU_PAGE_RESP_INVALID;	/* its memory was revoked meanwhile */
 		return ret == -EEXIST ? SIOMMU_PAGE_RESP_SUCCESS : ret;
 	}
 	p->iova = page;
