@@ -27,6 +27,7 @@
  *    gone (late, duplicate, after a drain) is dropped and counted.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -443,6 +444,7 @@ static unsigned int iopf_process_some(struct siommu_iopf *iopf, unsigned int max
 
 /* How long an idle worker polls the PRQ before it sleeps: a wake-up costs more. */
 #define IOPF_WORKER_SPIN_NS	20000.0
+#define IOPF_WORKER_YIELD_NS	2000.0
 
 static double iopf_now_ns(void)
 {
@@ -458,10 +460,10 @@ static double iopf_now_ns(void)
  */
 static bool iopf_worker_spin(struct siommu_iopf *iopf)
 {
-	double end = iopf_now_ns() + IOPF_WORKER_SPIN_NS;
+	double start = iopf_now_ns(), now;
 	unsigned int i;
 
-	do {
+	for (;;) {
 		for (i = 0; i < 64; i++) {
 			if (siommu_load_relaxed(&iopf->prq_head) !=
 			    siommu_load_relaxed(&iopf->prq_tail) ||
@@ -471,8 +473,17 @@ static bool iopf_worker_spin(struct siommu_iopf *iopf)
 			__builtin_ia32_pause();
 #endif
 		}
-	} while (iopf_now_ns() < end);
-	return false;
+		now = iopf_now_ns();
+		if (now - start >= IOPF_WORKER_SPIN_NS)
+			return false;
+		/*
+		 * After the first IOPF_WORKER_YIELD_NS, poll between yields: on
+		 * a machine with more runnable threads than CPUs the thread
+		 * about to report (or to take its response) gets to run.
+		 */
+		if (now - start >= IOPF_WORKER_YIELD_NS)
+			sched_yield();
+	}
 }
 
 static void *iopf_worker(void *arg)
