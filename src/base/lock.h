@@ -35,6 +35,7 @@ enum siommu_lock_rank {
 	 * attach/replace/detach; 151..159 and 161..199: locks their attach
 	 * callbacks take.
 	 */
+	SIOMMU_RANK_IOPF_RESOLVE = 140,	/* iopf: rs->lock (the resolver's mapped pages; held across ioas area find/pin/unpin and domain map/unmap) */
 	SIOMMU_RANK_CORE_ATTACH = 150,	/* core: dev->attach_lock (attach protocol; held across layer callbacks and a grace period) */
 	SIOMMU_RANK_IOAS = 151,		/* ioas: ioas->lock (areas, ranges, its domains; taken in layer callbacks, held across domain map/unmap) */
 	SIOMMU_RANK_IOAS_LAYER = 152,	/* ioas: l->lock (domains being freed) */

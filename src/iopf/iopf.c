@@ -27,6 +27,7 @@
  *    gone (late, duplicate, after a drain) is dropped and counted.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -182,7 +183,8 @@ static void group_answer_locked(struct siommu_iopf_group *g, enum siommu_page_re
 	cds_list_del(&g->link);
 	deliver_locked(fd, g->prgi, g->has_pasid, g->pasid, code);
 	iopf_group_put_nonfinal(g);
-	pthread_cond_broadcast(&fd->cond);	/* a drain may wait for it */
+	if (fd->waiters)
+		pthread_cond_broadcast(&fd->cond);	/* a drain waits for it */
 }
 
 static bool resp_code_valid(int code)
@@ -255,7 +257,8 @@ static bool lost_test_and_clear(struct iopf_dev *fd, uint16_t prgi)
 /*
  * File one request popped from the PRQ on its device's lists.  Returns a
  * new group (RUNNING, on fd->pending, with a reference for the dispatcher)
- * when @r completes one whose domain has a handler.
+ * when @r completes one whose domain has a handler; the group then holds the
+ * PRQ entry's reference on @fd (the caller drops it otherwise).
  * Context: prq_lock and fd->lock held, inside a read-side section (the
  * domain lookup and the pending list are published in one section: the
  * grace period of a detach orders them before its drain).
@@ -335,8 +338,7 @@ static struct siommu_iopf_group *iopf_file_locked(struct siommu_iopf *iopf,
 	g->reqs[nr++] = *r;
 	g->nr = nr;
 	g->refs = 2;			/* the pending list and the dispatcher */
-	g->fd = fd;
-	iopf_dev_get(fd);		/* Pair with iopf_group_put() */
+	g->fd = fd;			/* the PRQ entry's reference; Pair with iopf_group_put() */
 	g->idom = idom;			/* the reference taken above */
 	g->dom = dom;
 	g->state = IOPF_G_RUNNING;
@@ -375,7 +377,8 @@ static bool iopf_pop_locked(struct siommu_iopf *iopf, struct siommu_iopf_group *
 	*gp = iopf_file_locked(iopf, fd, &r);
 	siommu_mutex_unlock(&fd->lock);
 	siommu_rcu_read_unlock();
-	iopf_dev_put(fd);	/* the entry's reference; a group holds its own */
+	if (!*gp)
+		iopf_dev_put(fd);	/* the entry's reference, unless a group took it */
 	return true;
 }
 
@@ -412,7 +415,8 @@ static void iopf_dispatch(struct siommu_iopf *iopf, struct siommu_iopf_group *g,
 		group_answer_locked(g, ret);
 	}
 	/* a drain waits for handle() calls to return */
-	pthread_cond_broadcast(&fd->cond);
+	if (fd->waiters)
+		pthread_cond_broadcast(&fd->cond);
 	siommu_mutex_unlock(&fd->lock);
 	if (called)
 		iopf_group_put_nonfinal(g);	/* the handler's hold: it returned */
@@ -440,6 +444,7 @@ static unsigned int iopf_process_some(struct siommu_iopf *iopf, unsigned int max
 
 /* How long an idle worker polls the PRQ before it sleeps: a wake-up costs more. */
 #define IOPF_WORKER_SPIN_NS	20000.0
+#define IOPF_WORKER_YIELD_NS	2000.0
 
 static double iopf_now_ns(void)
 {
@@ -455,10 +460,10 @@ static double iopf_now_ns(void)
  */
 static bool iopf_worker_spin(struct siommu_iopf *iopf)
 {
-	double end = iopf_now_ns() + IOPF_WORKER_SPIN_NS;
+	double start = iopf_now_ns(), now;
 	unsigned int i;
 
-	do {
+	for (;;) {
 		for (i = 0; i < 64; i++) {
 			if (siommu_load_relaxed(&iopf->prq_head) !=
 			    siommu_load_relaxed(&iopf->prq_tail) ||
@@ -468,8 +473,17 @@ static bool iopf_worker_spin(struct siommu_iopf *iopf)
 			__builtin_ia32_pause();
 #endif
 		}
-	} while (iopf_now_ns() < end);
-	return false;
+		now = iopf_now_ns();
+		if (now - start >= IOPF_WORKER_SPIN_NS)
+			return false;
+		/*
+		 * After the first IOPF_WORKER_YIELD_NS, poll between yields: on
+		 * a machine with more runnable threads than CPUs the thread
+		 * about to report (or to take its response) gets to run.
+		 */
+		if (now - start >= IOPF_WORKER_YIELD_NS)
+			sched_yield();
+	}
 }
 
 static void *iopf_worker(void *arg)
@@ -484,8 +498,11 @@ static void *iopf_worker(void *arg)
 			bool busy = iopf_worker_spin(iopf);
 
 			siommu_mutex_lock(&iopf->prq_lock);
-			if (!busy && iopf->prq_head == iopf->prq_tail && !iopf->stopping)
+			if (!busy && iopf->prq_head == iopf->prq_tail && !iopf->stopping) {
+				iopf->sleepers++;
 				pthread_cond_wait(&iopf->prq_cond, &iopf->prq_lock.m);
+				iopf->sleepers--;
+			}
 			continue;
 		}
 		iopf_pop_locked(iopf, &g);
@@ -519,6 +536,11 @@ static int iopf_validate(const struct iopf_dev *fd, const struct siommu_page_req
 	return 0;
 }
 
+/*
+ * Queue a request of @fd.  The caller's reference on @fd becomes the PRQ
+ * entry's when the request is queued (returns 0), else it is dropped here:
+ * no extra get and put on the device's count per request.
+ */
 static int iopf_report_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 			  const struct siommu_page_request *req)
 {
@@ -527,8 +549,10 @@ static int iopf_report_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	int ret;
 
 	ret = iopf_validate(fd, &r);
-	if (ret)
+	if (ret) {
+		iopf_dev_put(fd);
 		return ret;
+	}
 	r.addr &= ~IOPF_PAGE_MASK;
 	has_pasid = r.flags & SIOMMU_PRQ_PASID;
 	if (!has_pasid)
@@ -567,17 +591,18 @@ static int iopf_report_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	} else {
 		struct iopf_prq_entry *e = &iopf->prq[iopf->prq_tail & (iopf->prq_size - 1)];
 
-		iopf_dev_get(fd);	/* the entry's; Pair with iopf_pop_locked() */
-		e->fd = fd;
+		e->fd = fd;		/* the caller's reference; Pair with iopf_pop_locked() */
 		e->req = r;
 		siommu_store_relaxed(&iopf->prq_tail, iopf->prq_tail + 1);	/* workers poll it */
 		iopf_stat_add(iopf, IOPF_STAT_REQUESTS, 1);
-		if (iopf->mode == SIOMMU_IOPF_MODE_WORKERS)
+		if (iopf->sleepers)	/* polling workers see the tail move */
 			pthread_cond_signal(&iopf->prq_cond);
 		ret = 0;
 	}
 	siommu_mutex_unlock(&fd->lock);
 	siommu_mutex_unlock(&iopf->prq_lock);
+	if (ret)
+		iopf_dev_put(fd);
 	if (!ret && iopf->mode == SIOMMU_IOPF_MODE_INLINE)
 		iopf_process_some(iopf, 0, siommu_rcu_read_ongoing());
 	return ret;
@@ -600,16 +625,13 @@ SIOMMU_API int siommu_iopf_report(struct siommu_iopf *iopf, struct siommu_device
 				  const struct siommu_page_request *req)
 {
 	struct iopf_dev *fd;
-	int ret;
 
 	if (!iopf || !dev || !req)
 		return -EINVAL;
 	fd = iopf_dev_find(iopf, dev);
 	if (!fd)
 		return -ENODEV;
-	ret = iopf_report_fd(iopf, fd, req);
-	iopf_dev_put(fd);
-	return ret;
+	return iopf_report_fd(iopf, fd, req);	/* takes over the reference */
 }
 
 /*
@@ -639,8 +661,7 @@ static int iopf_core_fault(void *opaque, const struct siommu_fault_info *f)
 	if (!(r.access & (SIOMMU_ACC_READ | SIOMMU_ACC_WRITE)))
 		r.access |= SIOMMU_ACC_READ;
 	r.prgi = __atomic_fetch_add(&fd->next_prgi, 1, __ATOMIC_RELAXED) % (SIOMMU_PRGI_MAX + 1);
-	ret = iopf_report_fd(iopf, fd, &r);
-	iopf_dev_put(fd);
+	ret = iopf_report_fd(iopf, fd, &r);	/* takes over the reference */
 	return ret < 0 ? ret : SIOMMU_IOPF_QUEUED;
 }
 
@@ -811,8 +832,11 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	/* 3. its partial requests */
 	discard_partial_locked(fd, NULL, d);
 	/* 4. handler calls in flight return (Linux: flush_workqueue()) */
-	while (find_group_locked(fd, d, IOPF_G_RUNNING))
+	while (find_group_locked(fd, d, IOPF_G_RUNNING)) {
+		fd->waiters++;
 		pthread_cond_wait(&fd->cond, &fd->lock.m);
+		fd->waiters--;
+	}
 #if SIOMMU_TESTING_BUILD
 	if (test_naive_drain)
 		goto out;	/* the seed's first patch: requests only */
@@ -842,8 +866,12 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 	    find_group_locked(fd, d, 0)) {
 		deadline_after_ms(&deadline, iopf->drain_timeout_ms);
 		while (find_group_locked(fd, d, 0)) {
-			if (pthread_cond_timedwait(&fd->cond, &fd->lock.m, &deadline) ==
-			    ETIMEDOUT) {
+			int w;
+
+			fd->waiters++;
+			w = pthread_cond_timedwait(&fd->cond, &fd->lock.m, &deadline);
+			fd->waiters--;
+			if (w == ETIMEDOUT) {
 				timed_out = true;
 				break;
 			}
@@ -863,7 +891,8 @@ out:
 	if (kill)
 		fd->dead = true;
 	cds_list_del(&d->link);
-	pthread_cond_broadcast(&fd->cond);
+	if (fd->waiters)
+		pthread_cond_broadcast(&fd->cond);
 	siommu_mutex_unlock(&fd->lock);
 	return answered;
 }
@@ -973,6 +1002,9 @@ SIOMMU_API int siommu_iopf_create(struct siommu_iommu *iommu,
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	ret = siommu_stats_create(IOPF_STAT_NR, &iopf->stats);
+	if (ret)
+		goto err_free;
 	iopf->nr_workers = cfg->mode == SIOMMU_IOPF_MODE_WORKERS ?
 			   (cfg->workers ? cfg->workers : 2) : 0;
 	if (iopf->nr_workers) {
@@ -1019,6 +1051,8 @@ err_locks:
 	siommu_mutex_destroy(&iopf->prq_lock);
 	siommu_mutex_destroy(&iopf->lock);
 err_free:
+	if (iopf->stats)
+		siommu_stats_destroy(iopf->stats);
 	siommu_free(iopf->workers);
 	siommu_free(iopf->prq);
 	siommu_free(iopf);
@@ -1056,6 +1090,7 @@ SIOMMU_API int siommu_iopf_destroy(struct siommu_iopf *iopf)
 	pthread_cond_destroy(&iopf->prq_cond);
 	siommu_mutex_destroy(&iopf->prq_lock);
 	siommu_mutex_destroy(&iopf->lock);
+	siommu_stats_destroy(iopf->stats);	/* no adder left: workers joined, devices gone */
 	siommu_free(iopf->workers);
 	siommu_free(iopf->prq);
 	siommu_free(iopf);
@@ -1293,12 +1328,10 @@ SIOMMU_API struct siommu_domain *siommu_iopf_group_domain(const struct siommu_io
 SIOMMU_API int siommu_iopf_get_stats(struct siommu_iopf *iopf, struct siommu_iopf_stats *out)
 {
 	uint64_t s[IOPF_STAT_NR];
-	unsigned int i;
 
 	if (!iopf || !out)
 		return -EINVAL;
-	for (i = 0; i < IOPF_STAT_NR; i++)
-		s[i] = __atomic_load_n(&iopf->stats[i], __ATOMIC_RELAXED);
+	siommu_stats_read_all(iopf->stats, s);
 	*out = (struct siommu_iopf_stats){
 		.requests = s[IOPF_STAT_REQUESTS],
 		.stop_markers = s[IOPF_STAT_STOP_MARKERS],

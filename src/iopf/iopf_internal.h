@@ -24,6 +24,7 @@
 #include "base/compiler.h"
 #include "base/lock.h"
 #include "base/rcu.h"
+#include "base/stats.h"
 #include "siommu_config.h"
 
 /* A partial request (L = 0) waiting for its group's last one. */
@@ -50,6 +51,7 @@ struct iopf_drain {
 struct iopf_dev {
 	struct siommu_mutex lock;	/* IOPF_DEV: fields marked [L] */
 	pthread_cond_t cond;		/* [L] drains wait for handlers and answers */
+	unsigned int waiters;		/* [L] drains waiting on cond (broadcast only then) */
 	long refs;			/* atomic */
 	struct siommu_iopf *iopf;	/* immutable */
 	struct siommu_device *dev;	/* immutable */
@@ -145,16 +147,22 @@ struct siommu_iopf {
 	uint32_t prq_head, prq_tail;	/* [P] free-running; tail - head < prq_size */
 	bool overflow;			/* [P] sticky pqof */
 	bool stopping;			/* [P] workers exit */
+	unsigned int sleepers;		/* [P] workers in pthread_cond_wait() (a report signals only then) */
 
 	unsigned int nr_workers;	/* immutable */
 	pthread_t *workers;		/* immutable */
 
-	uint64_t stats[IOPF_STAT_NR];	/* atomic adds */
+	/*
+	 * Per-thread counters (base/stats.h), summed on read: the reporting
+	 * thread and the worker that answers write no shared cache line for
+	 * them (a shared atomic line bounced between them on every fault).
+	 */
+	struct siommu_stats *stats;	/* immutable pointer */
 };
 
 static inline void iopf_stat_add(struct siommu_iopf *iopf, unsigned int idx, uint64_t n)
 {
-	__atomic_fetch_add(&iopf->stats[idx], n, __ATOMIC_RELAXED);
+	siommu_stats_add(iopf->stats, idx, n);
 }
 
 /* iopf.c, for resolve.c and fault_queue.c */
@@ -170,6 +178,7 @@ void iopf_fq_put(struct siommu_iopf *iopf);
 /* Broken-protocol hooks (per thread; the stress tests' broken variants). */
 void iopf_test_set_naive_drain(bool on);	/* drain requests only (the seed's first patch) */
 void iopf_test_set_no_dev_refs(bool on);	/* disable frees the fault data at once */
+void iopf_test_set_resolver_unpinned(bool on);	/* every thread: the resolver neither pins nor records */
 #endif
 
 #endif

@@ -5,7 +5,9 @@
  * answered Success once the page is mapped, and the retried DMA reads the
  * backing memory; unbacked addresses and missing permissions are answered
  * Invalid; a group of several pages maps them all; INLINE mode refuses the
- * resolver (it takes the IOAS's lock, which no reader may take).
+ * resolver (it takes the IOAS's lock, which no reader may take); an unmap
+ * of the backing range unmaps (and unpins) what the resolver mapped from it
+ * before it returns, and clearing the resolver unmaps everything it mapped.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -17,6 +19,7 @@
 
 #include <softiommu/core.h>
 #include <softiommu/ioas.h>
+#include <softiommu/mem.h>
 
 #define RID_A	SIOMMU_RID(0, 4, 0, 0)
 #define PG	4096ull
@@ -177,6 +180,159 @@ static void test_resolve_group(void **state)
 	assert_int_equal(f->ra.r[1].code, SIOMMU_PAGE_RESP_INVALID);
 }
 
+/*
+ * An unmap of the backing range unmaps what the resolver mapped from it
+ * before it returns (the old resolver left those pages mapped: the DMA
+ * after the unmap read the memory the IOAS no longer maps).
+ */
+static void test_resolve_ioas_unmap(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_ioas_mem m = { .type = SIOMMU_IOAS_MEM_HOST, .host = f->mem };
+	struct siommu_translation t;
+	struct siommu_ioas_info ii;
+	uint64_t iova = RW_IOVA, unmapped = 0;
+	uint8_t b = 0;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(siommu_dma_read(f->a, 3, RW_IOVA + i * PG, &b, 1), -EAGAIN);
+		wait_responses(f, i + 1);
+		assert_int_equal(f->ra.r[i].code, SIOMMU_PAGE_RESP_SUCCESS);
+	}
+	assert_int_equal(siommu_dma_read(f->a, 0, RO_IOVA, &b, 1), -EAGAIN);
+	wait_responses(f, 4);
+	assert_int_equal(siommu_translate(f->a, 3, RW_IOVA + PG, SIOMMU_ACC_READ, &t), 0);
+
+	assert_int_equal(siommu_ioas_unmap(f->backing, RW_IOVA, 4 * PG, &unmapped), 0);
+	assert_int_equal(unmapped, 4 * PG);
+	for (i = 0; i < 4; i++)
+		assert_int_not_equal(siommu_translate(f->a, 3, RW_IOVA + i * PG, SIOMMU_ACC_READ,
+						      &t), 0);
+	assert_int_equal(siommu_dma_read(f->a, 3, RW_IOVA + PG, &b, 1), -EAGAIN);
+	wait_responses(f, 5);
+	assert_int_equal(f->ra.r[4].code, SIOMMU_PAGE_RESP_INVALID);	/* not backed now */
+	/* the other area's page stays */
+	assert_int_equal(siommu_translate(f->a, 0, RO_IOVA, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_ioas_get_info(f->backing, &ii), 0);
+	assert_int_equal(ii.pinned_pages, 1);	/* each page mapped is pinned */
+	assert_int_equal(ii.accesses, 1);
+
+	/* backed again: faults map it again, from the new area */
+	assert_int_equal(siommu_ioas_map(f->backing, &m, 4 * PG, SIOMMU_IOAS_MAP_READ |
+					 SIOMMU_IOAS_MAP_FIXED_IOVA, &iova), 0);
+	assert_int_equal(siommu_dma_read(f->a, 3, RW_IOVA + PG, &b, 1), -EAGAIN);
+	wait_responses(f, 6);
+	assert_int_equal(f->ra.r[5].code, SIOMMU_PAGE_RESP_SUCCESS);
+	assert_int_equal(siommu_dma_read(f->a, 3, RW_IOVA + PG, &b, 1), 0);
+	assert_int_equal(b, 0x11);
+	/* read-only now: a write is Invalid */
+	assert_int_equal(siommu_dma_write(f->a, 3, RW_IOVA + PG, &b, 1), -EAGAIN);
+	wait_responses(f, 7);
+	assert_int_equal(f->ra.r[6].code, SIOMMU_PAGE_RESP_INVALID);
+
+	/* clearing the resolver unmaps and unpins what it mapped */
+	assert_int_equal(siommu_pasid_detach(f->a, 3), 0);
+	assert_int_equal(siommu_device_detach(f->a), 0);
+	assert_int_equal(siommu_iopf_domain_clear_handler(f->iopf, f->dom), 0);
+	assert_int_equal(siommu_ioas_get_info(f->backing, &ii), 0);
+	assert_int_equal(ii.pinned_pages, 0);
+	assert_int_equal(ii.accesses, 0);
+	assert_int_equal(siommu_device_attach(f->a, f->dom), 0);
+	assert_int_not_equal(siommu_translate(f->a, 0, RO_IOVA, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_device_detach(f->a), 0);
+	assert_int_equal(siommu_iopf_domain_set_resolver(f->iopf, f->dom, f->backing), 0);
+	assert_int_equal(siommu_device_attach(f->a, f->dom), 0);
+	assert_int_equal(siommu_pasid_attach(f->a, 3, f->dom), 0);
+}
+
+/*
+ * A revoke of the memory-map region an area maps: the resolver's pages of it
+ * are unmapped from the domain and unpinned before the revoke returns (the
+ * IOAS asks its accesses), later faults there are Invalid; the IOAS's other
+ * region is untouched.
+ */
+static void test_resolve_revoke(void **state)
+{
+	struct siommu_iommu_caps caps = { 0 };
+	struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_PAGING,
+					 .fmt = SIOMMU_PT_FMT_X86_64 };
+	struct siommu_iopf_cfg icfg = { .mode = SIOMMU_IOPF_MODE_MANUAL };
+	struct siommu_mem_region *ram, *other;
+	struct siommu_translation t;
+	struct siommu_ioas_info ii;
+	struct siommu_ioas_layer *l;
+	struct siommu_iommu *iommu;
+	struct siommu_ioas *ioas;
+	struct siommu_iopf *iopf;
+	struct siommu_device *dev;
+	struct siommu_domain *dom;
+	struct siommu_ctx *ctx;
+	struct siommu_mem *mem;
+	struct siommu_ioas_mem m;
+	uint64_t iova = 0x10000, iova2 = 0x80000;
+	struct rec r;
+	uint8_t b = 0;
+
+	(void)state;
+	rec_init(&r);
+	assert_int_equal(siommu_ctx_create(&ctx), 0);
+	siommu_ctx_set_log(ctx, SIOMMU_LOG_ERR, quiet, NULL);
+	assert_int_equal(siommu_mem_create(ctx, &mem), 0);
+	assert_int_equal(siommu_mem_add_ram(mem, 0x40000000, 4 * PG, &ram), 0);
+	assert_int_equal(siommu_mem_add_ram(mem, 0x50000000, 4 * PG, &other), 0);
+	assert_int_equal(siommu_iommu_create(ctx, &caps, mem, &iommu), 0);
+	assert_int_equal(siommu_ioas_layer_create(ctx, iommu, &l), 0);
+	assert_int_equal(siommu_ioas_create(l, &ioas), 0);
+	m = (struct siommu_ioas_mem){ .type = SIOMMU_IOAS_MEM_REGION, .mem = mem, .region = ram };
+	assert_int_equal(siommu_ioas_map(ioas, &m, 4 * PG, SIOMMU_IOAS_MAP_READ |
+					 SIOMMU_IOAS_MAP_WRITE | SIOMMU_IOAS_MAP_FIXED_IOVA, &iova), 0);
+	m.region = other;
+	assert_int_equal(siommu_ioas_map(ioas, &m, 4 * PG, SIOMMU_IOAS_MAP_READ |
+					 SIOMMU_IOAS_MAP_FIXED_IOVA, &iova2), 0);
+	assert_int_equal(siommu_iopf_create(iommu, &icfg, &iopf), 0);
+	assert_int_equal(siommu_device_create(iommu, RID_A, SIOMMU_DEV_PRI, 0, &dev), 0);
+	assert_int_equal(siommu_domain_create(iommu, &cfg, &dom), 0);
+	assert_int_equal(siommu_iopf_domain_set_resolver(iopf, dom, ioas), 0);
+	assert_int_equal(siommu_iopf_device_enable(iopf, dev, rec_fn, &r), 0);
+	assert_int_equal(siommu_device_attach(dev, dom), 0);
+
+	assert_int_equal(siommu_dma_write(dev, 0, 0x11000, "\x42", 1), -EAGAIN);
+	assert_int_equal(siommu_dma_read(dev, 0, 0x80000, &b, 1), -EAGAIN);
+	assert_int_equal(siommu_iopf_process(iopf, 0), 2);
+	assert_int_equal(rec_count(&r), 2);
+	assert_int_equal(r.r[0].code, SIOMMU_PAGE_RESP_SUCCESS);
+	assert_int_equal(r.r[1].code, SIOMMU_PAGE_RESP_SUCCESS);
+	assert_int_equal(siommu_dma_write(dev, 0, 0x11000, "\x42", 1), 0);
+	assert_int_equal(siommu_translate(dev, 0, 0x11000, SIOMMU_ACC_WRITE, &t), 0);
+	assert_int_equal(t.pa, 0x40001000);
+
+	assert_int_equal(siommu_mem_region_revoke(ram), 0);
+	assert_int_not_equal(siommu_translate(dev, 0, 0x11000, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_translate(dev, 0, 0x80000, SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(siommu_ioas_get_info(ioas, &ii), 0);
+	assert_int_equal(ii.pinned_pages, 1);	/* the other region's page only */
+	assert_int_equal(siommu_dma_read(dev, 0, 0x11000, &b, 1), -EAGAIN);
+	assert_int_equal(siommu_iopf_process(iopf, 0), 1);
+	assert_int_equal(rec_count(&r), 3);
+	assert_int_equal(r.r[2].code, SIOMMU_PAGE_RESP_INVALID);	/* revoked */
+
+	assert_int_equal(siommu_device_detach(dev), 0);
+	assert_int_equal(siommu_iopf_device_disable(iopf, dev), 0);
+	assert_int_equal(siommu_iopf_domain_clear_handler(iopf, dom), 0);
+	assert_int_equal(siommu_iopf_destroy(iopf), 0);
+	assert_int_equal(siommu_domain_destroy(dom), 0);
+	assert_int_equal(siommu_device_destroy(dev), 0);
+	assert_int_equal(siommu_ioas_unmap_all(ioas, NULL), 0);
+	assert_int_equal(siommu_ioas_destroy(ioas), 0);
+	assert_int_equal(siommu_ioas_layer_destroy(l), 0);
+	assert_int_equal(siommu_iommu_destroy(iommu), 0);
+	assert_int_equal(siommu_mem_region_destroy(ram), 0);
+	assert_int_equal(siommu_mem_region_destroy(other), 0);
+	assert_int_equal(siommu_mem_destroy(mem), 0);
+	assert_int_equal(siommu_ctx_destroy(ctx), 0);
+}
+
 static void test_resolve_needs_workers(void **state)
 {
 	struct fixture *f = *state;
@@ -205,6 +361,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resolve_dma_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_ioas_unmap, setup, teardown),
+		cmocka_unit_test(test_resolve_revoke),
 		cmocka_unit_test_setup_teardown(test_resolve_needs_workers, setup, teardown),
 	};
 

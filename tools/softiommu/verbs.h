@@ -7,6 +7,7 @@
 #define SOFTIOMMU_TOOL_VERBS_H
 
 #include <softiommu/core.h>
+#include <softiommu/ioas.h>
 #include <softiommu/mem.h>
 #include <softiommu/pgtable.h>
 
@@ -38,6 +39,10 @@ struct siommu_domain *run_domain_of(void *obj);
 /* verbs_core.c: the IOMMU of an iommu-create object, the device of a dev-create one. */
 struct siommu_iommu *run_iommu_of(void *obj);
 struct siommu_device *run_device_of(void *obj);
+
+/* The object type name of ioas-create IOASes; verbs_ioas.c: the IOAS of one. */
+#define RUN_IOAS_TYPE	"ioas"
+struct siommu_ioas *run_ioas_of(void *obj);
 
 /* verbs_mem.c: the region of a mem-add object, and its memory map. */
 struct siommu_mem_region *run_region_of(void *obj);

@@ -245,6 +245,11 @@ static struct cli_layer *layer_of(struct run_ctx *rc, struct run_cmd *cmd)
 
 static void access_obj_destroy(void *obj);
 
+struct siommu_ioas *run_ioas_of(void *obj)
+{
+	return ((struct cli_ioas *)obj)->ioas;
+}
+
 static void ioas_obj_destroy(void *obj)
 {
 	struct cli_ioas *ci = obj;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * `run` verbs of the iopf module: the iopf layer of an IOMMU, devices'
- * page requests and the responses they receive, group handlers of domains,
- * drains, the PRQ's overflow, and the fault queue (read records, write
+ * page requests and the responses they receive, group handlers of domains
+ * (the CLI's own, and the library's resolver from an IOAS), drains, the PRQ's overflow, and the fault queue (read records, write
  * responses by cookie, poll, close).
  *
  * An iopf object (iopf-create) owns what is made through it: the devices
@@ -51,6 +51,7 @@ struct cli_ihandler {
 	struct cli_iopf *ci;
 	struct siommu_domain *dom;
 	int code;			/* sync: the response; SIOMMU_IOPF_ASYNC: hold */
+	bool resolver;			/* iopf-resolver: the library's handler */
 	pthread_mutex_t lock;
 	struct siommu_iopf_group *held[HOLD_MAX];	/* hold: oldest first */
 	unsigned int nheld;
@@ -363,6 +364,34 @@ static int verb_handler(struct run_ctx *rc, struct run_cmd *cmd)
 	return 0;
 }
 
+static int verb_resolver(struct run_ctx *rc, struct run_cmd *cmd)
+{
+	struct cli_iopf *ci = run_obj_arg(rc, cmd, "iopf", IOPF_TYPE);
+	void *dobj = run_obj_arg(rc, cmd, "domain", RUN_DOMAIN_TYPE);
+	void *iobj = run_obj_arg(rc, cmd, "ioas", RUN_IOAS_TYPE);
+	struct cli_ihandler *h;
+	int ret;
+
+	if (!ci || !dobj || !iobj)
+		return RUN_EUSAGE;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->ci = ci;
+	h->dom = run_domain_of(dobj);
+	h->resolver = true;
+	pthread_mutex_init(&h->lock, NULL);
+	ret = siommu_iopf_domain_set_resolver(ci->iopf, h->dom, run_ioas_of(iobj));
+	if (ret) {
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		return ret;
+	}
+	h->next = ci->handlers;
+	ci->handlers = h;
+	return 0;
+}
+
 static int verb_handler_clear(struct run_ctx *rc, struct run_cmd *cmd)
 {
 	struct cli_iopf *ci = run_obj_arg(rc, cmd, "iopf", IOPF_TYPE);
@@ -378,7 +407,8 @@ static int verb_handler_clear(struct run_ctx *rc, struct run_cmd *cmd)
 	h = handler_of(ci, run_domain_of(dobj));
 	if (!h)
 		return 0;
-	run_result(rc, "groups", "%" PRIu64, h->groups);
+	if (!h->resolver)
+		run_result(rc, "groups", "%" PRIu64, h->groups);
 	for (pp = &ci->handlers; *pp != h; pp = &(*pp)->next)
 		;
 	*pp = h->next;
@@ -727,6 +757,11 @@ const struct run_verb run_verbs_iopf[] = {
 	  "[fq=NAME]",
 	  "set a domain's group handler: answer at once, hold (iopf-answer), or a fault queue",
 	  verb_handler },
+	{ "iopf-resolver", "iopf-resolver iopf=NAME domain=NAME ioas=NAME",
+	  "resolve by mapping: faults map the page from the IOAS's area holding it (Invalid if "
+	  "none); an ioas-unmap unmaps what it mapped (workers or manual mode; create the IOAS "
+	  "before the iopf)",
+	  verb_resolver },
 	{ "iopf-handler-clear", "iopf-handler-clear iopf=NAME domain=NAME",
 	  "remove a domain's group handler (EBUSY while attached)", verb_handler_clear },
 	{ "iopf-report", "iopf-report iopf=NAME dev=NAME prgi=N [pasid=N] [addr=N] [access=rwxp] "
