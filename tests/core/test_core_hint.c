@@ -28,6 +28,7 @@
 #define PA1	0x10000000ull
 #define PA2	0x20000000ull
 #define PA3	0x30000000ull
+#define PG_GAP	0x100000ull	/* where mkdom()'s pages after the first go */
 
 struct fixture {
 	struct siommu_ctx *ctx;
@@ -74,7 +75,14 @@ static struct siommu_domain *mkdom(struct fixture *f, uint64_t pa)
 	struct siommu_domain *d = NULL;
 
 	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &d), 0);
-	assert_int_equal(siommu_domain_map(d, IOVA, pa, 4 * PG,
+	/*
+	 * IOVA alone (its output does not continue into the next page's, so
+	 * its IOTLB entry is one page), then a run of three pages at @pa +
+	 * PG_GAP (one run entry): the cases below are about one page's hint.
+	 */
+	assert_int_equal(siommu_domain_map(d, IOVA, pa, PG,
+					   SIOMMU_PT_READ | SIOMMU_PT_WRITE), 0);
+	assert_int_equal(siommu_domain_map(d, IOVA + PG, pa + PG_GAP, 3 * PG,
 					   SIOMMU_PT_READ | SIOMMU_PT_WRITE), 0);
 	return d;
 }
@@ -133,8 +141,8 @@ static void test_core_hint_hits_and_counts(void **state)
 	assert_int_equal(walks(f), w);
 	assert_int_equal(hits(f), h + 100);
 	/* Another page: the IOTLB (a walk), and the hint follows it. */
-	expect(f->dev, 0, IOVA + PG, PA1 + PG, false);
-	expect(f->dev, 0, IOVA + PG + 4, PA1 + PG + 4, true);
+	expect(f->dev, 0, IOVA + PG, PA1 + PG_GAP, false);
+	expect(f->dev, 0, IOVA + PG + 4, PA1 + PG_GAP + 4, true);
 	expect(f->dev, 0, IOVA + 4, PA1 + 4, true);	/* back: still in the IOTLB */
 	/* A write after read walks (dirty), then hits. */
 	{
