@@ -135,6 +135,7 @@ struct siommu_iotlb_stats {
 	uint64_t inv_entries;		/* entries those calls removed */
 	uint32_t capacity;
 	uint32_t ways;
+	uint64_t run_inserts;		/* of the inserts: run entries (siommu_iotlb_insert_run()) */
 };
 
 /**

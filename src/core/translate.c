@@ -224,8 +224,14 @@ hint_lookup_rcu(struct siommu_device *dev, struct siommu_domain *dom,
 	return true;
 }
 
-/* Requests a run entry may serve, and a walk may fill one for. */
-#define CORE_ACC_RUN_OK(access)	(!((access) & (SIOMMU_ACC_EXEC | SIOMMU_ACC_PRIV)))
+/*
+ * Requests whose walk fills a run entry: plain reads.  (A write's run would
+ * have to be of leaves already dirty, and would replace the block's read
+ * run: one run entry per block.  Writes keep 4 KiB entries, which DMA
+ * writes extend with siommu_iotlb_lookup_run().)
+ */
+#define CORE_ACC_RUN_OK(access)	\
+	(!((access) & (SIOMMU_ACC_WRITE | SIOMMU_ACC_EXEC | SIOMMU_ACC_PRIV)))
 
 /*
  * The IOTLB missed (or its entry cannot serve @access): walk the table,

@@ -103,6 +103,7 @@ enum iotlb_stat {
 	IOTLB_STAT_EVICTIONS,
 	IOTLB_STAT_INVALIDATIONS,
 	IOTLB_STAT_INV_ENTRIES,
+	IOTLB_STAT_RUN_INSERTS,
 	IOTLB_STAT_NR,
 };
 
@@ -900,6 +901,8 @@ static int iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid, uint32_t pasid
 	set_unlock(ctl);
 
 	siommu_stats_inc(tlb->stats, IOTLB_STAT_INSERTS);
+	if (code == IOTLB_CODE_RUN)
+		siommu_stats_inc(tlb->stats, IOTLB_STAT_RUN_INSERTS);
 	if (evict)
 		siommu_stats_inc(tlb->stats, IOTLB_STAT_EVICTIONS);
 	return 0;
@@ -1117,6 +1120,7 @@ SIOMMU_API int siommu_iotlb_get_stats(struct siommu_iotlb *tlb,
 	out->inv_entries = v[IOTLB_STAT_INV_ENTRIES];
 	out->capacity = tlb->capacity;
 	out->ways = tlb->ways;
+	out->run_inserts = v[IOTLB_STAT_RUN_INSERTS];
 	return 0;
 }
 
