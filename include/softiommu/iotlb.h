@@ -81,6 +81,7 @@ struct siommu_iotlb_seq {
 	uint64_t region;
 	uint32_t domid;
 	uint32_t pasid;
+	uint16_t bucket[4];	/* the generation buckets summed (insert re-reads them) */
 };
 
 /*

@@ -394,6 +394,38 @@ static inline bool translate_args_ok(struct siommu_device *dev, uint32_t pasid,
 	       !(pasid >> SIOMMU_PASID_BITS_MAX);
 }
 
+/*
+ * The public calls past a hint miss, out of line and with no span to give
+ * back, so that they are tail calls: the hint's path in siommu_translate()
+ * and siommu_translate_rcu() needs no stack frame.  The first leaves the
+ * caller's section as siommu_translate() entered it.
+ */
+static __attribute__((noinline)) int
+translate_slow_unlock(struct siommu_device *dev, struct siommu_domain *dom,
+		      uint32_t pasid, uint64_t iova, unsigned int access,
+		      struct siommu_translation *out)
+{
+	uint64_t span_last;
+	int ret;
+
+	ret = dom ? translate_slow_rcu(dev, dom, pasid, iova, access, out, &span_last) :
+		    xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
+	siommu_rcu_read_unlock();
+	return ret;
+}
+
+static __attribute__((noinline)) int
+translate_slow_pub_rcu(struct siommu_device *dev, struct siommu_domain *dom,
+		       uint32_t pasid, uint64_t iova, unsigned int access,
+		       struct siommu_translation *out)
+{
+	uint64_t span_last;
+
+	if (!dom)
+		return xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
+	return translate_slow_rcu(dev, dom, pasid, iova, access, out, &span_last);
+}
+
 SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
 				    uint64_t iova, unsigned int access,
 				    struct siommu_translation *out)
@@ -403,7 +435,16 @@ SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
 
 	if (siommu_unlikely(!translate_args_ok(dev, pasid, access, out)))
 		return -EINVAL;
-	return translate_rcu(dev, pasid, iova, access, out, &dom, &span_last);
+	SIOMMU_CHECK(siommu_rcu_read_ongoing());
+	out->reason = SIOMMU_FAULT_NONE;
+	out->iotlb_hit = false;
+	dom = core_attached_rcu(dev, pasid);
+	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
+	/* As translate_rcu(); a NULL domain cannot match the hint. */
+	if (siommu_likely(dom != NULL) &&
+	    hint_lookup_rcu(dev, dom, pasid, iova, access, out, &span_last))
+		return 0;
+	return translate_slow_pub_rcu(dev, dom, pasid, iova, access, out);
 }
 
 SIOMMU_API int siommu_translate(struct siommu_device *dev, uint32_t pasid,
@@ -412,14 +453,20 @@ SIOMMU_API int siommu_translate(struct siommu_device *dev, uint32_t pasid,
 {
 	struct siommu_domain *dom;
 	uint64_t span_last;
-	int ret;
 
 	if (siommu_unlikely(!translate_args_ok(dev, pasid, access, out)))
 		return -EINVAL;
 	siommu_rcu_read_lock();
-	ret = translate_rcu(dev, pasid, iova, access, out, &dom, &span_last);
-	siommu_rcu_read_unlock();
-	return ret;
+	out->reason = SIOMMU_FAULT_NONE;
+	out->iotlb_hit = false;
+	dom = core_attached_rcu(dev, pasid);
+	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
+	if (siommu_likely(dom != NULL) &&
+	    hint_lookup_rcu(dev, dom, pasid, iova, access, out, &span_last)) {
+		siommu_rcu_read_unlock();
+		return 0;
+	}
+	return translate_slow_unlock(dev, dom, pasid, iova, access, out);
 }
 
 /* ------------------------------------------------------------------ DMA */

@@ -266,7 +266,7 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static void set_lock(struct iotlb_set_ctl *c)
+static __attribute__((noinline)) void set_lock_slow(struct iotlb_set_ctl *c)
 {
 	unsigned int spins = 0;
 
@@ -284,7 +284,15 @@ static void set_lock(struct iotlb_set_ctl *c)
 	}
 }
 
-static void set_unlock(struct iotlb_set_ctl *c)
+/* The uncontended case inline (one exchange); spinning out of line. */
+static inline void set_lock(struct iotlb_set_ctl *c)
+{
+	/* Acquire: pairs with the release in set_unlock(). */
+	if (siommu_unlikely(__atomic_exchange_n(&c->lock, 1, __ATOMIC_ACQUIRE)))
+		set_lock_slow(c);
+}
+
+static inline void set_unlock(struct iotlb_set_ctl *c)
 {
 	siommu_store_release(&c->lock, 0);
 }
@@ -328,25 +336,40 @@ enum gen_kind {
 	GEN_DOM_REGION,
 };
 
+/* Multiplicative (Fibonacci) hashing of (kind, a, b): its top bits. */
 static inline size_t gen_bucket(enum gen_kind kind, uint64_t a, uint64_t b)
 {
-	uint64_t x = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
-		     ((uint64_t)kind << 56);
+	uint64_t x = (a + ((uint64_t)kind << 40)) * 0x9e3779b97f4a7c15ull +
+		     b * 0xc2b2ae3d27d4eb4full;
 
-	x ^= x >> 29;
-	return (size_t)((x * 0xbf58476d1ce4e5b9ull) >> (64 - IOTLB_GEN_BUCKETS_LG2));
+	return (size_t)(x >> (64 - IOTLB_GEN_BUCKETS_LG2));
 }
 
-static uint64_t gen_sum(const struct siommu_iotlb *tlb, uint32_t domid,
-			uint32_t pasid, uint64_t region, int memorder)
+/* The buckets of the four hashed counters that cover (@domid, @pasid, @region). */
+static inline void gen_buckets(uint32_t domid, uint32_t pasid, uint64_t region,
+			       uint16_t *b)
+{
+	b[0] = (uint16_t)gen_bucket(GEN_DOM, domid, 0);
+	b[1] = (uint16_t)gen_bucket(GEN_PASID, pasid, 0);
+	b[2] = (uint16_t)gen_bucket(GEN_DOM_PASID, domid, pasid);
+	b[3] = (uint16_t)gen_bucket(GEN_DOM_REGION, domid, region);
+}
+
+/*
+ * The sum of the global counter and the four of @b (from gen_buckets():
+ * masked, so a corrupt seq cannot index out of the array).
+ */
+static inline uint64_t gen_sum_b(const struct siommu_iotlb *tlb, const uint16_t *b,
+				 int memorder)
 {
 	const uint64_t *g = tlb->gens;
+	const unsigned int m = IOTLB_GEN_BUCKETS - 1;
 
 	return __atomic_load_n(&g[IOTLB_GEN_ALL], memorder) +
-	       __atomic_load_n(&g[gen_bucket(GEN_DOM, domid, 0)], memorder) +
-	       __atomic_load_n(&g[gen_bucket(GEN_PASID, pasid, 0)], memorder) +
-	       __atomic_load_n(&g[gen_bucket(GEN_DOM_PASID, domid, pasid)], memorder) +
-	       __atomic_load_n(&g[gen_bucket(GEN_DOM_REGION, domid, region)], memorder);
+	       __atomic_load_n(&g[b[0] & m], memorder) +
+	       __atomic_load_n(&g[b[1] & m], memorder) +
+	       __atomic_load_n(&g[b[2] & m], memorder) +
+	       __atomic_load_n(&g[b[3] & m], memorder);
 }
 
 /*
@@ -772,12 +795,14 @@ SIOMMU_API int siommu_iotlb_seq_begin(struct siommu_iotlb *tlb, uint32_t domid,
 	seq->domid = domid;
 	seq->pasid = pasid;
 	seq->region = iova >> IOTLB_REGION_LG2;
+	/* Hashed once: insert re-reads the same buckets. */
+	gen_buckets(domid, pasid, seq->region, seq->bucket);
 	/*
 	 * Acquire: the caller's page-table reads come after, so if a
 	 * generation bump is seen here, so is the table change before it.
 	 * Pairs with gen_bump().
 	 */
-	seq->gen = gen_sum(tlb, domid, pasid, seq->region, __ATOMIC_ACQUIRE);
+	seq->gen = gen_sum_b(tlb, seq->bucket, __ATOMIC_ACQUIRE);
 	return 0;
 }
 
@@ -793,6 +818,30 @@ static int code_of(unsigned int size_lg2)
 	default:
 		return -1;
 	}
+}
+
+/* An insert's counters, through one lookup of this thread's block. */
+static inline void insert_count(struct siommu_stats *st, bool run, bool evict)
+{
+	struct stats_block *b = siommu_tls_lookup(st->tls.id);
+
+	if (siommu_unlikely(!b)) {
+		siommu_stats_inc(st, IOTLB_STAT_INSERTS);
+		if (run)
+			siommu_stats_inc(st, IOTLB_STAT_RUN_INSERTS);
+		if (evict)
+			siommu_stats_inc(st, IOTLB_STAT_EVICTIONS);
+		return;
+	}
+	/* Only this thread writes b->v (base/stats.h). */
+	siommu_store_relaxed(&b->v[IOTLB_STAT_INSERTS],
+			     siommu_load_relaxed(&b->v[IOTLB_STAT_INSERTS]) + 1);
+	if (run)
+		siommu_store_relaxed(&b->v[IOTLB_STAT_RUN_INSERTS],
+				     siommu_load_relaxed(&b->v[IOTLB_STAT_RUN_INSERTS]) + 1);
+	if (evict)
+		siommu_store_relaxed(&b->v[IOTLB_STAT_EVICTIONS],
+				     siommu_load_relaxed(&b->v[IOTLB_STAT_EVICTIONS]) + 1);
 }
 
 /*
@@ -870,7 +919,7 @@ static int iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid, uint32_t pasid
 	 * clear what we write.  A run's pages are all in seq's 1 GiB region,
 	 * so the same five counters cover every one of them.
 	 */
-	if (gen_sum(tlb, domid, pasid, seq->region, __ATOMIC_SEQ_CST) != seq->gen &&
+	if (gen_sum_b(tlb, seq->bucket, __ATOMIC_SEQ_CST) != seq->gen &&
 	    !iotlb_insert_broken()) {
 		set_unlock(ctl);
 		siommu_stats_inc(tlb->stats, IOTLB_STAT_INSERT_STALE);
@@ -900,11 +949,7 @@ static int iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid, uint32_t pasid
 	}
 	set_unlock(ctl);
 
-	siommu_stats_inc(tlb->stats, IOTLB_STAT_INSERTS);
-	if (code == IOTLB_CODE_RUN)
-		siommu_stats_inc(tlb->stats, IOTLB_STAT_RUN_INSERTS);
-	if (evict)
-		siommu_stats_inc(tlb->stats, IOTLB_STAT_EVICTIONS);
+	insert_count(tlb->stats, code == IOTLB_CODE_RUN, evict);
 	return 0;
 }
 
