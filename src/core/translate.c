@@ -103,6 +103,7 @@ struct core_hint {
 	uint32_t pasid;
 	uint16_t prot;			/* the entry's: SIOMMU_PT_* | CORE_PROT_DIRTY */
 	uint8_t size_lg2;		/* of the leaves */
+	uint8_t ok;			/* bit a: iotlb_prot_ok(prot, a) (a <= SIOMMU_ACC_MASK) */
 };
 
 static __thread struct core_hint core_hint __attribute__((tls_model("initial-exec")));
@@ -161,6 +162,20 @@ static inline bool iotlb_prot_ok(unsigned int prot, unsigned int access)
 }
 
 /*
+ * The access values (0..SIOMMU_ACC_MASK) that iotlb_prot_ok() lets an entry
+ * with @prot serve, as a bit mask (none with EXEC or PRIV: 1 to 3 at most),
+ * so that the hint tests one bit instead of the four conditions.
+ */
+static inline uint8_t hint_ok_mask(unsigned int prot)
+{
+	unsigned int a, m = 0;
+
+	for (a = 1; a < 4; a++)
+		m |= (unsigned int)iotlb_prot_ok(prot, a) << a;
+	return (uint8_t)m;
+}
+
+/*
  * A hint hit with no counter pointer yet: count it the ordinary way, and
  * keep this thread's counter for the next hits (if it has a block).
  */
@@ -191,6 +206,7 @@ static inline void hint_set(struct siommu_device *dev, struct siommu_domain *dom
 	h->pasid = pasid;
 	h->prot = (uint16_t)hit->e.prot;
 	h->size_lg2 = (uint8_t)hit->e.size_lg2;
+	h->ok = hint_ok_mask(hit->e.prot);
 }
 
 /*
@@ -206,7 +222,7 @@ hint_lookup_rcu(struct siommu_device *dev, struct siommu_domain *dom,
 	struct core_hint *h = &core_hint;
 
 	if (h->serial != dev->serial || h->pasid != pasid ||
-	    iova - h->first > h->last_off || !iotlb_prot_ok(h->prot, access))
+	    iova - h->first > h->last_off || !((h->ok >> access) & 1))
 		return false;
 	/* (a) and (b) at the top of this file. */
 	if (siommu_unlikely(h->dom != dom || !siommu_iotlb_ref_valid(&h->ref)) &&
