@@ -82,7 +82,7 @@
 
 /*
  * The per-thread hint (top of this file).  Thread-local, initial-exec as the
- * RCU reader pointer is (base/rcu.h): 56 bytes of the library's static TLS.
+ * RCU reader pointer is (base/rcu.h): 72 bytes of the library's static TLS.
  * Written and read by its own thread only.
  */
 struct core_hint {
