@@ -61,6 +61,9 @@
  * the device the caller passes is alive, so its IOMMU and IOTLB are, and
  * the entry the reference points into belongs to that IOTLB (the hint was
  * filled through this device), so checking (b) never reads freed memory.
+ * A hint copied from a run entry (below) covers the whole run: the entry
+ * holds all of it while its sequence stands, and any invalidation of a byte
+ * of the run moves it.
  * The hint is filled from IOTLB hits only: a page just walked is hinted at
  * its second translation (an IOTLB hit).  Filling it from the insert too
  * would be as safe (insert_ref gives the same reference; hint.pml models
@@ -70,6 +73,18 @@
  * in turn just misses and refills it (a few stores).  Writes take the
  * IOTLB's path again (the hint holds what the entry holds, including its
  * dirty mark), and so do execute and privileged requests.
+ *
+ * Run entries.  A plain read that misses walks with
+ * siommu_pt_translate_run_rcu(), which also gives the run of contiguous
+ * 4 KiB leaves around the page in its leaf table (same permissions, output
+ * continuing, no gap; their accessed bits set by compare-and-swap, none made
+ * dirty), and caches the run as one IOTLB entry (siommu_iotlb_insert_run()).
+ * The seq_begin before the walk covers every page of it (one 2 MiB block,
+ * so one 1 GiB region: the same generation counters), and every
+ * invalidation that covers a byte of the run removes the entry, so the
+ * strict-unmap argument above holds page by page: an unmap of one page of
+ * a run leaves no thread able to reach it through the run once it returned
+ * (the argument in full: docs/modules/core.md, Translate; runs.pml).
  *
  * The fault reasons (names, errors) and the fault log are in fault.c.
  */
