@@ -63,12 +63,19 @@ struct siommu_domain;
 
 /* ------------------------------------------------------------------ iommu */
 
+/*
+ * The IOMMU's IOTLB capacity by default: room for a run entry (a cached run
+ * of contiguous 4 KiB pages) for each of 1024 mapped regions besides the
+ * page entries (docs/modules/core.md, Translate; measured in bench hotpath).
+ */
+#define SIOMMU_IOMMU_DEFAULT_IOTLB_CAPACITY	2048u
+
 struct siommu_iommu_caps {
 	uint64_t pgsize_bitmap;		/* 0: 4K | 2M | 1G */
 	unsigned int ias_lg2;		/* input (IOVA) width; 0: 48 */
 	unsigned int oas_lg2;		/* output (physical) width; 0: 52 */
 	unsigned int pasid_bits;	/* 0: no PASID support; at most 20 */
-	uint32_t iotlb_capacity;	/* entries; 0: the IOTLB default */
+	uint32_t iotlb_capacity;	/* entries; 0: SIOMMU_IOMMU_DEFAULT_IOTLB_CAPACITY */
 	uint32_t iotlb_ways;		/* 0: the IOTLB default */
 	uint32_t fault_log_size;	/* records kept; 0: 256 */
 	uint32_t fault_rate;		/* records logged per second; 0: 100 */

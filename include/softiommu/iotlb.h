@@ -81,6 +81,7 @@ struct siommu_iotlb_seq {
 	uint64_t region;
 	uint32_t domid;
 	uint32_t pasid;
+	uint16_t bucket[4];	/* the generation buckets summed (insert re-reads them) */
 };
 
 /*
@@ -112,6 +113,19 @@ static inline bool siommu_iotlb_ref_valid(const struct siommu_iotlb_ref *ref)
 	return __atomic_load_n(ref->seq, __ATOMIC_ACQUIRE) == ref->val;
 }
 
+/* What a translation cached for an address covers (siommu_iotlb_lookup_span()). */
+struct siommu_iotlb_span {
+	uint64_t first;		/* first byte */
+	uint64_t last;		/* last byte (inclusive) */
+};
+
+/* A hit of siommu_iotlb_lookup_span(). */
+struct siommu_iotlb_hit {
+	struct siommu_iotlb_entry e;	/* the page holding the address (a run: its 4 KiB page) */
+	struct siommu_iotlb_ref ref;	/* the entry that hit */
+	struct siommu_iotlb_span span;	/* output contiguous from e, same permissions */
+};
+
 struct siommu_iotlb_stats {
 	uint64_t hits;
 	uint64_t misses;
@@ -122,6 +136,7 @@ struct siommu_iotlb_stats {
 	uint64_t inv_entries;		/* entries those calls removed */
 	uint32_t capacity;
 	uint32_t ways;
+	uint64_t run_inserts;		/* of the inserts: run entries (siommu_iotlb_insert_run()) */
 };
 
 /**
@@ -166,6 +181,20 @@ SIOMMU_API int siommu_iotlb_lookup_ref(struct siommu_iotlb *tlb, uint32_t domid,
 				       uint32_t pasid, uint64_t iova,
 				       struct siommu_iotlb_entry *out,
 				       struct siommu_iotlb_ref *ref);
+
+/**
+ * siommu_iotlb_lookup_span() - siommu_iotlb_lookup_ref() into @hit, and the
+ * span of addresses the entry that hit translates: for a page entry its
+ * page; for a run entry (siommu_iotlb_insert_run()) the run, every byte x
+ * of which translates to hit->e.addr + (x - hit->e.iova) with the same
+ * permissions, while hit->ref is valid.  hit->e is the 4 KiB page of a run
+ * that holds @iova, so callers that ignore the span see a page entry.
+ * Context: as siommu_iotlb_lookup().
+ * Returns: as siommu_iotlb_lookup(); -EINVAL also for @hit NULL.
+ */
+SIOMMU_API int siommu_iotlb_lookup_span(struct siommu_iotlb *tlb, uint32_t domid,
+					uint32_t pasid, uint64_t iova,
+					struct siommu_iotlb_hit *hit);
 
 /**
  * siommu_iotlb_lookup_run() - How many 4 KiB pages from @iova on, at most
@@ -221,6 +250,30 @@ SIOMMU_API int siommu_iotlb_insert(struct siommu_iotlb *tlb, uint32_t domid,
 SIOMMU_API int siommu_iotlb_insert_ref(struct siommu_iotlb *tlb, uint32_t domid,
 				       uint32_t pasid,
 				       const struct siommu_iotlb_entry *e,
+				       const struct siommu_iotlb_seq *seq,
+				       struct siommu_iotlb_ref *ref);
+
+/**
+ * siommu_iotlb_insert_run() - Cache, in one entry, a run of @npages 4 KiB
+ * pages that starts with @e (a 4 KiB page) and lies in @e's 2 MiB-aligned
+ * block: page i translates to e->addr + i * 4096 with e->prot.  @npages 1
+ * is siommu_iotlb_insert_ref().  A (domain, PASID, block) has at most one
+ * run entry: a new run of the block replaces the old one in place.  Every
+ * lookup of a page of the run hits it (siommu_iotlb_lookup() returns that
+ * 4 KiB page; siommu_iotlb_lookup_span() also the run); every invalidation
+ * that covers any byte of the run removes all of it.
+ * @seq: from siommu_iotlb_seq_begin() for the same @domid, @pasid and an
+ *       address of the block, taken before the page-table reads of every
+ *       page of the run.
+ * @ref: NULL, or where a reference to the entry goes when it returns 0.
+ * Context: as siommu_iotlb_insert().
+ * Returns: as siommu_iotlb_insert(); -EINVAL also for @npages 0, @npages
+ * > 1 with @e not a 4 KiB page, or a run leaving @e's 2 MiB block.
+ */
+SIOMMU_API int siommu_iotlb_insert_run(struct siommu_iotlb *tlb, uint32_t domid,
+				       uint32_t pasid,
+				       const struct siommu_iotlb_entry *e,
+				       unsigned int npages,
 				       const struct siommu_iotlb_seq *seq,
 				       struct siommu_iotlb_ref *ref);
 

@@ -322,6 +322,25 @@ SIOMMU_API int siommu_pt_translate_rcu(struct siommu_pt *pt, uint64_t iova,
 				       unsigned int access,
 				       struct siommu_pt_xlate *out);
 
+/**
+ * siommu_pt_translate_run_rcu() - siommu_pt_translate_rcu(), and the run of
+ * leaves around @iova that one cached translation may cover: for a 4 KiB
+ * leaf, the neighbouring 4 KiB leaves of its table (so inside its 2 MiB-
+ * aligned block) that, without a gap, are present, continue its output
+ * address, grant @access with the same permissions and, for a write, are
+ * already dirty; [*@run_first, *@run_last] (bytes, inclusive) is that run.
+ * A leaf that joins a read's run gets its accessed state set (as a
+ * prefetching hardware walker may set it); no leaf is made dirty by it.
+ * For a larger leaf the run is its page.
+ * Context: inside a read-side section; lock-free.
+ * Returns: as siommu_pt_translate_rcu(); -EINVAL also for @run_first or
+ *          @run_last NULL.
+ */
+SIOMMU_API int siommu_pt_translate_run_rcu(struct siommu_pt *pt, uint64_t iova,
+					   unsigned int access,
+					   struct siommu_pt_xlate *out,
+					   uint64_t *run_first, uint64_t *run_last);
+
 /* The raw entries on the path to @iova.  entry[L]: level L (0 = 4 KiB). */
 struct siommu_pt_walk {
 	uint64_t entry[SIOMMU_PT_MAX_LEVELS];

@@ -42,7 +42,7 @@ static int caps_fill(const struct siommu_iommu_caps *in,
 	if (!c.fault_rate)
 		c.fault_rate = CORE_DEFAULT_RATE;
 	if (!c.iotlb_capacity)
-		c.iotlb_capacity = SIOMMU_IOTLB_DEFAULT_CAPACITY;
+		c.iotlb_capacity = SIOMMU_IOMMU_DEFAULT_IOTLB_CAPACITY;
 	if (!c.iotlb_ways)
 		c.iotlb_ways = SIOMMU_IOTLB_DEFAULT_WAYS;
 	if (!c.prq_size)

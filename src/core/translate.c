@@ -61,6 +61,9 @@
  * the device the caller passes is alive, so its IOMMU and IOTLB are, and
  * the entry the reference points into belongs to that IOTLB (the hint was
  * filled through this device), so checking (b) never reads freed memory.
+ * A hint copied from a run entry (below) covers the whole run: the entry
+ * holds all of it while its sequence stands, and any invalidation of a byte
+ * of the run moves it.
  * The hint is filled from IOTLB hits only: a page just walked is hinted at
  * its second translation (an IOTLB hit).  Filling it from the insert too
  * would be as safe (insert_ref gives the same reference; hint.pml models
@@ -70,6 +73,18 @@
  * in turn just misses and refills it (a few stores).  Writes take the
  * IOTLB's path again (the hint holds what the entry holds, including its
  * dirty mark), and so do execute and privileged requests.
+ *
+ * Run entries.  A plain read that misses walks with
+ * siommu_pt_translate_run_rcu(), which also gives the run of contiguous
+ * 4 KiB leaves around the page in its leaf table (same permissions, output
+ * continuing, no gap; their accessed bits set by compare-and-swap, none made
+ * dirty), and caches the run as one IOTLB entry (siommu_iotlb_insert_run()).
+ * The seq_begin before the walk covers every page of it (one 2 MiB block,
+ * so one 1 GiB region: the same generation counters), and every
+ * invalidation that covers a byte of the run removes the entry, so the
+ * strict-unmap argument above holds page by page: an unmap of one page of
+ * a run leaves no thread able to reach it through the run once it returned
+ * (the argument in full: docs/modules/core.md, Translate; runs.pml).
  *
  * The fault reasons (names, errors) and the fault log are in fault.c.
  */
@@ -82,18 +97,28 @@
 
 /*
  * The per-thread hint (top of this file).  Thread-local, initial-exec as the
- * RCU reader pointer is (base/rcu.h): 56 bytes of the library's static TLS.
+ * RCU reader pointer is (base/rcu.h): 72 bytes of the library's static TLS.
  * Written and read by its own thread only.
  */
 struct core_hint {
 	struct siommu_domain *dom;	/* the domain the copy came from; NULL: empty */
 	uint64_t serial;		/* the device's */
-	uint64_t page;			/* IOVA of the page */
-	uint64_t addr;			/* its output address */
+	uint64_t first;			/* IOVA of the first byte the entry covers */
+	uint64_t last_off;		/* its span: last byte - first */
+	uint64_t addr;			/* output address of first */
 	struct siommu_iotlb_ref ref;	/* the IOTLB entry it is a copy of */
+	/*
+	 * This thread's hint-hit counter in dom->iommu->stats (its block of
+	 * base/stats.h), found at the first hit after a fill; NULL: not yet.
+	 * Valid while the IOMMU is: the hint is only used through a live
+	 * device of that IOMMU (the serial), and the block lives as long as
+	 * this thread or the IOMMU's counters.
+	 */
+	uint64_t *hits;
 	uint32_t pasid;
 	uint16_t prot;			/* the entry's: SIOMMU_PT_* | CORE_PROT_DIRTY */
-	uint8_t size_lg2;
+	uint8_t size_lg2;		/* of the leaves */
+	uint8_t ok;			/* bit a: iotlb_prot_ok(prot, a) (a <= SIOMMU_ACC_MASK) */
 };
 
 static __thread struct core_hint core_hint __attribute__((tls_model("initial-exec")));
@@ -151,21 +176,52 @@ static inline bool iotlb_prot_ok(unsigned int prot, unsigned int access)
 	return true;
 }
 
-/* Keep @e, the copy of the IOTLB entry @ref, as this thread's hint. */
+/*
+ * The access values (0..SIOMMU_ACC_MASK) that iotlb_prot_ok() lets an entry
+ * with @prot serve, as a bit mask (none with EXEC or PRIV: 1 to 3 at most),
+ * so that the hint tests one bit instead of the four conditions.
+ */
+static inline uint8_t hint_ok_mask(unsigned int prot)
+{
+	unsigned int a, m = 0;
+
+	for (a = 1; a < 4; a++)
+		m |= (unsigned int)iotlb_prot_ok(prot, a) << a;
+	return (uint8_t)m;
+}
+
+/*
+ * A hint hit with no counter pointer yet: count it the ordinary way, and
+ * keep this thread's counter for the next hits (if it has a block).
+ */
+static __attribute__((noinline)) void hint_count_slow(struct core_hint *h,
+						      struct siommu_stats *st)
+{
+	struct stats_block *b;
+
+	siommu_stats_inc(st, CORE_STAT_HINT_HITS);
+	b = siommu_tls_lookup(st->tls.id);
+	if (b)
+		h->hits = &b->v[CORE_STAT_HINT_HITS];
+}
+
+/* Keep @hit, the copy of an IOTLB entry (page or run), as this thread's hint. */
 static inline void hint_set(struct siommu_device *dev, struct siommu_domain *dom,
-			    uint32_t pasid, const struct siommu_iotlb_entry *e,
-			    const struct siommu_iotlb_ref *ref)
+			    uint32_t pasid, const struct siommu_iotlb_hit *hit)
 {
 	struct core_hint *h = &core_hint;
 
 	h->dom = dom;
 	h->serial = dev->serial;
-	h->page = e->iova;
-	h->addr = e->addr;
-	h->ref = *ref;
+	h->first = hit->span.first;
+	h->last_off = hit->span.last - hit->span.first;
+	h->addr = hit->e.addr - (hit->e.iova - hit->span.first);
+	h->ref = hit->ref;
+	h->hits = NULL;
 	h->pasid = pasid;
-	h->prot = (uint16_t)e->prot;
-	h->size_lg2 = (uint8_t)e->size_lg2;
+	h->prot = (uint16_t)hit->e.prot;
+	h->size_lg2 = (uint8_t)hit->e.size_lg2;
+	h->ok = hint_ok_mask(hit->e.prot);
 }
 
 /*
@@ -176,59 +232,67 @@ static inline void hint_set(struct siommu_device *dev, struct siommu_domain *dom
 static inline __attribute__((always_inline)) bool
 hint_lookup_rcu(struct siommu_device *dev, struct siommu_domain *dom,
 		uint32_t pasid, uint64_t iova, unsigned int access,
-		struct siommu_translation *out)
+		struct siommu_translation *out, uint64_t *span_last)
 {
-	const struct core_hint *h = &core_hint;
+	struct core_hint *h = &core_hint;
 
 	if (h->serial != dev->serial || h->pasid != pasid ||
-	    (iova - h->page) >> h->size_lg2 || !iotlb_prot_ok(h->prot, access))
+	    iova - h->first > h->last_off || !((h->ok >> access) & 1))
 		return false;
 	/* (a) and (b) at the top of this file. */
 	if (siommu_unlikely(h->dom != dom || !siommu_iotlb_ref_valid(&h->ref)) &&
 	    !hint_broken())
 		return false;
-	out->pa = h->addr + (iova - h->page);
+	out->pa = h->addr + (iova - h->first);
 	out->prot = h->prot & SIOMMU_PT_PROT_MASK;
 	out->pgsize_lg2 = h->size_lg2;
 	out->iotlb_hit = true;
-	siommu_stats_inc(dom->iommu->stats, CORE_STAT_HINT_HITS);
+	*span_last = h->first + h->last_off;
+	if (siommu_likely(h->hits != NULL))
+		siommu_store_relaxed(h->hits, siommu_load_relaxed(h->hits) + 1);
+	else
+		hint_count_slow(h, dom->iommu->stats);
 	return true;
 }
 
-static int translate_paging_rcu(struct siommu_device *dev, struct siommu_domain *dom,
-				uint32_t pasid, uint64_t iova, unsigned int access,
-				struct siommu_translation *out)
+/*
+ * Requests whose walk fills a run entry: plain reads.  (A write's run would
+ * have to be of leaves already dirty, and would replace the block's read
+ * run: one run entry per block.  Writes keep 4 KiB entries, which DMA
+ * writes extend with siommu_iotlb_lookup_run().)
+ */
+#define CORE_ACC_RUN_OK(access)	\
+	(!((access) & (SIOMMU_ACC_WRITE | SIOMMU_ACC_EXEC | SIOMMU_ACC_PRIV)))
+
+/*
+ * The IOTLB missed (or its entry cannot serve @access): walk the table,
+ * and cache what it gives (a run of 4 KiB leaves as one entry).
+ * Out of line: the hit path in translate_slow_rcu() keeps a small frame.
+ */
+static __attribute__((noinline)) int
+translate_walk_rcu(struct siommu_domain *dom, uint32_t pasid, uint64_t iova,
+		   unsigned int access, struct siommu_translation *out,
+		   uint64_t *span_last)
 {
 	struct siommu_iommu *iommu = dom->iommu;
 	struct siommu_iotlb_entry e;
 	struct siommu_iotlb_seq seq;
-	struct siommu_iotlb_ref ref;
 	struct siommu_pt_xlate x;
-	uint64_t mask;
+	uint64_t mask, rfirst = 0, rlast = 0;
+	unsigned int npages;
 	int ret;
 
-	if (dom->ias_lg2 < 64 && iova >> dom->ias_lg2)
-		return xlate_fault(out, SIOMMU_FAULT_OUT_OF_RANGE);
-	/*
-	 * The hit path counts nothing of its own: the IOTLB counts its hits
-	 * (per thread); hits that must walk anyway are counted below.
-	 */
-	ret = siommu_iotlb_lookup_ref(iommu->iotlb, dom->domid, pasid, iova, &e, &ref);
-	if (ret == 0) {
-		if (siommu_likely(iotlb_prot_ok(e.prot, access))) {
-			hint_set(dev, dom, pasid, &e, &ref);
-			out->pa = e.addr + (iova - e.iova);
-			out->prot = e.prot & SIOMMU_PT_PROT_MASK;
-			out->pgsize_lg2 = e.size_lg2;
-			out->iotlb_hit = true;
-			return 0;
-		}
-		siommu_stats_inc(iommu->stats, CORE_STAT_IOTLB_HIT_WALKS);
-	}
 	siommu_stats_inc(iommu->stats, CORE_STAT_WALKS);
-	/* Acquire: the walk's reads come after the generation snapshot. */
+	/*
+	 * Acquire: the walk's reads (those of the run's neighbours too: the
+	 * same 2 MiB block, so the same generation counters) come after the
+	 * generation snapshot.
+	 */
 	siommu_iotlb_seq_begin(iommu->iotlb, dom->domid, pasid, iova, &seq);
-	ret = siommu_pt_translate_rcu(dom->pt, iova, access, &x);
+	if (CORE_ACC_RUN_OK(access))
+		ret = siommu_pt_translate_run_rcu(dom->pt, iova, access, &x, &rfirst, &rlast);
+	else
+		ret = siommu_pt_translate_rcu(dom->pt, iova, access, &x);
 	switch (ret) {
 	case 0:
 		break;
@@ -244,13 +308,50 @@ static int translate_paging_rcu(struct siommu_device *dev, struct siommu_domain 
 	e.addr = x.pa & ~mask;
 	e.size_lg2 = x.pgsize_lg2;
 	e.prot = x.prot | ((access & SIOMMU_ACC_WRITE) ? CORE_PROT_DIRTY : 0);
+	npages = 1;
+	*span_last = iova | mask;
+	if (CORE_ACC_RUN_OK(access) && x.pgsize_lg2 == 12 && rlast - rfirst > mask) {
+		/* A run of 4 KiB leaves: one entry for all of it. */
+		e.addr -= e.iova - rfirst;
+		e.iova = rfirst;
+		npages = (unsigned int)((rlast - rfirst + 1) >> 12);
+		*span_last = rlast;
+	}
 	/* -EAGAIN: an invalidation raced with the walk; the answer still holds now. */
-	siommu_iotlb_insert(iommu->iotlb, dom->domid, pasid, &e, &seq);
+	siommu_iotlb_insert_run(iommu->iotlb, dom->domid, pasid, &e, npages, &seq, NULL);
 	out->pa = x.pa;
 	out->prot = x.prot;
 	out->pgsize_lg2 = x.pgsize_lg2;
 	out->iotlb_hit = false;
 	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+translate_paging_rcu(struct siommu_device *dev, struct siommu_domain *dom,
+		     uint32_t pasid, uint64_t iova, unsigned int access,
+		     struct siommu_translation *out, uint64_t *span_last)
+{
+	struct siommu_iotlb_hit hit;
+
+	if (dom->ias_lg2 < 64 && iova >> dom->ias_lg2)
+		return xlate_fault(out, SIOMMU_FAULT_OUT_OF_RANGE);
+	/*
+	 * The hit path counts nothing of its own: the IOTLB counts its hits
+	 * (per thread); hits that must walk anyway are counted below.
+	 */
+	if (siommu_iotlb_lookup_span(dom->iommu->iotlb, dom->domid, pasid, iova, &hit) == 0) {
+		if (siommu_likely(iotlb_prot_ok(hit.e.prot, access))) {
+			hint_set(dev, dom, pasid, &hit);
+			out->pa = hit.e.addr + (iova - hit.e.iova);
+			out->prot = hit.e.prot & SIOMMU_PT_PROT_MASK;
+			out->pgsize_lg2 = hit.e.size_lg2;
+			out->iotlb_hit = true;
+			*span_last = hit.span.last;
+			return 0;
+		}
+		siommu_stats_inc(dom->iommu->stats, CORE_STAT_IOTLB_HIT_WALKS);
+	}
+	return translate_walk_rcu(dom, pasid, iova, access, out, span_last);
 }
 
 /*
@@ -260,17 +361,18 @@ static int translate_paging_rcu(struct siommu_device *dev, struct siommu_domain 
 static __attribute__((noinline)) int
 translate_slow_rcu(struct siommu_device *dev, struct siommu_domain *dom,
 		   uint32_t pasid, uint64_t iova, unsigned int access,
-		   struct siommu_translation *out)
+		   struct siommu_translation *out, uint64_t *span_last)
 {
 	switch (dom->type) {
 	case SIOMMU_DOMAIN_PAGING:
-		return translate_paging_rcu(dev, dom, pasid, iova, access, out);
+		return translate_paging_rcu(dev, dom, pasid, iova, access, out, span_last);
 	case SIOMMU_DOMAIN_IDENTITY:
 		if (iova >> dev->iommu->caps.oas_lg2)
 			return xlate_fault(out, SIOMMU_FAULT_OUT_OF_RANGE);
 		out->pa = iova;
 		out->prot = SIOMMU_PT_READ | SIOMMU_PT_WRITE;
 		out->pgsize_lg2 = 12;
+		*span_last = iova | 0xfff;
 		return 0;
 	default:
 		return xlate_fault(out, SIOMMU_FAULT_BLOCKED);
@@ -279,13 +381,16 @@ translate_slow_rcu(struct siommu_device *dev, struct siommu_domain *dom,
 
 /*
  * siommu_translate_rcu(), also giving the domain it used (NULL: none) in
- * *@domp.  Context: inside a read-side section; arguments checked.
+ * *@domp and, on success, in *@span_last the last byte of the span the
+ * translation holds for (output contiguous from @iova, same permissions:
+ * the rest of the page, or of a cached run of pages).
+ * Context: inside a read-side section; arguments checked.
  */
 static inline __attribute__((always_inline)) int
 translate_rcu(struct siommu_device *dev, uint32_t pasid,
-				uint64_t iova, unsigned int access,
-				struct siommu_translation *out,
-				struct siommu_domain **domp)
+	      uint64_t iova, unsigned int access,
+	      struct siommu_translation *out,
+	      struct siommu_domain **domp, uint64_t *span_last)
 {
 	struct siommu_domain *dom;
 
@@ -297,9 +402,9 @@ translate_rcu(struct siommu_device *dev, uint32_t pasid,
 		return xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
 	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
 	/* Only paging domains fill the hint: a match is a paging domain. */
-	if (hint_lookup_rcu(dev, dom, pasid, iova, access, out))
+	if (hint_lookup_rcu(dev, dom, pasid, iova, access, out, span_last))
 		return 0;
-	return translate_slow_rcu(dev, dom, pasid, iova, access, out);
+	return translate_slow_rcu(dev, dom, pasid, iova, access, out, span_last);
 }
 
 int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
@@ -307,7 +412,9 @@ int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
 			   struct siommu_translation *out,
 			   struct siommu_domain **domp)
 {
-	return translate_rcu(dev, pasid, iova, access, out, domp);
+	uint64_t span_last;
+
+	return translate_rcu(dev, pasid, iova, access, out, domp, &span_last);
 }
 
 static inline bool translate_args_ok(struct siommu_device *dev, uint32_t pasid,
@@ -318,15 +425,57 @@ static inline bool translate_args_ok(struct siommu_device *dev, uint32_t pasid,
 	       !(pasid >> SIOMMU_PASID_BITS_MAX);
 }
 
+/*
+ * The public calls past a hint miss, out of line and with no span to give
+ * back, so that they are tail calls: the hint's path in siommu_translate()
+ * and siommu_translate_rcu() needs no stack frame.  The first leaves the
+ * caller's section as siommu_translate() entered it.
+ */
+static __attribute__((noinline)) int
+translate_slow_unlock(struct siommu_device *dev, struct siommu_domain *dom,
+		      uint32_t pasid, uint64_t iova, unsigned int access,
+		      struct siommu_translation *out)
+{
+	uint64_t span_last;
+	int ret;
+
+	ret = dom ? translate_slow_rcu(dev, dom, pasid, iova, access, out, &span_last) :
+		    xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
+	siommu_rcu_read_unlock();
+	return ret;
+}
+
+static __attribute__((noinline)) int
+translate_slow_pub_rcu(struct siommu_device *dev, struct siommu_domain *dom,
+		       uint32_t pasid, uint64_t iova, unsigned int access,
+		       struct siommu_translation *out)
+{
+	uint64_t span_last;
+
+	if (!dom)
+		return xlate_fault(out, SIOMMU_FAULT_NO_DOMAIN);
+	return translate_slow_rcu(dev, dom, pasid, iova, access, out, &span_last);
+}
+
 SIOMMU_API int siommu_translate_rcu(struct siommu_device *dev, uint32_t pasid,
 				    uint64_t iova, unsigned int access,
 				    struct siommu_translation *out)
 {
 	struct siommu_domain *dom;
+	uint64_t span_last;
 
 	if (siommu_unlikely(!translate_args_ok(dev, pasid, access, out)))
 		return -EINVAL;
-	return translate_rcu(dev, pasid, iova, access, out, &dom);
+	SIOMMU_CHECK(siommu_rcu_read_ongoing());
+	out->reason = SIOMMU_FAULT_NONE;
+	out->iotlb_hit = false;
+	dom = core_attached_rcu(dev, pasid);
+	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
+	/* As translate_rcu(); a NULL domain cannot match the hint. */
+	if (siommu_likely(dom != NULL) &&
+	    hint_lookup_rcu(dev, dom, pasid, iova, access, out, &span_last))
+		return 0;
+	return translate_slow_pub_rcu(dev, dom, pasid, iova, access, out);
 }
 
 SIOMMU_API int siommu_translate(struct siommu_device *dev, uint32_t pasid,
@@ -334,14 +483,21 @@ SIOMMU_API int siommu_translate(struct siommu_device *dev, uint32_t pasid,
 				struct siommu_translation *out)
 {
 	struct siommu_domain *dom;
-	int ret;
+	uint64_t span_last;
 
 	if (siommu_unlikely(!translate_args_ok(dev, pasid, access, out)))
 		return -EINVAL;
 	siommu_rcu_read_lock();
-	ret = translate_rcu(dev, pasid, iova, access, out, &dom);
-	siommu_rcu_read_unlock();
-	return ret;
+	out->reason = SIOMMU_FAULT_NONE;
+	out->iotlb_hit = false;
+	dom = core_attached_rcu(dev, pasid);
+	siommu_debug_yield(SIOMMU_YIELD_CORE_XLATE);
+	if (siommu_likely(dom != NULL) &&
+	    hint_lookup_rcu(dev, dom, pasid, iova, access, out, &span_last)) {
+		siommu_rcu_read_unlock();
+		return 0;
+	}
+	return translate_slow_unlock(dev, dom, pasid, iova, access, out);
 }
 
 /* ------------------------------------------------------------------ DMA */
@@ -369,17 +525,18 @@ static inline int phys_rw_rcu(struct siommu_iommu *iommu, uint64_t pa,
 #define DMA_RUN_MAX	(1u << 20)
 
 /*
- * A run begins at @iova with @chunk bytes at @pa (the first translation):
- * extend it over the following pages while their translations continue it
- * and the transfer (@len bytes left) lasts.  Returns the run's length.  A
- * page that faults or goes elsewhere ends the run; the caller translates it
- * again as the first page of the next run (and handles its fault there).
+ * A run begins at @iova with @chunk bytes at @pa (the first translation,
+ * whose span ends at @span_last): extend it over the span and the pages
+ * that follow while their translations continue it and the transfer (@len
+ * bytes left) lasts.  Returns the run's length.  A page that faults or goes
+ * elsewhere ends the run; the caller translates it again as the first page
+ * of the next run (and handles its fault there).
  * Context: inside the read-side section of the first translation, which
  * the copy of the whole run uses too.
  */
 static uint64_t dma_run_rcu(struct siommu_device *dev, struct siommu_domain *dom0,
 			    uint32_t pasid, uint64_t iova, unsigned int access,
-			    uint64_t pa, uint64_t chunk, uint64_t len)
+			    uint64_t pa, uint64_t chunk, uint64_t len, uint64_t span_last)
 {
 	uint64_t lim = len < DMA_RUN_MAX ? len : DMA_RUN_MAX;
 	bool write = access & SIOMMU_ACC_WRITE;
@@ -388,10 +545,16 @@ static uint64_t dma_run_rcu(struct siommu_device *dev, struct siommu_domain *dom
 	unsigned int pmask = pwant | SIOMMU_PT_PRIV;
 	struct siommu_translation t;
 	struct siommu_domain *dom;
-	uint64_t room, n;
+	uint64_t span;
 	int pages;
 
-	while (chunk < len && chunk < DMA_RUN_MAX) {
+	for (;;) {
+		/* The span of the last translation: the same mapping, go on. */
+		span = span_last - (iova + chunk) + 1;
+		if (span_last >= iova + chunk && chunk < lim)
+			chunk += lim - chunk < span ? lim - chunk : span;
+		if (chunk >= lim)
+			break;
 		/*
 		 * Whole 4 KiB pages that hit the IOTLB and continue the run,
 		 * in one call (the attachment is the first page's: the same
@@ -407,16 +570,13 @@ static uint64_t dma_run_rcu(struct siommu_device *dev, struct siommu_domain *dom
 				chunk += (uint64_t)pages << 12;
 				if (chunk > len)
 					chunk = len;
+				span_last = 0;
 				continue;
 			}
 		}
-		if (translate_rcu(dev, pasid, iova + chunk, access, &t, &dom) ||
+		if (translate_rcu(dev, pasid, iova + chunk, access, &t, &dom, &span_last) ||
 		    t.pa != pa + chunk)
 			break;
-		room = (1ull << t.pgsize_lg2) - ((iova + chunk) &
-						 ((1ull << t.pgsize_lg2) - 1));
-		n = len - chunk < room ? len - chunk : room;
-		chunk += n;
 	}
 	return chunk;
 }
@@ -429,7 +589,7 @@ static int dma_one(struct siommu_device *dev, uint32_t pasid, uint64_t iova,
 	enum siommu_fault_reason reason;
 	struct siommu_translation t;
 	struct siommu_domain *dom;
-	uint64_t last, chunk, room;
+	uint64_t last, chunk, room, span_last;
 	unsigned int resolved = 0;
 	size_t done = 0;
 	int ret, rec;
@@ -438,7 +598,7 @@ static int dma_one(struct siommu_device *dev, uint32_t pasid, uint64_t iova,
 		return -EINVAL;
 	while (done < len) {
 		siommu_rcu_read_lock();
-		ret = translate_rcu(dev, pasid, iova + done, access, &t, &dom);
+		ret = translate_rcu(dev, pasid, iova + done, access, &t, &dom, &span_last);
 		if (ret) {
 			reason = t.reason;
 			/* In the section: @dom is valid for the handler. */
@@ -467,7 +627,7 @@ static int dma_one(struct siommu_device *dev, uint32_t pasid, uint64_t iova,
 		 */
 		if (!iommu->mem)
 			chunk = dma_run_rcu(dev, dom, pasid, iova + done, access, t.pa,
-					    chunk, len - done);
+					    chunk, len - done, span_last);
 		siommu_debug_yield(SIOMMU_YIELD_CORE_DMA);
 		/* Same section as the translation: see the top of this file. */
 		ret = phys_rw_rcu(iommu, t.pa, buf + done, chunk, write);

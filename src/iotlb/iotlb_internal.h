@@ -17,6 +17,13 @@
  * Relaxed atomic.
  */
 extern bool iotlb_test_break_stale_insert;
+/*
+ * Testing builds only: when set, siommu_iotlb_inv_range() leaves run
+ * entries (siommu_iotlb_insert_run()) in place, so an unmap inside a
+ * cached run leaves its stale translation (the broken variant of
+ * stress_core_hint_vs_unmap_3s, --break-run).  Relaxed atomic.
+ */
+extern bool iotlb_test_break_run_inv;
 #endif
 
 #endif

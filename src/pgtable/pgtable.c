@@ -671,7 +671,27 @@ SIOMMU_API int siommu_pt_translate_rcu(struct siommu_pt *pt, uint64_t iova,
 		return -EINVAL;
 	if (iova >> pt->ias_lg2)
 		return -ERANGE;
-	return pt->ops->translate(pt, iova, access, out);
+	return pt->ops->translate(pt, iova, access, out, NULL);
+}
+
+SIOMMU_API int siommu_pt_translate_run_rcu(struct siommu_pt *pt, uint64_t iova,
+					   unsigned int access, struct siommu_pt_xlate *out,
+					   uint64_t *run_first, uint64_t *run_last)
+{
+	uint64_t run[2];
+	int ret;
+
+	SIOMMU_CHECK(siommu_rcu_read_ongoing());
+	if (!pt || !out || !run_first || !run_last || (access & ~0xfu))
+		return -EINVAL;
+	if (iova >> pt->ias_lg2)
+		return -ERANGE;
+	ret = pt->ops->translate(pt, iova, access, out, run);
+	if (!ret) {
+		*run_first = run[0];
+		*run_last = run[1];
+	}
+	return ret;
 }
 
 SIOMMU_API int siommu_pt_walk_rcu(struct siommu_pt *pt, uint64_t iova, struct siommu_pt_walk *w)

@@ -58,8 +58,9 @@ struct pt_fmt_ops {
 	int64_t (*unmap)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 			 struct siommu_pt_gather *g);
 	int (*iova_to_phys)(struct siommu_pt *pt, uint64_t iova, uint64_t *pa);
+	/* @run: NULL, or the run of 4 KiB leaves (siommu_pt_translate_run_rcu()). */
 	int (*translate)(struct siommu_pt *pt, uint64_t iova, unsigned int access,
-			 struct siommu_pt_xlate *out);
+			 struct siommu_pt_xlate *out, uint64_t *run);
 	void (*walk)(struct siommu_pt *pt, uint64_t iova, struct siommu_pt_walk *w);
 	int64_t (*dirty)(struct siommu_pt *pt, uint64_t iova, uint64_t last,
 			 bool clear, uint64_t *bitmap, unsigned int pgshift,

@@ -454,11 +454,50 @@ static int F(iova_to_phys)(struct siommu_pt *pt, uint64_t iova, uint64_t *pa)
 	}
 }
 
-static int F(translate)(struct siommu_pt *pt, uint64_t iova, unsigned int access,
-			struct siommu_pt_xlate *out)
+/*
+ * May the 4 KiB leaf at @ptep join a run that continues at @pa with the
+ * permissions @prot, for @access?  It must be a present leaf there, grant
+ * @access with the same permissions and, for a write, already be in the
+ * state the write would leave (dirty: no leaf is made dirty that was not
+ * written).  For a read its accessed state is set as the walk would set it
+ * (a compare-and-swap; a changed entry ends the run).
+ *
+ * The common case first: the entry is the run's first leaf @e0 (as the
+ * walk left it) with only its output address moved on by @pa - @pa0.  If
+ * the address field took the difference without a carry (its address is
+ * @pa), every other bit equals @e0's: same permissions, accessed and dirty
+ * state, so it joins as is.
+ */
+static inline bool F(run_join)(struct siommu_pt *pt, uint64_t *ptep, uint64_t e0,
+			       uint64_t pa0, uint64_t pa, unsigned int prot,
+			       unsigned int access)
 {
-	uint64_t *table, *ptep, e, newe;
-	unsigned int level;
+	uint64_t e = pt_load(ptep), newe;
+
+	if (e == e0 + (pa - pa0) && pt_leaf_pa(e, 0) == pa)
+		return true;
+	if (!pt_present(pt, e, 0) || !pt_is_leaf(e, 0) || pt_leaf_pa(e, 0) != pa)
+		return false;
+	if (F(access)(pt, e, access, &newe) || F(leaf_prot)(pt, newe) != prot)
+		return false;
+	if (newe == e)
+		return true;
+	if (access & SIOMMU_PT_ACC_WRITE)
+		return false;
+	return __atomic_compare_exchange_n(ptep, &e, newe, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_ACQUIRE);
+}
+
+/*
+ * translate, and with @run (not NULL) the run of 4 KiB leaves around a
+ * 4 KiB leaf in its table: run[0], run[1] = first and last byte (a larger
+ * leaf: its page).
+ */
+static int F(translate)(struct siommu_pt *pt, uint64_t iova, unsigned int access,
+			struct siommu_pt_xlate *out, uint64_t *run)
+{
+	uint64_t *table, *ptep, e, newe, pa0;
+	unsigned int level, i, i0, lo, hi;
 	int ret;
 
 again:
@@ -490,6 +529,29 @@ again:
 	out->pa = pt_leaf_pa(e, level) | (iova & (pt_level_size(level) - 1));
 	out->pgsize_lg2 = pt_level_shift(level);
 	out->prot = F(leaf_prot)(pt, newe);
+	if (!run)
+		return 0;
+	run[0] = iova & ~(pt_level_size(level) - 1);
+	run[1] = run[0] + pt_level_size(level) - 1;
+	if (level)
+		return 0;
+	/* The neighbours in the leaf table, outwards, while they continue. */
+	i0 = pt_index(iova, 0);
+	pa0 = pt_leaf_pa(e, 0);
+	for (hi = i0; hi + 1 < PT_ITEMS; hi++)
+		if (!F(run_join)(pt, &table[hi + 1], newe, pa0,
+				 pa0 + ((uint64_t)(hi + 1 - i0) << PT_PAGE_SHIFT),
+				 out->prot, access))
+			break;
+	for (lo = i0; lo > 0; lo--) {
+		i = lo - 1;
+		if (!F(run_join)(pt, &table[i], newe, pa0,
+				 pa0 - ((uint64_t)(i0 - i) << PT_PAGE_SHIFT),
+				 out->prot, access))
+			break;
+	}
+	run[0] -= (uint64_t)(i0 - lo) << PT_PAGE_SHIFT;
+	run[1] += (uint64_t)(hi - i0) << PT_PAGE_SHIFT;
 	return 0;
 }
 

@@ -30,10 +30,17 @@
  * map one contiguous arena, so a transfer is one run, served page after
  * page by siommu_iotlb_lookup_run()) under the same two checks.
  *
- * The broken variant (SIOMMU_STRESS_BREAK=1, testing builds): the hint
+ * Run entries: a fresh domain's slots map one contiguous arena, so a walk
+ * caches all of them as one IOTLB run entry (and the hint covers the run);
+ * an unmap of any slot must remove the whole run before it returns.  The
+ * test checks that run entries were made (the IOTLB's run_inserts).
+ *
+ * The broken variants (SIOMMU_STRESS_BREAK=1, testing builds): the hint
  * trusts its key without checking the domain and the IOTLB entry
- * (core_test_set_hint_unchecked()); check 2 must report it (under TSan a
- * data race with the poisoning may be reported first).
+ * (core_test_set_hint_unchecked()); with --break-run, range invalidations
+ * leave run entries in place (iotlb_test_break_run_inv), so an unmapped
+ * slot stays translated through its old run.  Check 1 or 2 must report
+ * either (under TSan a data race with the poisoning may be reported first).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -48,6 +55,7 @@
 #include <softiommu/iotlb.h>
 #include "siommu_config.h"
 #include "core/core_internal.h"
+#include "iotlb/iotlb_internal.h"
 
 #define NSLOT		8
 #define NREAD		2
@@ -78,6 +86,7 @@ struct run {
 	uint64_t xl_ok, xl_hit, xl_fault, xl_other, checked;
 	uint64_t dma_ok, dma_fault, dma_checked, dma_pages;
 	uint64_t poison_reads, stale;
+	bool break_run;			/* --break-run: the run-entry break instead */
 	/* driver */
 	uint64_t writes_after_return, changes, invals, gen;
 };
@@ -290,10 +299,13 @@ static void epoch_end(struct run *r)
 	r->changes++;
 }
 
+static bool break_run;	/* main(): --break-run */
+
 static void run_setup(struct run *r, bool broken)
 {
 	memset(r, 0, sizeof(*r));
 	r->broken = broken;
+	r->break_run = break_run;
 	r->qmax = broken ? QMAX_BROKEN : QMAX_OK;
 	r->quar = calloc(r->qmax, sizeof(*r->quar));
 	assert_non_null(r->quar);
@@ -306,7 +318,8 @@ static void run_setup(struct run *r, bool broken)
 	make_domain(r, 1);
 	assert_int_equal(siommu_device_attach(r->dev, r->dom[0]), 0);
 #if SIOMMU_TESTING_BUILD
-	core_test_set_hint_unchecked(broken);
+	core_test_set_hint_unchecked(broken && !break_run);
+	siommu_store_relaxed(&iotlb_test_break_run_inv, broken && break_run);
 #endif
 }
 
@@ -325,6 +338,7 @@ static void run_teardown(struct run *r)
 
 #if SIOMMU_TESTING_BUILD
 	core_test_set_hint_unchecked(false);
+	siommu_store_relaxed(&iotlb_test_break_run_inv, false);
 #endif
 	assert_int_equal(siommu_device_detach(r->dev), 0);
 	destroy_domain(r, 0);
@@ -385,6 +399,14 @@ static void drive(struct run *r, double secs)
 			break;
 		op = rand_r(&seed) % 16;
 		s = rand_r(&seed) % NSLOT;
+		/*
+		 * --break-run: only what makes and breaks runs (unmaps of the
+		 * attached domain's slots, fresh arenas by replace and rebuild);
+		 * no PASID, domain or global invalidation, which would remove
+		 * the stale runs the broken range invalidation leaves.
+		 */
+		if (r->break_run && r->broken)
+			op = (const unsigned int[]){ 0, 1, 2, 8, 11 }[op % 5];
 		if (op < 8) {
 			/* Unmap a page (attached domain mostly), map a fresh buffer. */
 			d = op < 6 ? r->att : !r->att;
@@ -421,11 +443,15 @@ static void test_core_hint_never_stale(void **state)
 {
 	/* SIOMMU_STRESS_BREAK=1: this very test on the broken variant. */
 	bool brk = test_break_requested();
+	struct siommu_iotlb_stats ts;
 	struct run r;
 
 	run_setup(&r, brk);
-	drive(&r, test_stress_seconds(2.0));
+	/* Broken: until the first report (the loop stops there), at most 30 s. */
+	drive(&r, brk ? 30.0 : test_stress_seconds(2.0));
+	assert_int_equal(siommu_iotlb_get_stats(r.iommu->iotlb, &ts), 0);
 	run_teardown(&r);
+	print_message("# IOTLB run entries written %" PRIu64 "\n", ts.run_inserts);
 	print_message("# changes %" PRIu64 " invalidations %" PRIu64 " translations %"
 		      PRIu64 " (hits %" PRIu64 ", faults %" PRIu64 ") checked %" PRIu64
 		      " stale %" PRIu64 " poison reads %" PRIu64 " writes after return %"
@@ -444,14 +470,16 @@ static void test_core_hint_never_stale(void **state)
 	assert_true(r.checked > 100);
 	assert_true(r.xl_hit > r.xl_ok / 4);	/* the hint (and IOTLB) did serve */
 	assert_true(r.dma_checked > 10);
+	assert_true(ts.run_inserts > 0);	/* the arenas were cached as runs */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_hint_never_stale),
 	};
 
+	break_run = argc > 1 && !strcmp(argv[1], "--break-run");
 	if (test_break_requested() && !SIOMMU_TESTING_BUILD)
 		test_break_unsupported("core_test_set_hint_unchecked() needs -Dtesting=true");
 	return cmocka_run_group_tests(tests, NULL, NULL);

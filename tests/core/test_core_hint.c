@@ -28,6 +28,7 @@
 #define PA1	0x10000000ull
 #define PA2	0x20000000ull
 #define PA3	0x30000000ull
+#define PG_GAP	0x100000ull	/* where mkdom()'s pages after the first go */
 
 struct fixture {
 	struct siommu_ctx *ctx;
@@ -74,7 +75,14 @@ static struct siommu_domain *mkdom(struct fixture *f, uint64_t pa)
 	struct siommu_domain *d = NULL;
 
 	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &d), 0);
-	assert_int_equal(siommu_domain_map(d, IOVA, pa, 4 * PG,
+	/*
+	 * IOVA alone (its output does not continue into the next page's, so
+	 * its IOTLB entry is one page), then a run of three pages at @pa +
+	 * PG_GAP (one run entry): the cases below are about one page's hint.
+	 */
+	assert_int_equal(siommu_domain_map(d, IOVA, pa, PG,
+					   SIOMMU_PT_READ | SIOMMU_PT_WRITE), 0);
+	assert_int_equal(siommu_domain_map(d, IOVA + PG, pa + PG_GAP, 3 * PG,
 					   SIOMMU_PT_READ | SIOMMU_PT_WRITE), 0);
 	return d;
 }
@@ -133,8 +141,8 @@ static void test_core_hint_hits_and_counts(void **state)
 	assert_int_equal(walks(f), w);
 	assert_int_equal(hits(f), h + 100);
 	/* Another page: the IOTLB (a walk), and the hint follows it. */
-	expect(f->dev, 0, IOVA + PG, PA1 + PG, false);
-	expect(f->dev, 0, IOVA + PG + 4, PA1 + PG + 4, true);
+	expect(f->dev, 0, IOVA + PG, PA1 + PG_GAP, false);
+	expect(f->dev, 0, IOVA + PG + 4, PA1 + PG_GAP + 4, true);
 	expect(f->dev, 0, IOVA + 4, PA1 + 4, true);	/* back: still in the IOTLB */
 	/* A write after read walks (dirty), then hits. */
 	{
@@ -351,6 +359,113 @@ static void test_core_hint_domain_reuse_and_devices(void **state)
 	assert_int_equal(siommu_domain_destroy(b), 0);
 }
 
+#define X86_A	(1ull << 5)	/* accessed (src/pgtable/fmt/x86_64.h) */
+#define X86_D	(1ull << 6)	/* dirty */
+
+static uint64_t leaf(struct siommu_domain *d, uint64_t iova)
+{
+	struct siommu_pt_walk w;
+
+	assert_int_equal(siommu_pt_walk(d->pt, iova, &w), 0);
+	assert_int_equal(w.leaf_level, 0);
+	return w.entry[0];
+}
+
+/*
+ * Run entries (one IOTLB entry for a run of contiguous 4 KiB leaves): one
+ * walk serves every page of the run, and the hint covers it; the leaves of
+ * the run are marked accessed, none dirty; a write walks and dirties its
+ * page only; a page of other permissions, a supervisor-only page or a gap
+ * ends the run; an unmap of one page removes the whole run before it
+ * returns; execute requests neither use nor make runs; DMA over the run
+ * is one translation.
+ */
+static void test_core_hint_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain_cfg cfg = {
+		.type = SIOMMU_DOMAIN_PAGING, .fmt = SIOMMU_PT_FMT_X86_64,
+	};
+	const uint64_t rw = SIOMMU_PT_READ | SIOMMU_PT_WRITE;
+	struct siommu_translation t;
+	struct siommu_domain *d;
+	uint64_t w, i, *host;
+	uint8_t buf[16 * PG];
+
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &d), 0);
+	/* 16 pages at PA1..; page 16 read-only, 17 supervisor-only, 18 after a gap. */
+	assert_int_equal(siommu_domain_map(d, IOVA, PA1, 16 * PG, rw), 0);
+	assert_int_equal(siommu_domain_map(d, IOVA + 16 * PG, PA1 + 16 * PG, PG,
+					   SIOMMU_PT_READ), 0);
+	assert_int_equal(siommu_domain_map(d, IOVA + 17 * PG, PA1 + 17 * PG, PG,
+					   rw | SIOMMU_PT_PRIV), 0);
+	assert_int_equal(siommu_domain_map(d, IOVA + 18 * PG, PA1 + 19 * PG, PG, rw), 0);
+	assert_int_equal(siommu_device_attach(f->dev, d), 0);
+
+	expect(f->dev, 0, IOVA + 5 * PG + 8, PA1 + 5 * PG + 8, false);
+	w = walks(f);
+	for (i = 0; i < 16; i++) {
+		expect(f->dev, 0, IOVA + i * PG + 40, PA1 + i * PG + 40, true);
+		assert_int_equal(leaf(d, IOVA + i * PG) & (X86_A | X86_D), X86_A);
+	}
+	assert_int_equal(walks(f), w);	/* one walk for the 16 pages */
+	/* Not the read-only, supervisor-only or gapped pages: never accessed. */
+	assert_int_equal(leaf(d, IOVA + 16 * PG) & X86_A, 0);
+	assert_int_equal(leaf(d, IOVA + 17 * PG) & X86_A, 0);
+	expect(f->dev, 0, IOVA + 16 * PG, PA1 + 16 * PG, false);
+	assert_int_equal(siommu_translate(f->dev, 0, IOVA + 17 * PG, SIOMMU_ACC_READ, &t),
+			 -EACCES);
+	expect(f->dev, 0, IOVA + 18 * PG, PA1 + 19 * PG, false);
+
+	/* A write: walks, dirties its page only, then hits. */
+	w = walks(f);
+	assert_int_equal(siommu_translate(f->dev, 0, IOVA + 7 * PG, SIOMMU_ACC_WRITE, &t), 0);
+	assert_false(t.iotlb_hit);
+	assert_int_equal(walks(f), w + 1);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(!!(leaf(d, IOVA + i * PG) & X86_D), i == 7);
+	assert_int_equal(siommu_translate(f->dev, 0, IOVA + 7 * PG, SIOMMU_ACC_WRITE, &t), 0);
+	assert_true(t.iotlb_hit);
+	assert_int_equal(siommu_translate(f->dev, 0, IOVA + 8 * PG, SIOMMU_ACC_WRITE, &t), 0);
+	assert_false(t.iotlb_hit);	/* the run was filled by a read: not for writes */
+	/* Execute walks, and makes no run. */
+	w = walks(f);
+	assert_int_equal(siommu_translate(f->dev, 0, IOVA + 3 * PG,
+					  SIOMMU_ACC_READ | SIOMMU_ACC_EXEC, &t), 0);
+	assert_false(t.iotlb_hit);
+	assert_int_equal(walks(f), w + 1);
+
+	/* Unmap one page of the run: gone when unmap returns; the rest walks. */
+	expect(f->dev, 0, IOVA + 9 * PG, PA1 + 9 * PG, true);
+	assert_int_equal(siommu_domain_unmap(d, IOVA + 10 * PG, PG), (int64_t)PG);
+	assert_int_equal(siommu_translate(f->dev, 0, IOVA + 10 * PG, SIOMMU_ACC_READ, &t),
+			 -ENOENT);
+	w = walks(f);
+	expect(f->dev, 0, IOVA + 9 * PG, PA1 + 9 * PG, false);
+	expect(f->dev, 0, IOVA + 0 * PG, PA1, true);		/* run 0..9 */
+	expect(f->dev, 0, IOVA + 11 * PG, PA1 + 11 * PG, false);
+	expect(f->dev, 0, IOVA + 15 * PG, PA1 + 15 * PG, true);	/* run 11..15 */
+	assert_int_equal(walks(f), w + 2);
+	assert_int_equal(siommu_device_detach(f->dev), 0);
+	assert_int_equal(siommu_domain_destroy(d), 0);
+
+	/* DMA over a run of host memory: one walk, the bytes of every page. */
+	host = NULL;
+	assert_int_equal(posix_memalign((void **)&host, PG, 16 * PG), 0);
+	for (i = 0; i < 16 * PG / 8; i++)
+		host[i] = i;
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &d), 0);
+	assert_int_equal(siommu_domain_map(d, IOVA, (uintptr_t)host, 16 * PG, rw), 0);
+	assert_int_equal(siommu_device_attach(f->dev, d), 0);
+	w = walks(f);
+	assert_int_equal(siommu_dma_read(f->dev, 0, IOVA + 8, buf, sizeof(buf) - 8), 0);
+	assert_int_equal(walks(f), w + 1);
+	assert_memory_equal(buf, (uint8_t *)host + 8, sizeof(buf) - 8);
+	assert_int_equal(siommu_device_detach(f->dev), 0);
+	assert_int_equal(siommu_domain_destroy(d), 0);
+	free(host);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +476,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_hint_follows_entry_rewrite_and_eviction,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_hint_follows_attachment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_hint_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_hint_domain_reuse_and_devices,
 						setup, teardown),
 	};

@@ -694,6 +694,20 @@ static void *new_thread_fn(void *arg)
 	    siommu_iotlb_inv_all(f->tlb) || siommu_iotlb_get_stats(f->tlb, &st) ||
 	    siommu_iotlb_for_each(f->tlb, count_fn, &n))
 		return (void *)1;
+	{
+		/* Runs and spans (the hit counter's per-thread cache starts empty). */
+		struct siommu_iotlb_entry e = { .iova = 0x200000, .addr = 0x7000,
+						.size_lg2 = 12, .prot = 1 };
+		struct siommu_iotlb_seq seq;
+		struct siommu_iotlb_hit h;
+
+		if (siommu_iotlb_seq_begin(f->tlb, 9, 9, e.iova, &seq) ||
+		    siommu_iotlb_insert_run(f->tlb, 9, 9, &e, 3, &seq, NULL) ||
+		    siommu_iotlb_lookup_span(f->tlb, 9, 9, 0x202000, &h) ||
+		    h.e.addr != 0x9000 || h.span.last != 0x202fff ||
+		    siommu_iotlb_inv_domain(f->tlb, 9))
+			return (void *)4;
+	}
 	if (siommu_iotlb_create(f->ctx, NULL, &own))
 		return (void *)2;
 	if (ins(own, 1, 1, 0, 0, 30, 0) || !hit(own, 1, 1, 0x12345678)) {
@@ -714,8 +728,9 @@ static void test_iotlb_unknown_thread_uses_every_call(void **state)
 	assert_int_equal(pthread_join(t, &ret), 0);
 	assert_null(ret);
 	/* Its counts outlive it. */
-	assert_int_equal(stats(f->tlb).hits, 1);
-	assert_int_equal(stats(f->tlb).invalidations, 4);
+	assert_int_equal(stats(f->tlb).hits, 2);
+	assert_int_equal(stats(f->tlb).invalidations, 5);
+	assert_int_equal(stats(f->tlb).run_inserts, 1);
 }
 
 static int stop_fn(void *opaque, uint32_t dom, uint32_t pasid,
@@ -965,6 +980,141 @@ static void test_iotlb_random_ops_match_model(void **state)
 	free(m);
 }
 
+/* Insert a run of @n 4 KiB pages from @iova at @addr. */
+static int ins_run(struct siommu_iotlb *tlb, uint32_t dom, uint32_t pasid,
+		   uint64_t iova, uint64_t addr, unsigned int n, unsigned int prot,
+		   struct siommu_iotlb_ref *ref)
+{
+	struct siommu_iotlb_entry e = {
+		.iova = iova, .addr = addr, .size_lg2 = 12, .prot = prot,
+	};
+	struct siommu_iotlb_seq seq;
+	int ret;
+
+	ret = siommu_iotlb_seq_begin(tlb, dom, pasid, iova, &seq);
+	if (ret)
+		return ret;
+	return siommu_iotlb_insert_run(tlb, dom, pasid, &e, n, &seq, ref);
+}
+
+static int run_page_fn(void *opaque, uint32_t dom, uint32_t pasid,
+		       const struct siommu_iotlb_entry *e)
+{
+	uint64_t *n = opaque;
+
+	assert_int_equal(e->size_lg2, 12);
+	assert_int_equal(e->addr - 0x80000000ull, e->iova - (3 * M2 + 4 * K4));
+	(*n)++;
+	return 0;
+}
+
+/*
+ * Run entries: every page of the run hits (as a 4 KiB page, with the span
+ * of the run), nothing outside it does, a new run of the block replaces the
+ * old one in place, every invalidation touching one byte removes it all,
+ * and a run that raced with an invalidation is refused.
+ */
+static void test_iotlb_run_entries(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_iotlb *tlb = f->tlb;
+	const uint64_t base = 3 * M2 + 4 * K4, pa = 0x80000000ull;
+	struct siommu_iotlb_entry e;
+	struct siommu_iotlb_hit h;
+	struct siommu_iotlb_stats st;
+	struct siommu_iotlb_ref ref;
+	struct siommu_iotlb_seq seq;
+	uint64_t i, n = 0;
+
+	assert_int_equal(ins_run(tlb, 1, 0, base, pa, 100, 3, &ref), 0);
+	assert_true(siommu_iotlb_ref_valid(&ref));
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(siommu_iotlb_lookup_span(tlb, 1, 0, base + i * K4 + 9, &h), 0);
+		assert_int_equal(h.e.iova, base + i * K4);
+		assert_int_equal(h.e.addr, pa + i * K4);
+		assert_int_equal(h.e.size_lg2, 12);
+		assert_int_equal(h.e.prot, 3);
+		assert_int_equal(h.span.first, base);
+		assert_int_equal(h.span.last, base + 100 * K4 - 1);
+		assert_true(h.ref.seq == ref.seq && h.ref.val == ref.val);
+		assert_int_equal(siommu_iotlb_lookup(tlb, 1, 0, base + i * K4, &e), 0);
+		assert_int_equal(e.addr, pa + i * K4);
+	}
+	/* Not before, not after, not another PASID or domain. */
+	assert_false(hit(tlb, 1, 0, base - 1));
+	assert_false(hit(tlb, 1, 0, base + 100 * K4));
+	assert_false(hit(tlb, 1, 1, base));
+	assert_false(hit(tlb, 2, 0, base));
+	assert_int_equal(siommu_iotlb_for_each(tlb, run_page_fn, &n), 0);
+	assert_int_equal(n, 100);
+	/* A page entry inside the run is found first, with its own span. */
+	assert_int_equal(ins(tlb, 1, 0, base + 5 * K4, 0x5000, 12, 1), 0);
+	assert_int_equal(siommu_iotlb_lookup_span(tlb, 1, 0, base + 5 * K4, &h), 0);
+	assert_int_equal(h.e.addr, 0x5000);
+	assert_int_equal(h.span.first, base + 5 * K4);
+	assert_int_equal(h.span.last, base + 6 * K4 - 1);
+	assert_int_equal(siommu_iotlb_inv_range(tlb, 1, 0, base + 5 * K4, K4), 0);
+	/* ... and the invalidation of that page took the run too. */
+	assert_false(siommu_iotlb_ref_valid(&ref));
+	assert_false(hit(tlb, 1, 0, base));
+	assert_false(hit(tlb, 1, 0, base + 99 * K4));
+
+	/* A new run of the block replaces the old one (one per block). */
+	assert_int_equal(ins_run(tlb, 1, 0, base, pa, 10, 3, NULL), 0);
+	assert_int_equal(ins_run(tlb, 1, 0, base + 20 * K4, pa, 10, 3, &ref), 0);
+	assert_false(hit(tlb, 1, 0, base));
+	assert_true(hit(tlb, 1, 0, base + 29 * K4));
+	/* Every kind of invalidation covering it removes it. */
+	assert_int_equal(siommu_iotlb_inv_range(tlb, 1, SIOMMU_IOTLB_PASID_ANY,
+						base + 29 * K4 + 100, 1), 0);
+	assert_false(hit(tlb, 1, 0, base + 20 * K4));
+	assert_int_equal(ins_run(tlb, 1, 0, base, pa, 2, 3, NULL), 0);
+	assert_int_equal(siommu_iotlb_inv_range(tlb, 1, 0, base + 2 * K4, K4), 0);
+	assert_true(hit(tlb, 1, 0, base));	/* next to it: kept */
+	assert_int_equal(siommu_iotlb_inv_pasid(tlb, 1, 0), 0);
+	assert_false(hit(tlb, 1, 0, base));
+	assert_int_equal(ins_run(tlb, 1, 0, base, pa, 2, 3, NULL), 0);
+	assert_int_equal(siommu_iotlb_inv_domain(tlb, 1), 0);
+	assert_false(hit(tlb, 1, 0, base));
+	assert_int_equal(ins_run(tlb, 1, 0, base, pa, 2, 3, NULL), 0);
+	assert_int_equal(siommu_iotlb_inv_all(tlb), 0);
+	assert_false(hit(tlb, 1, 0, base));
+	/* A wide range (the scan path) too. */
+	assert_int_equal(ins_run(tlb, 1, 0, base, pa, 2, 3, NULL), 0);
+	assert_int_equal(siommu_iotlb_inv_range(tlb, 1, 0, 0, 1ull << 40), 0);
+	assert_false(hit(tlb, 1, 0, base));
+
+	/* Stale: an invalidation of one page between seq_begin and insert. */
+	e = (struct siommu_iotlb_entry){ .iova = base, .addr = pa, .size_lg2 = 12, .prot = 3 };
+	assert_int_equal(siommu_iotlb_seq_begin(tlb, 1, 0, base, &seq), 0);
+	assert_int_equal(siommu_iotlb_inv_range(tlb, 1, 0, base + 50 * K4, K4), 0);
+	assert_int_equal(siommu_iotlb_insert_run(tlb, 1, 0, &e, 100, &seq, NULL), -EAGAIN);
+	assert_false(hit(tlb, 1, 0, base));
+
+	/* Bad input: nothing inserted. */
+	assert_int_equal(siommu_iotlb_seq_begin(tlb, 1, 0, base, &seq), 0);
+	assert_int_equal(siommu_iotlb_insert_run(tlb, 1, 0, &e, 0, &seq, NULL), -EINVAL);
+	assert_int_equal(siommu_iotlb_insert_run(tlb, 1, 0, &e, 512 - 3, &seq, NULL),
+			 -EINVAL);	/* leaves the block */
+	e.size_lg2 = 21;
+	e.iova = 3 * M2;
+	e.addr = 0;
+	assert_int_equal(siommu_iotlb_insert_run(tlb, 1, 0, &e, 2, &seq, NULL), -EINVAL);
+	assert_int_equal(siommu_iotlb_insert_run(NULL, 1, 0, &e, 2, &seq, NULL), -EINVAL);
+	assert_int_equal(siommu_iotlb_lookup_span(tlb, 1, 0, base, NULL), -EINVAL);
+	assert_int_equal(siommu_iotlb_lookup_span(NULL, 1, 0, base, &h), -EINVAL);
+	assert_int_equal(siommu_iotlb_lookup_span(tlb, 1, SIOMMU_IOTLB_PASID_MAX + 1, base, &h),
+			 -EINVAL);
+	assert_false(hit(tlb, 1, 0, base));
+	/* A run of one page is a page entry. */
+	e = (struct siommu_iotlb_entry){ .iova = base, .addr = pa, .size_lg2 = 12, .prot = 3 };
+	assert_int_equal(siommu_iotlb_insert_run(tlb, 1, 0, &e, 1, &seq, NULL), 0);
+	assert_int_equal(siommu_iotlb_lookup_span(tlb, 1, 0, base, &h), 0);
+	assert_int_equal(h.span.last, base + K4 - 1);
+	assert_int_equal(siommu_iotlb_get_stats(tlb, &st), 0);
+	assert_int_equal(st.run_inserts, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1005,6 +1155,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iotlb_random_ops_match_model,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iotlb_lookup_run, setup_big, teardown),
+		cmocka_unit_test_setup_teardown(test_iotlb_run_entries, setup_big, teardown),
 		cmocka_unit_test_setup_teardown(test_iotlb_ref_moves_on_every_change,
 						setup_one_set, teardown),
 	};

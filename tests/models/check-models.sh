@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Model-checks the Promela models of the concurrency protocols (seeds 000,
-# 001, 002, 003, 004, and the translation hint; docs/modules/models.md) with spin.  Every model must verify
+# 001, 002, 003, 004, the translation hint and IOTLB run entries; docs/modules/models.md) with spin.  Every model must verify
 # with no error, exhaustively, and every broken variant of it (a -D macro
 # that removes one step of the protocol) must be refuted with an assertion
 # violation, so that no model passes vacuously.  Each run happens in a
@@ -37,6 +37,10 @@ cases=(
 	"hint.pml|-DONLY_REPLACE|verify"
 	"hint.pml|-DONLY_UNMAP -DNO_SEQ|refute"
 	"hint.pml|-DONLY_REPLACE -DNO_DOM|refute"
+	"runs.pml||verify"
+	"runs.pml|-DNO_RUN_INV|refute"
+	"runs.pml|-DNO_GEN|refute"
+	"runs.pml|-DNO_SEQ|refute"
 	"seed004.pml|-DCOUNT_FIRST|refute"
 	"seed002.pml||verify"
 	"seed002.pml|-DNAIVE -DANSWERS|refute"

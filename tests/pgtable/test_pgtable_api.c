@@ -568,6 +568,85 @@ static void test_pgtable_translate_checks_permissions(void **state)
 	siommu_read_unlock();
 }
 
+/*
+ * siommu_pt_translate_run_rcu(): the run of 4 KiB leaves around the page,
+ * for every format: bounded by the leaf table (its 2 MiB block), a gap, an
+ * output jump or other permissions; the read's run marks its leaves
+ * accessed; a write's run only joins leaves already dirty (formats with
+ * dirty state: x86-64 here); a larger leaf is its page.
+ */
+static void test_pgtable_translate_run(void **state)
+{
+	static const enum siommu_pt_fmt fmts[] = {
+		SIOMMU_PT_FMT_X86_64, SIOMMU_PT_FMT_VTD_SS, SIOMMU_PT_FMT_ARM_LPAE_S1,
+	};
+	struct pt_fixture *f = *state;
+	const uint64_t b = 4 * SZ_2M;	/* a 2 MiB block */
+	struct siommu_pt_xlate x;
+	uint64_t first, last;
+	unsigned int k;
+
+	for (k = 0; k < 3; k++) {
+		if (f->pt)	/* the last one is teardown's */
+			assert_int_equal(siommu_pt_destroy(f->pt), 0);
+		f->pt = pt_test_create(f->ctx, fmts[k], 4, 0);
+		/* Pages 0..9 of the block and the last 4 of the block before. */
+		assert_int_equal(siommu_pt_map(f->pt, b - 4 * SZ_4K, 0x100000, 14 * SZ_4K, RW), 0);
+		/* 10: other permissions; 11 (gap); 12..13 jump; 14..15 continue 12. */
+		assert_int_equal(siommu_pt_map(f->pt, b + 10 * SZ_4K, 0x10a000 + 4 * SZ_4K, SZ_4K,
+					       SIOMMU_PT_READ), 0);
+		assert_int_equal(siommu_pt_map(f->pt, b + 12 * SZ_4K, 0x900000, 4 * SZ_4K, RW), 0);
+		assert_int_equal(siommu_pt_map(f->pt, 8 * SZ_2M, 0x40000000, SZ_2M, RW), 0);
+		siommu_read_lock();
+		assert_int_equal(siommu_pt_translate_run_rcu(f->pt, b + 3 * SZ_4K + 5,
+							     SIOMMU_PT_ACC_READ, &x, &first, &last), 0);
+		assert_int_equal(x.pa, 0x104000 + 3 * SZ_4K + 5);
+		assert_int_equal(x.pgsize_lg2, 12);
+		assert_int_equal(first, b);		/* not into the block before */
+		assert_int_equal(last, b + 10 * SZ_4K - 1);
+		/* The run after the jump, entered from its last page. */
+		assert_int_equal(siommu_pt_translate_run_rcu(f->pt, b + 15 * SZ_4K,
+							     SIOMMU_PT_ACC_READ, &x, &first, &last), 0);
+		assert_int_equal(first, b + 12 * SZ_4K);
+		assert_int_equal(last, b + 16 * SZ_4K - 1);
+		/* The page of other permissions alone. */
+		assert_int_equal(siommu_pt_translate_run_rcu(f->pt, b + 10 * SZ_4K,
+							     SIOMMU_PT_ACC_READ, &x, &first, &last), 0);
+		assert_int_equal(first, b + 10 * SZ_4K);
+		assert_int_equal(last, b + 11 * SZ_4K - 1);
+		/* A write: only itself (no neighbour is dirty yet), then a dirty pair. */
+		assert_int_equal(siommu_pt_translate_run_rcu(f->pt, b + 5 * SZ_4K,
+							     SIOMMU_PT_ACC_WRITE, &x, &first, &last), 0);
+		if (k == 0) {	/* x86-64 always has A/D (the others with F_DIRTY only) */
+			assert_int_equal(first, b + 5 * SZ_4K);
+			assert_int_equal(last, b + 6 * SZ_4K - 1);
+			assert_int_equal(siommu_pt_translate_run_rcu(f->pt, b + 6 * SZ_4K,
+								     SIOMMU_PT_ACC_WRITE, &x,
+								     &first, &last), 0);
+			assert_int_equal(first, b + 5 * SZ_4K);
+			assert_int_equal(last, b + 7 * SZ_4K - 1);
+		} else {	/* no dirty state: a write changes no leaf, all join */
+			assert_int_equal(first, b);
+			assert_int_equal(last, b + 10 * SZ_4K - 1);
+		}
+		/* A 2 MiB leaf: its page. */
+		assert_int_equal(siommu_pt_translate_run_rcu(f->pt, 8 * SZ_2M + 77,
+							     SIOMMU_PT_ACC_READ, &x, &first, &last), 0);
+		assert_int_equal(x.pgsize_lg2, 21);
+		assert_int_equal(first, 8 * SZ_2M);
+		assert_int_equal(last, 9 * SZ_2M - 1);
+		/* Errors as translate's, and NULL outputs. */
+		assert_int_equal(siommu_pt_translate_run_rcu(f->pt, b + 11 * SZ_4K,
+							     SIOMMU_PT_ACC_READ, &x, &first, &last),
+				 -ENOENT);
+		assert_int_equal(siommu_pt_translate_run_rcu(f->pt, b, SIOMMU_PT_ACC_READ, &x,
+							     NULL, &last), -EINVAL);
+		assert_int_equal(siommu_pt_translate_run_rcu(f->pt, b, SIOMMU_PT_ACC_READ, &x,
+							     &first, NULL), -EINVAL);
+		siommu_read_unlock();
+	}
+}
+
 /* ---- accounting ---- */
 
 static void test_pgtable_accounting_1g_of_4k_is_minimal(void **state)
@@ -793,6 +872,7 @@ int main(void)
 		T(test_pgtable_dirty_read_and_clear),
 		T(test_pgtable_dirty_needs_hardware_ad),
 		T(test_pgtable_translate_checks_permissions),
+		T(test_pgtable_translate_run),
 		T(test_pgtable_accounting_1g_of_4k_is_minimal),
 		T(test_pgtable_dump_matches_linux_debugfs_layout),
 		T(test_pgtable_dump_pasid_and_format_names),

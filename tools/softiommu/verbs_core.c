@@ -1518,7 +1518,7 @@ static int verb_dma_read_sg(struct run_ctx *rc, struct run_cmd *cmd)
 
 const struct run_verb run_verbs_core[] = {
 	{ "iommu-create",
-	  "iommu-create name=NAME [mem=MEM] [ias=48] [oas=52] [pgsizes=4K,2M,1G] [pasid-bits=0] [iotlb=512] [ways=4] [fault-log=256] [fault-rate=100] [prq=256]",
+	  "iommu-create name=NAME [mem=MEM] [ias=48] [oas=52] [pgsizes=4K,2M,1G] [pasid-bits=0] [iotlb=2048] [ways=4] [fault-log=256] [fault-rate=100] [prq=256]",
 	  "create an IOMMU (DMA through the memory map MEM, or host addresses)", verb_iommu_create },
 	{ "iommu-destroy", "iommu-destroy iommu=NAME",
 	  "destroy an IOMMU (EBUSY while devices or domains live)", verb_iommu_destroy },
