@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The soak's mm part: the demo's seed-001 world under random traffic.  A
+ * "process" (an mm of SLOTS x 2 MiB of THP memory) munmaps and maps again,
+ * discards, mprotects and splits its memory, and maps and unmaps areas of
+ * its own choosing, while devices work on it on an IOMMU of its own:
+ *  - sva0 bound with PASID 1 to the mm for the whole run;
+ *  - mirror0 behind a mirror domain filled on its faults;
+ *  - sva1, which a binder thread binds with PASID 2, DMAs through, and
+ *    unbinds, again and again.
+ * Every page holds a tag (generation, slot, page) the process writes; when
+ * an operation that retires a page returns, its generation is published,
+ * and a device read that began after must not see it (SVA, mirror, the
+ * churned binding).  After each change the process checks that the
+ * mirror's table and the SVA translation of pages of the range agree with
+ * the CPU table (a settled change: nothing stale left in a table or an
+ * IOTLB), and after mprotect(read-only) that device writes are refused.
+ * At the end the process exits with sva0 still bound: its release must
+ * unbind the PASID.
+ */
+#include "soak.h"
+
+#define SLOT_SZ		(2ull << 20)
+#define SLOTS		4
+#define PAGES		(SLOT_SZ / 4096)
+#define POISON		0x6b6b6b6b6b6b6b6bull
+#define RW		(SIOMMU_MM_PROT_READ | SIOMMU_MM_PROT_WRITE)
+#define SCRATCH_LEN	(64ull << 10)
+
+static struct soak_inv inv_stale = { .name = "mm: no SVA or mirror DMA reached a page after its retirement" };
+static struct soak_inv inv_ro = { .name = "mm: after mprotect(read-only) device writes were refused" };
+static struct soak_inv inv_mirror = { .name = "mm: the mirror's table agrees with the CPU table" };
+static struct soak_inv inv_sva = { .name = "mm: SVA translations agree with the CPU table" };
+static struct soak_inv inv_unbind = { .name = "mm: an unbind (or the exit) detached its PASID" };
+static struct soak_inv inv_huge = { .name = "mm: the mirror used the mm's huge pages" };
+static struct soak_inv inv_leak = { .name = "mm: every object destroyed (each destroy 0)" };
+
+static const char *const contracts[] = {
+	"siommu_mm_mmap", "siommu_mm_munmap", "siommu_mm_mprotect", "siommu_mm_madvise",
+	"siommu_mm_split", "siommu_mm_write", "siommu_mm_translate_rcu", "siommu_sva_bind",
+	"siommu_sva_unbind", "siommu_dma_read", "siommu_dma_write", "siommu_translate",
+	"siommu_pt_iova_to_phys", NULL
+};
+
+static struct {
+	struct siommu_iommu *iommu;
+	struct siommu_mm *mm;
+	struct siommu_device *dev[3];	/* sva0, mirror0, sva1 */
+	struct siommu_mirror *mirror;
+	struct siommu_sva *b;		/* sva0's PASID 1 */
+	uint64_t base;
+	uint64_t gen[SLOTS][PAGES];	/* the process only */
+	_Atomic uint64_t retired[SLOTS][PAGES];
+	pthread_rwlock_t tag_lock[SLOTS];	/* the process's tag writes vs device reads */
+	_Atomic uint64_t bind_gen;	/* odd: sva1's PASID 2 may be bound (binder's) */
+	_Atomic uint64_t ok_reads;
+} MM;
+
+static uint64_t va_of(unsigned int slot, unsigned int page)
+{
+	return MM.base + slot * SLOT_SZ + (uint64_t)page * 4096;
+}
+
+static void tag(unsigned int slot, unsigned int p0, unsigned int p1)
+{
+	pthread_rwlock_wrlock(&MM.tag_lock[slot]);
+	for (unsigned int p = p0; p < p1; p++) {
+		uint64_t t = ++MM.gen[slot][p] << 20 | (uint64_t)slot << 9 | p;
+
+		thread_assert_int_equal(C(siommu_mm_write(MM.mm, va_of(slot, p), &t, 8)), 0);
+	}
+	pthread_rwlock_unlock(&MM.tag_lock[slot]);
+}
+
+static void retire(unsigned int slot, unsigned int p0, unsigned int p1)
+{
+	for (unsigned int p = p0; p < p1; p++)
+		atomic_store(&MM.retired[slot][p], MM.gen[slot][p]);
+}
+
+/* The change of [va, va + len) settled: the device-side tables agree with the CPU's. */
+static void check_agree(uint64_t *s, uint64_t va, uint64_t len)
+{
+	unsigned int k;
+
+	for (k = 0; k < 4; k++) {
+		uint64_t a = va + (soak_rnd(s) % (len / 8)) * 8, mpa = 0;
+		struct siommu_translation t;
+		struct siommu_mm_xlate x;
+		int mret, sret, cret;
+
+		/* device sides first: what they have must be the CPU's (which only grows now) */
+		mret = C(siommu_pt_iova_to_phys(siommu_mirror_pt(MM.mirror), a, &mpa));
+		sret = C(siommu_translate(MM.dev[0], 1, a, SIOMMU_ACC_READ, &t));
+		siommu_read_lock();
+		cret = C(siommu_mm_translate_rcu(MM.mm, a, &x));
+		siommu_read_unlock();
+		if (!mret)
+			INV(&inv_mirror, !cret && x.pa == mpa, "mirror maps 0x%llx to 0x%llx, the CPU "
+			    "%s 0x%llx", (unsigned long long)a, (unsigned long long)mpa,
+			    siommu_errname(cret), (unsigned long long)x.pa);
+		else
+			INV(&inv_mirror, mret == -ENOENT, "mirror lookup %s", siommu_errname(mret));
+		if (!sret)
+			INV(&inv_sva, !cret && x.pa == t.pa, "SVA translates 0x%llx to 0x%llx, the CPU "
+			    "%s 0x%llx", (unsigned long long)a, (unsigned long long)t.pa,
+			    siommu_errname(cret), (unsigned long long)x.pa);
+	}
+}
+
+static void *process_thread(void *arg)
+{
+	uint64_t s = soak_thread_seed(0x33a1), out;
+
+	(void)arg;
+	while (!soak_stopping()) {
+		unsigned int slot = (unsigned int)(soak_rnd(&s) % SLOTS);
+		unsigned int p0 = (unsigned int)(soak_rnd(&s) % PAGES);
+		unsigned int n = 1 + (unsigned int)(soak_rnd(&s) % 16);
+		uint64_t va, len;
+		uint8_t b = 1;
+		int64_t ret;
+
+		soak_op(&soak_mm);
+		if (p0 + n > PAGES)
+			n = PAGES - p0;
+		if (soak_rnd(&s) % 8 == 0) {
+			/* a whole slot now and then: it comes back as a 2 MiB page */
+			p0 = 0;
+			n = PAGES;
+		}
+		va = va_of(slot, p0);
+		len = n * 4096ull;
+		switch (soak_rnd(&s) % 6) {
+		case 0:	/* munmap and map again */
+			thread_assert_int_equal(C(siommu_mm_munmap(MM.mm, va, len)), 0);
+			retire(slot, p0, p0 + n);
+			thread_assert_int_equal(C(siommu_mm_mmap(MM.mm, va, len, RW,
+								 SIOMMU_MM_MAP_ANON | SIOMMU_MM_MAP_FIXED,
+								 -1, 0, &out)), 0);
+			tag(slot, p0, p0 + n);
+			break;
+		case 1:	/* discard */
+			thread_assert_int_equal(C(siommu_mm_madvise(MM.mm, va, len,
+							SIOMMU_MM_MADV_DONTNEED)), 0);
+			retire(slot, p0, p0 + n);
+			tag(slot, p0, p0 + n);
+			break;
+		case 2:	/* read-only for a moment: a device write must be refused */
+			thread_assert_int_equal(C(siommu_mm_mprotect(MM.mm, va, len,
+								     SIOMMU_MM_PROT_READ)), 0);
+			INV(&inv_ro, C(siommu_dma_write(MM.dev[1], SIOMMU_NO_PASID, va + 64, &b, 1)) &&
+			    C(siommu_dma_write(MM.dev[0], 1, va + 64, &b, 1)),
+			    "a device wrote 0x%llx after mprotect(read-only) returned",
+			    (unsigned long long)va);
+			check_agree(&s, va, len);
+			thread_assert_int_equal(C(siommu_mm_mprotect(MM.mm, va, len, RW)), 0);
+			break;
+		case 3: /* split the huge page */
+			ret = C(siommu_mm_split(MM.mm, va));
+			thread_assert_true(ret == 0 || ret == 1);
+			break;
+		case 4: /* no huge pages for a range */
+			thread_assert_int_equal(C(siommu_mm_madvise(MM.mm, va, len,
+							SIOMMU_MM_MADV_NOHUGEPAGE)), 0);
+			break;
+		default: { /* an area of the mm's choosing, touched, gone */
+			uint64_t a = 0, t = 0x5eed;
+
+			thread_assert_int_equal(C(siommu_mm_mmap(MM.mm, 0, SCRATCH_LEN, RW,
+								 SIOMMU_MM_MAP_ANON, -1, 0, &a)), 0);
+			thread_assert_true(a + SCRATCH_LEN <= MM.base || a >= MM.base + SLOTS * SLOT_SZ);
+			thread_assert_int_equal(C(siommu_mm_write(MM.mm, a + 4096, &t, 8)), 0);
+			C(siommu_dma_read(MM.dev[1], SIOMMU_NO_PASID, a + 4096, &t, 8));
+			thread_assert_int_equal(C(siommu_mm_munmap(MM.mm, a, SCRATCH_LEN)), 0);
+			check_agree(&s, a, SCRATCH_LEN);
+			continue;
+		}
+		}
+		check_agree(&s, va, len);
+	}
+	return NULL;
+}
+
+/* A device's reads of current tags: dev index @which, PASID @pasid. */
+static void device_loop(unsigned int which, uint32_t pasid, uint64_t salt)
+{
+	uint64_t s = soak_thread_seed(salt);
+
+	while (!soak_stopping()) {
+		unsigned int slot = (unsigned int)(soak_rnd(&s) % SLOTS);
+		unsigned int page = (unsigned int)(soak_rnd(&s) % PAGES);
+		uint64_t r = atomic_load(&MM.retired[slot][page]), v = 0;
+		int64_t ret;
+
+		soak_op(&soak_mm);
+		if (which == 2) {
+			uint64_t g0 = atomic_load(&MM.bind_gen);
+
+			if (!(g0 & 1)) {
+				/* between bindings (the unbind returned): it translates nothing */
+				ret = C(siommu_dma_read(MM.dev[2], pasid, va_of(slot, page), &v, 8));
+				if (atomic_load(&MM.bind_gen) == g0)
+					INV(&inv_unbind, ret != 0, "DMA through PASID 2 worked after "
+					    "its unbind returned");
+				usleep(100);
+				continue;
+			}
+		}
+		pthread_rwlock_rdlock(&MM.tag_lock[slot]);
+		ret = C(siommu_dma_read(MM.dev[which], pasid, va_of(slot, page), &v, 8));
+		pthread_rwlock_unlock(&MM.tag_lock[slot]);
+		if (ret || !v)
+			continue;	/* a fault during a change, or not tagged yet */
+		INV(&inv_stale, v != POISON && (v & 0xfffff) == ((uint64_t)slot << 9 | page) &&
+		    v >> 20 > r, "device %u read tag 0x%llx at slot %u page %u, retired gen %llu",
+		    which, (unsigned long long)v, slot, page, (unsigned long long)r);
+		atomic_fetch_add_explicit(&MM.ok_reads, 1, memory_order_relaxed);
+	}
+}
+
+static void *sva_thread(void *arg)
+{
+	(void)arg;
+	device_loop(0, 1, 0x33a2);
+	return NULL;
+}
+
+static void *mirror_thread(void *arg)
+{
+	(void)arg;
+	device_loop(1, SIOMMU_NO_PASID, 0x33a3);
+	return NULL;
+}
+
+static void *sva1_thread(void *arg)
+{
+	(void)arg;
+	device_loop(2, 2, 0x33a4);
+	return NULL;
+}
+
+static void *binder_thread(void *arg)
+{
+	uint64_t s = soak_thread_seed(0x33a5);
+
+	(void)arg;
+	while (!soak_stopping()) {
+		struct siommu_sva *b = NULL;
+
+		soak_op(&soak_mm);
+		atomic_fetch_add(&MM.bind_gen, 1);		/* odd */
+		thread_assert_int_equal(C(siommu_sva_bind(MM.mm, MM.iommu, MM.dev[2], 2, 0, &b)), 0);
+		usleep((useconds_t)(200 + soak_rnd(&s) % 2000));
+		thread_assert_int_equal(C(siommu_sva_unbind(b)), 0);
+		atomic_fetch_add(&MM.bind_gen, 1);		/* even: unbound */
+		INV(&inv_unbind, siommu_device_domain(MM.dev[2], 2) == NULL,
+		    "PASID 2 still attached after its unbind returned");
+		usleep((useconds_t)(soak_rnd(&s) % 1000));
+	}
+	return NULL;
+}
+
+static void mm_create(struct siommu_ctx *ctx)
+{
+	struct siommu_iommu_caps caps = { .pasid_bits = 8 };
+	struct siommu_mirror_cfg mc = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < SLOTS; i++)
+		pthread_rwlock_init(&MM.tag_lock[i], NULL);
+	assert_int_equal(siommu_iommu_create(ctx, &caps, NULL, &MM.iommu), 0);
+	assert_int_equal(siommu_device_create(MM.iommu, SIOMMU_RID(0, 0x20, 0, 0),
+					      SIOMMU_DEV_PRI | SIOMMU_DEV_PASID, 8, &MM.dev[0]), 0);
+	assert_int_equal(siommu_device_create(MM.iommu, SIOMMU_RID(0, 0x21, 0, 0), SIOMMU_DEV_PRI,
+					      0, &MM.dev[1]), 0);
+	assert_int_equal(siommu_device_create(MM.iommu, SIOMMU_RID(0, 0x22, 0, 0),
+					      SIOMMU_DEV_PRI | SIOMMU_DEV_PASID, 8, &MM.dev[2]), 0);
+	assert_int_equal(siommu_mm_create(ctx, NULL, &MM.mm), 0);
+	assert_int_equal(siommu_mm_mmap(MM.mm, 0, SLOTS * SLOT_SZ, RW, SIOMMU_MM_MAP_ANON, -1, 0,
+					&MM.base), 0);
+	assert_int_equal(siommu_sva_bind(MM.mm, MM.iommu, MM.dev[0], 1, 0, &MM.b), 0);
+	assert_int_equal(siommu_mirror_create(MM.mm, MM.iommu, &mc, &MM.mirror), 0);
+	assert_int_equal(siommu_device_attach(MM.dev[1], siommu_mirror_domain(MM.mirror)), 0);
+	for (i = 0; i < SLOTS; i++)
+		tag(i, 0, PAGES);
+	/* the mirror's first faults, before anything changes: 2 MiB each */
+	for (i = 0; i < SLOTS; i++) {
+		uint64_t v;
+
+		assert_int_equal(siommu_dma_read(MM.dev[1], SIOMMU_NO_PASID, va_of(i, 0), &v, 8), 0);
+	}
+}
+
+static void mm_settle(void)
+{
+	struct siommu_mirror_stats ms;
+
+	assert_int_equal(siommu_mirror_get_stats(MM.mirror, &ms), 0);
+	INV(&inv_huge, ms.maps_2m > 0, "%llu 2M and %llu 4K mirror mappings",
+	    (unsigned long long)ms.maps_2m, (unsigned long long)ms.maps_4k);
+	print_message("# mm: %llu device reads of current tags; mirror maps %llu x 2M, %llu x 4K, "
+		      "%llu zaps, %llu retries\n", (unsigned long long)atomic_load(&MM.ok_reads),
+		      (unsigned long long)ms.maps_2m, (unsigned long long)ms.maps_4k,
+		      (unsigned long long)ms.zaps, (unsigned long long)ms.retries);
+}
+
+static void mm_destroy(void)
+{
+	int ret = 0;
+	unsigned int i;
+	bool unbound;
+
+	ret |= siommu_device_detach(MM.dev[1]);
+	/* the process exits with sva0's binding in place: its release unbinds the PASID */
+	siommu_mm_destroy(MM.mm);
+	unbound = !siommu_sva_domain(MM.b) && !siommu_device_domain(MM.dev[0], 1);
+	INV(&inv_unbind, unbound, "the exit left PASID 1 bound");
+	ret |= siommu_sva_unbind(MM.b);
+	ret |= siommu_mirror_destroy(MM.mirror);
+	for (i = 0; i < 3; i++)
+		ret |= siommu_device_destroy(MM.dev[i]);
+	ret |= siommu_iommu_destroy(MM.iommu);
+	INV(&inv_leak, ret == 0, "a destroy failed");
+	for (i = 0; i < SLOTS; i++)
+		pthread_rwlock_destroy(&MM.tag_lock[i]);
+}
+
+struct soak_module soak_mm = {
+	.name = "mm",
+	.contracts = contracts,
+	.create = mm_create,
+	.thread = { process_thread, sva_thread, mirror_thread, sva1_thread, binder_thread },
+	.settle = mm_settle,
+	.destroy = mm_destroy,
+	.inv = { &inv_stale, &inv_ro, &inv_mirror, &inv_sva, &inv_unbind, &inv_huge, &inv_leak },
+};
