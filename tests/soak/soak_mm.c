@@ -33,16 +33,19 @@ static struct soak_inv inv_mirror = { .name = "mm: the mirror's table agrees wit
 static struct soak_inv inv_sva = { .name = "mm: SVA translations agree with the CPU table" };
 static struct soak_inv inv_unbind = { .name = "mm: an unbind (or the exit) detached its PASID" };
 static struct soak_inv inv_huge = { .name = "mm: the mirror used the mm's huge pages" };
+static struct soak_inv inv_short = { .name = "mm: a short-lived process saw its device's write" };
+static struct soak_inv inv_info = { .name = "mm: at the end the mm counts one binding" };
 static struct soak_inv inv_leak = { .name = "mm: every object destroyed (each destroy 0)" };
 
 static const char *const contracts[] = {
 	"siommu_mm_mmap", "siommu_mm_munmap", "siommu_mm_mprotect", "siommu_mm_madvise",
 	"siommu_mm_split", "siommu_mm_write", "siommu_mm_translate_rcu", "siommu_sva_bind",
 	"siommu_sva_unbind", "siommu_dma_read", "siommu_dma_write", "siommu_translate",
-	"siommu_pt_iova_to_phys", NULL
+	"siommu_pt_iova_to_phys", "siommu_mm_create", "siommu_mm_read", NULL
 };
 
 static struct {
+	struct siommu_ctx *ctx;
 	struct siommu_iommu *iommu;
 	struct siommu_mm *mm;
 	struct siommu_device *dev[3];	/* sva0, mirror0, sva1 */
@@ -240,6 +243,32 @@ static void *sva1_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * A short-lived process: a fresh mm, sva1 bound to it with PASID 3, a DMA
+ * write through the binding that the process reads back, and the exit with
+ * the binding in place, which must unbind it; then every object goes.
+ */
+static void short_process(uint64_t *s)
+{
+	struct siommu_mm *mm = NULL;
+	struct siommu_sva *b = NULL;
+	uint64_t a = 0, v = soak_rnd(s), back = 0;
+
+	thread_assert_int_equal(C(siommu_mm_create(MM.ctx, NULL, &mm)), 0);
+	thread_assert_int_equal(C(siommu_mm_mmap(mm, 0, 4 * 4096, RW, SIOMMU_MM_MAP_ANON |
+						 SIOMMU_MM_PAGE_4K, -1, 0, &a)), 0);
+	thread_assert_int_equal(C(siommu_sva_bind(mm, MM.iommu, MM.dev[2], 3, 0, &b)), 0);
+	/* the page is not there yet: the PRI device's fault is resolved inline */
+	thread_assert_int_equal(C(siommu_dma_write(MM.dev[2], 3, a + 4096 + 8, &v, 8)), 0);
+	thread_assert_int_equal(C(siommu_mm_read(mm, a + 4096 + 8, &back, 8)), 0);
+	INV(&inv_short, back == v, "the process read 0x%llx where its device wrote 0x%llx",
+	    (unsigned long long)back, (unsigned long long)v);
+	siommu_mm_destroy(mm);
+	INV(&inv_unbind, !siommu_sva_domain(b) && !siommu_device_domain(MM.dev[2], 3),
+	    "a process's exit left PASID 3 bound");
+	thread_assert_int_equal(C(siommu_sva_unbind(b)), 0);
+}
+
 static void *binder_thread(void *arg)
 {
 	uint64_t s = soak_thread_seed(0x33a5);
@@ -249,6 +278,10 @@ static void *binder_thread(void *arg)
 		struct siommu_sva *b = NULL;
 
 		soak_op(&soak_mm);
+		if (soak_rnd(&s) % 4 == 0) {
+			short_process(&s);
+			continue;
+		}
 		atomic_fetch_add(&MM.bind_gen, 1);		/* odd */
 		thread_assert_int_equal(C(siommu_sva_bind(MM.mm, MM.iommu, MM.dev[2], 2, 0, &b)), 0);
 		usleep((useconds_t)(200 + soak_rnd(&s) % 2000));
@@ -267,6 +300,7 @@ static void mm_create(struct siommu_ctx *ctx)
 	struct siommu_mirror_cfg mc = { 0 };
 	unsigned int i;
 
+	MM.ctx = ctx;
 	for (i = 0; i < SLOTS; i++)
 		pthread_rwlock_init(&MM.tag_lock[i], NULL);
 	assert_int_equal(siommu_iommu_create(ctx, &caps, NULL, &MM.iommu), 0);
@@ -295,8 +329,19 @@ static void mm_create(struct siommu_ctx *ctx)
 static void mm_settle(void)
 {
 	struct siommu_mirror_stats ms;
+	struct siommu_mm_info info;
 
 	assert_int_equal(siommu_mirror_get_stats(MM.mirror, &ms), 0);
+	assert_int_equal(siommu_mm_get_info(MM.mm, &info), 0);
+	/* the binder's bindings are gone: sva0's is left */
+	INV(&inv_info, info.bindings == 1 && info.in_progress == 0 && !info.dead,
+	    "%llu bindings, %llu invalidations in progress", (unsigned long long)info.bindings,
+	    (unsigned long long)info.in_progress);
+	print_message("# mm: %llu areas, %llu notifiers, %llu invalidations, %llu faults, "
+		      "%llu splits, %llu table pages\n", (unsigned long long)info.nr_areas,
+		      (unsigned long long)info.notifiers, (unsigned long long)info.invalidations,
+		      (unsigned long long)info.faults, (unsigned long long)info.splits,
+		      (unsigned long long)info.table_pages);
 	INV(&inv_huge, ms.maps_2m > 0, "%llu 2M and %llu 4K mirror mappings",
 	    (unsigned long long)ms.maps_2m, (unsigned long long)ms.maps_4k);
 	print_message("# mm: %llu device reads of current tags; mirror maps %llu x 2M, %llu x 4K, "
@@ -333,5 +378,6 @@ struct soak_module soak_mm = {
 	.thread = { process_thread, sva_thread, mirror_thread, sva1_thread, binder_thread },
 	.settle = mm_settle,
 	.destroy = mm_destroy,
-	.inv = { &inv_stale, &inv_ro, &inv_mirror, &inv_sva, &inv_unbind, &inv_huge, &inv_leak },
+	.inv = { &inv_stale, &inv_ro, &inv_mirror, &inv_sva, &inv_unbind, &inv_huge,
+		 &inv_short, &inv_info, &inv_leak },
 };
