@@ -70,16 +70,24 @@ struct world {
 static struct world W;
 _Atomic bool soak_stop_flag;
 uint64_t soak_seed;
+const char *soak_break;
+static _Atomic unsigned long n_violations;
 #define base_seed soak_seed
 
 /* Invariant counters of core and mem. */
 static _Atomic unsigned long n_calls, n_dma_ok, n_dma_fault;
 static struct soak_inv inv_contract = { .name = "every result in its contract" };
-static struct soak_inv inv_xlate = { .name = "core: a translation of window i gives window i (or identity)" };
+static struct soak_inv inv_xlate = {
+	.name = "core: a translation of window i gives window i (or identity)"
+};
 static struct soak_inv inv_owner = { .name = "core: an owner's map/unmap is in its table at once" };
 static struct soak_inv inv_dm = { .name = "core: live dma_map ranges never overlap" };
-static struct soak_inv inv_attach = { .name = "core: attach/replace/detach did what device_domain says" };
-static struct soak_inv inv_revoke = { .name = "mem: after a revoke returned no domain maps the region" };
+static struct soak_inv inv_attach = {
+	.name = "core: attach/replace/detach did what device_domain says"
+};
+static struct soak_inv inv_revoke = {
+	.name = "mem: after a revoke returned no domain maps the region"
+};
 static struct soak_inv inv_leak = { .name = "no object leaked: every destroy 0, ctx destroy 0" };
 static struct soak_inv inv_log = { .name = "log sink: messages arrive whole" };
 
@@ -151,6 +159,7 @@ void soak_violation(struct soak_inv *inv, const char *file, int line, const char
 
 	atomic_fetch_add_explicit(&inv->checked, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&inv->violated, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&n_violations, 1, memory_order_relaxed);
 	pthread_mutex_lock(&viol_lock);
 	if (viol_printed++ < 20) {
 		fprintf(stderr, "# VIOLATION %s:%d: [%s] ", file, line, inv->name);
@@ -656,6 +665,8 @@ static void test_soak(void **state)
 	next = t0 + 60;
 	while (test_now_s() - t0 < soak_seconds) {
 		usleep(100000);
+		if (soak_break && atomic_load(&n_violations))
+			break;		/* the broken variant was caught */
 		if (test_now_s() >= next) {
 			print_message("# %.0f min: %lu calls; ops core %lu mem %lu ioas %lu iopf %lu "
 				      "mm %lu\n", (test_now_s() - t0) / 60, atomic_load(&n_calls),
@@ -729,9 +740,22 @@ int main(int argc, char **argv)
 			base_seed = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--overlap"))
 			overlap = true;
+		else if (!strcmp(argv[i], "--break") && i + 1 < argc)
+			soak_break = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--seconds S] [--seed N] [--overlap]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--seconds S] [--seed N] [--overlap] "
+				"[--break mm-no-sva-inval|iopf-naive-drain]\n", argv[0]);
 			return 2;
+		}
+	}
+	if (soak_break) {
+		if (strcmp(soak_break, "mm-no-sva-inval") && strcmp(soak_break, "iopf-naive-drain")) {
+			fprintf(stderr, "soak: unknown break '%s'\n", soak_break);
+			return 2;
+		}
+		if (!siommu_testing_build()) {
+			printf("BREAK-UNSUPPORTED: %s needs a -Dtesting=true build\n", soak_break);
+			return 77;
 		}
 	}
 	return cmocka_run_group_tests_name("soak", tests, NULL, NULL);

@@ -26,6 +26,17 @@
 
 extern _Atomic bool soak_stop_flag;
 extern uint64_t soak_seed;
+/*
+ * --break NAME: a broken variant for make check (a library break switch,
+ * testing builds only) that the soak's invariants must catch; the run ends
+ * at its first violation.  NULL: none.
+ */
+extern const char *soak_break;
+
+static inline bool soak_broken(const char *name)
+{
+	return soak_break && !strcmp(soak_break, name);
+}
 
 static inline bool soak_stopping(void)
 {

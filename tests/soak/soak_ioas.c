@@ -35,13 +35,25 @@
 #define POISON		0xa5
 #define RETRIES		5u
 
-static struct soak_inv inv_data = { .name = "ioas: pins, rw and DMA saw one generation, never poison" };
-static struct soak_inv inv_late = { .name = "ioas: no buffer was written after its unmap returned" };
-static struct soak_inv inv_pinned = { .name = "ioas: an unmap never returned while a page of it was pinned" };
+static struct soak_inv inv_data = {
+	.name = "ioas: pins, rw and DMA saw one generation, never poison"
+};
+static struct soak_inv inv_late = {
+	.name = "ioas: no buffer was written after its unmap returned"
+};
+static struct soak_inv inv_pinned = {
+	.name = "ioas: an unmap never returned while a page of it was pinned"
+};
 static struct soak_inv inv_coop = { .name = "ioas: a cooperative holder never made an unmap fail" };
-static struct soak_inv inv_stuck = { .name = "ioas: a stuck pin: EBUSY, nothing unmapped, holder named" };
-static struct soak_inv inv_later = { .name = "ioas: once the stuck access let go the unmap went through" };
-static struct soak_inv inv_end = { .name = "ioas: at the end no page pinned, areas as the driver has them" };
+static struct soak_inv inv_stuck = {
+	.name = "ioas: a stuck pin: EBUSY, nothing unmapped, holder named"
+};
+static struct soak_inv inv_later = {
+	.name = "ioas: once the stuck access let go the unmap went through"
+};
+static struct soak_inv inv_end = {
+	.name = "ioas: at the end no page pinned, areas as the driver has them"
+};
 
 static const char *const contracts[] = {
 	"siommu_ioas_map", "siommu_ioas_unmap", "siommu_ioas_access_pin",

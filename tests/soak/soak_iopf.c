@@ -37,6 +37,11 @@
 
 #include "soak.h"
 
+#include "siommu_config.h"
+#if SIOMMU_TESTING_BUILD
+#include "iopf/iopf_internal.h"
+#endif
+
 #define PG		SOAK_PG
 #define NPASIDX		4		/* index 0: no PASID; 1..3: PASID 1..3 */
 #define NPRGI		16
@@ -45,8 +50,12 @@
 #define BACK_PAGES	64u
 #define HELD_MAX	256
 
-static struct soak_inv inv_once = { .name = "iopf: every page request group answered exactly once" };
-static struct soak_inv inv_drain = { .name = "iopf: nothing pending, nothing answered after a drain" };
+static struct soak_inv inv_once = {
+	.name = "iopf: every page request group answered exactly once"
+};
+static struct soak_inv inv_drain = {
+	.name = "iopf: nothing pending, nothing answered after a drain"
+};
 static struct soak_inv inv_dropped = { .name = "iopf: a late or duplicate response is refused" };
 static struct soak_inv inv_group = { .name = "iopf: groups reach handlers whole" };
 static struct soak_inv inv_paging = { .name = "iopf: demand paging reads the data once answered" };
@@ -486,6 +495,10 @@ static void *attach_thread(void *arg)
 	struct siommu_domain *idoms[3] = { PF.idom, PF.idom_none, NULL };
 
 	(void)arg;
+#if SIOMMU_TESTING_BUILD
+	/* the broken variant: this thread's drains answer nothing (requests only) */
+	iopf_test_set_naive_drain(soak_broken("iopf-naive-drain"));
+#endif
 	while (!soak_stopping()) {
 		unsigned int di = (unsigned int)(soak_rnd(&s) % NPRI);
 		struct pf_dev *d = &PF.pri[di];

@@ -27,8 +27,12 @@
 #define RW		(SIOMMU_MM_PROT_READ | SIOMMU_MM_PROT_WRITE)
 #define SCRATCH_LEN	(64ull << 10)
 
-static struct soak_inv inv_stale = { .name = "mm: no SVA or mirror DMA reached a page after its retirement" };
-static struct soak_inv inv_ro = { .name = "mm: after mprotect(read-only) device writes were refused" };
+static struct soak_inv inv_stale = {
+	.name = "mm: no SVA or mirror DMA reached a page after its retirement"
+};
+static struct soak_inv inv_ro = {
+	.name = "mm: after mprotect(read-only) device writes were refused"
+};
 static struct soak_inv inv_mirror = { .name = "mm: the mirror's table agrees with the CPU table" };
 static struct soak_inv inv_sva = { .name = "mm: SVA translations agree with the CPU table" };
 static struct soak_inv inv_unbind = { .name = "mm: an unbind (or the exit) detached its PASID" };
@@ -116,6 +120,9 @@ static void *process_thread(void *arg)
 	uint64_t s = soak_thread_seed(0x33a1), out;
 
 	(void)arg;
+	/* the broken variant: this thread's invalidations skip the SVA IOTLBs */
+	if (soak_broken("mm-no-sva-inval"))
+		thread_assert_int_equal(siommu_mm_test_set_break(SIOMMU_MM_BREAK_NO_SVA_INVAL), 0);
 	while (!soak_stopping()) {
 		unsigned int slot = (unsigned int)(soak_rnd(&s) % SLOTS);
 		unsigned int p0 = (unsigned int)(soak_rnd(&s) % PAGES);
