@@ -17,8 +17,10 @@
  *    group: at once, late, never (the drain answers it), or twice;
  *  - a responder thread answers the groups hdom's handler kept (ASYNC);
  *  - an attach thread attaches, replaces and detaches the PASIDs among the
- *    domains (each detach and replace drains while faults fly), and now
- *    and then disables and enables pri1 (a drain of every PASID).
+ *    domains (each detach and replace drains while faults fly), now and
+ *    then disables and enables pri1 (a drain of every PASID), and runs a
+ *    fault queue's whole life on pri0's PASID 3 (create, attach, close or
+ *    answer in part, detach, clear, destroy).
  * On I, pri2 raises groups to a handler called in its own thread.
  * Invariants:
  *  - every page request group is answered exactly once: each device counts
@@ -68,7 +70,9 @@ static const char *const contracts[] = {
 	"siommu_fault_queue_read", "siommu_fault_queue_write", "siommu_pasid_attach",
 	"siommu_pasid_replace", "siommu_pasid_detach", "siommu_device_attach",
 	"siommu_device_replace", "siommu_device_detach", "siommu_dma_read",
-	"siommu_domain_unmap", "siommu_iopf_get_stats", NULL
+	"siommu_domain_unmap", "siommu_iopf_get_stats", "siommu_fault_queue_create",
+	"siommu_fault_queue_close", "siommu_fault_queue_destroy",
+	"siommu_iopf_domain_clear_handler", NULL
 };
 
 struct pf_slot {
@@ -105,6 +109,7 @@ static struct {
 	struct siommu_ioas *backing;
 	uint8_t *buf;
 	struct siommu_domain *qdom, *hdom, *rdom, *idom, *idom_none;
+	struct siommu_domain *tdom;	/* the fault queues of fq_cycle() */
 	struct siommu_fault_queue *q;
 	struct pf_dev pri[NPRI];
 	struct pf_gpu gpu;
@@ -488,6 +493,52 @@ static void drained(struct pf_dev *d, int p, uint64_t s0)
 	}
 }
 
+/*
+ * A fault queue's whole life on pri0's PASID 3: created, made tdom's
+ * handler, tdom attached (or replaced in) while pri0 raises; then closed
+ * with groups unread (every one answered Invalid), or read and answered in
+ * part; detached (a drain), the handler cleared, the queue destroyed.
+ */
+static void fq_cycle(uint64_t *s)
+{
+	struct pf_dev *d = &PF.pri[0];
+	struct siommu_domain *old = siommu_device_domain(d->dev, 3);
+	struct siommu_fault_queue_record rec[8];
+	struct siommu_fault_queue *q2;
+	uint64_t s0 = atomic_load(&PF.seq);
+	int64_t ret;
+
+	thread_assert_int_equal(C(siommu_fault_queue_create(PF.pw, &q2)), 0);
+	thread_assert_int_equal(siommu_fault_queue_set_domain(q2, PF.tdom), 0);
+	if (old) {
+		thread_assert_int_equal(C(siommu_pasid_replace(d->dev, 3, PF.tdom)), 0);
+		drained(d, 3, s0);
+	} else {
+		thread_assert_int_equal(C(siommu_pasid_attach(d->dev, 3, PF.tdom)), 0);
+	}
+	usleep((useconds_t)(1000 + soak_rnd(s) % 2000));
+	if (soak_rnd(s) % 2) {
+		ret = C(siommu_fault_queue_close(q2));
+		thread_assert_true(ret >= 0);
+		usleep(500);		/* groups that come now are answered at once */
+	} else {
+		ssize_t n = C(siommu_fault_queue_read(q2, rec, sizeof(rec)));
+
+		for (size_t i = 0; n > 0 && i < (size_t)n / sizeof(rec[0]); i++) {
+			struct siommu_fault_queue_response r = { rec[i].cookie,
+								 SIOMMU_PAGE_RESP_SUCCESS };
+
+			if (rec[i].flags & SIOMMU_FQ_LAST_PAGE && i % 2)
+				C(siommu_fault_queue_write(q2, &r, sizeof(r)));
+		}
+	}
+	s0 = atomic_load(&PF.seq);
+	thread_assert_int_equal(C(siommu_pasid_detach(d->dev, 3)), 0);
+	drained(d, 3, s0);
+	thread_assert_int_equal(C(siommu_iopf_domain_clear_handler(PF.pw, PF.tdom)), 0);
+	thread_assert_int_equal(C(siommu_fault_queue_destroy(q2)), 0);
+}
+
 static void *attach_thread(void *arg)
 {
 	uint64_t s = soak_thread_seed(0x10fa);
@@ -510,6 +561,10 @@ static void *attach_thread(void *arg)
 		int64_t ret;
 
 		soak_op(&soak_iopf);
+		if (soak_rnd(&s) % 64 == 0) {
+			fq_cycle(&s);
+			continue;
+		}
 		if (di == 1 && soak_rnd(&s) % 32 == 0) {
 			/* device removal and return: every PASID drained */
 			thread_assert_int_equal(C(siommu_iopf_device_disable(d->iopf, d->dev)), 0);
@@ -577,6 +632,7 @@ static void iopf_create(struct siommu_ctx *ctx)
 	assert_int_equal(siommu_domain_create(PF.iw, &cfg, &PF.qdom), 0);
 	assert_int_equal(siommu_domain_create(PF.iw, &cfg, &PF.hdom), 0);
 	assert_int_equal(siommu_domain_create(PF.iw, &cfg, &PF.rdom), 0);
+	assert_int_equal(siommu_domain_create(PF.iw, &cfg, &PF.tdom), 0);
 	assert_int_equal(siommu_domain_create(PF.ii, &cfg, &PF.idom), 0);
 	assert_int_equal(siommu_domain_create(PF.ii, &cfg, &PF.idom_none), 0);
 	assert_int_equal(siommu_fault_queue_create(PF.pw, &PF.q), 0);
@@ -668,6 +724,7 @@ static void iopf_destroy(void)
 	ret |= siommu_domain_destroy(PF.qdom);
 	ret |= siommu_domain_destroy(PF.hdom);
 	ret |= siommu_domain_destroy(PF.rdom);
+	ret |= siommu_domain_destroy(PF.tdom);
 	ret |= siommu_domain_destroy(PF.idom);
 	ret |= siommu_domain_destroy(PF.idom_none);
 	ret |= siommu_ioas_destroy(PF.backing);

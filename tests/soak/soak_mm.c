@@ -7,7 +7,9 @@
  *  - sva0 bound with PASID 1 to the mm for the whole run;
  *  - mirror0 behind a mirror domain filled on its faults;
  *  - sva1, which a binder thread binds with PASID 2, DMAs through, and
- *    unbinds, again and again.
+ *    unbinds, again and again; its faults go through an iopf (a worker
+ *    pool resolves them from the mm): each -EAGAIN waits for its page
+ *    response, and every request must be answered exactly once.
  * Every page holds a tag (generation, slot, page) the process writes; when
  * an operation that retires a page returns, its generation is published,
  * and a device read that began after must not see it (SVA, mirror, the
@@ -45,7 +47,8 @@ static const char *const contracts[] = {
 	"siommu_mm_mmap", "siommu_mm_munmap", "siommu_mm_mprotect", "siommu_mm_madvise",
 	"siommu_mm_split", "siommu_mm_write", "siommu_mm_translate_rcu", "siommu_sva_bind",
 	"siommu_sva_unbind", "siommu_dma_read", "siommu_dma_write", "siommu_translate",
-	"siommu_pt_iova_to_phys", "siommu_mm_create", "siommu_mm_read", NULL
+	"siommu_pt_iova_to_phys", "siommu_mm_create", "siommu_mm_read",
+	NULL
 };
 
 static struct {
@@ -61,7 +64,44 @@ static struct {
 	pthread_rwlock_t tag_lock[SLOTS];	/* the process's tag writes vs device reads */
 	_Atomic uint64_t bind_gen;	/* odd: sva1's PASID 2 may be bound (binder's) */
 	_Atomic uint64_t ok_reads;
+	struct siommu_iopf *iopf;	/* sva1's PASID 2 faults */
+	pthread_mutex_t r_lock;
+	pthread_cond_t r_cond;
+	uint64_t responses;		/* [r_lock] sva1's page responses */
+	_Atomic uint64_t eagain;	/* sva1's DMAs that raised a page request */
 } MM;
+
+static struct soak_inv inv_once = {
+	.name = "mm: every SVA page request through iopf answered exactly once"
+};
+
+static void sva1_response(void *opaque, struct siommu_device *dev,
+			  const struct siommu_page_response *r)
+{
+	(void)opaque;
+	(void)dev;
+	(void)r;
+	pthread_mutex_lock(&MM.r_lock);
+	MM.responses++;
+	pthread_cond_broadcast(&MM.r_cond);
+	pthread_mutex_unlock(&MM.r_lock);
+}
+
+/* sva1 raised a page request (its DMA got -EAGAIN) after @seen responses: wait for it. */
+static void sva1_wait(uint64_t seen)
+{
+	struct timespec ts;
+	bool timed_out = false;
+
+	atomic_fetch_add(&MM.eagain, 1);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&MM.r_lock);
+	while (MM.responses == seen && !timed_out)
+		timed_out = pthread_cond_timedwait(&MM.r_cond, &MM.r_lock, &ts) != 0;
+	pthread_mutex_unlock(&MM.r_lock);
+	INV(&inv_once, !timed_out, "sva1's page request got no answer in 10 s");
+}
 
 static uint64_t va_of(unsigned int slot, unsigned int page)
 {
@@ -200,7 +240,7 @@ static void device_loop(unsigned int which, uint32_t pasid, uint64_t salt)
 	while (!soak_stopping()) {
 		unsigned int slot = (unsigned int)(soak_rnd(&s) % SLOTS);
 		unsigned int page = (unsigned int)(soak_rnd(&s) % PAGES);
-		uint64_t r = atomic_load(&MM.retired[slot][page]), v = 0;
+		uint64_t r = atomic_load(&MM.retired[slot][page]), v = 0, seen = 0;
 		int64_t ret;
 
 		soak_op(&soak_mm);
@@ -209,7 +249,12 @@ static void device_loop(unsigned int which, uint32_t pasid, uint64_t salt)
 
 			if (!(g0 & 1)) {
 				/* between bindings (the unbind returned): it translates nothing */
+				pthread_mutex_lock(&MM.r_lock);
+				seen = MM.responses;
+				pthread_mutex_unlock(&MM.r_lock);
 				ret = C(siommu_dma_read(MM.dev[2], pasid, va_of(slot, page), &v, 8));
+				if (ret == -EAGAIN)
+					sva1_wait(seen);
 				if (atomic_load(&MM.bind_gen) == g0)
 					INV(&inv_unbind, ret != 0, "DMA through PASID 2 worked after "
 					    "its unbind returned");
@@ -217,9 +262,16 @@ static void device_loop(unsigned int which, uint32_t pasid, uint64_t salt)
 				continue;
 			}
 		}
+		if (which == 2) {
+			pthread_mutex_lock(&MM.r_lock);
+			seen = MM.responses;
+			pthread_mutex_unlock(&MM.r_lock);
+		}
 		pthread_rwlock_rdlock(&MM.tag_lock[slot]);
 		ret = C(siommu_dma_read(MM.dev[which], pasid, va_of(slot, page), &v, 8));
 		pthread_rwlock_unlock(&MM.tag_lock[slot]);
+		if (which == 2 && ret == -EAGAIN)
+			sva1_wait(seen);	/* then read again */
 		if (ret || !v)
 			continue;	/* a fault during a change, or not tagged yet */
 		INV(&inv_stale, v != POISON && (v & 0xfffff) == ((uint64_t)slot << 9 | page) &&
@@ -290,7 +342,10 @@ static void *binder_thread(void *arg)
 			continue;
 		}
 		atomic_fetch_add(&MM.bind_gen, 1);		/* odd */
-		thread_assert_int_equal(C(siommu_sva_bind(MM.mm, MM.iommu, MM.dev[2], 2, 0, &b)), 0);
+		thread_assert_int_equal(C(siommu_sva_bind(MM.mm, MM.iommu, MM.dev[2], 2,
+							  SIOMMU_SVA_NO_HANDLER, &b)), 0);
+		/* its faults become page requests the iopf's workers resolve */
+		thread_assert_int_equal(siommu_sva_iopf_enable(b, MM.iopf), 0);
 		usleep((useconds_t)(200 + soak_rnd(&s) % 2000));
 		thread_assert_int_equal(C(siommu_sva_unbind(b)), 0);
 		atomic_fetch_add(&MM.bind_gen, 1);		/* even: unbound */
@@ -304,10 +359,13 @@ static void *binder_thread(void *arg)
 static void mm_create(struct siommu_ctx *ctx)
 {
 	struct siommu_iommu_caps caps = { .pasid_bits = 8 };
+	struct siommu_iopf_cfg icfg = { .mode = SIOMMU_IOPF_MODE_WORKERS, .workers = 1 };
 	struct siommu_mirror_cfg mc = { 0 };
 	unsigned int i;
 
 	MM.ctx = ctx;
+	pthread_mutex_init(&MM.r_lock, NULL);
+	pthread_cond_init(&MM.r_cond, NULL);
 	for (i = 0; i < SLOTS; i++)
 		pthread_rwlock_init(&MM.tag_lock[i], NULL);
 	assert_int_equal(siommu_iommu_create(ctx, &caps, NULL, &MM.iommu), 0);
@@ -317,6 +375,8 @@ static void mm_create(struct siommu_ctx *ctx)
 					      0, &MM.dev[1]), 0);
 	assert_int_equal(siommu_device_create(MM.iommu, SIOMMU_RID(0, 0x22, 0, 0),
 					      SIOMMU_DEV_PRI | SIOMMU_DEV_PASID, 8, &MM.dev[2]), 0);
+	assert_int_equal(siommu_iopf_create(MM.iommu, &icfg, &MM.iopf), 0);
+	assert_int_equal(siommu_iopf_device_enable(MM.iopf, MM.dev[2], sva1_response, NULL), 0);
 	assert_int_equal(siommu_mm_create(ctx, NULL, &MM.mm), 0);
 	assert_int_equal(siommu_mm_mmap(MM.mm, 0, SLOTS * SLOT_SZ, RW, SIOMMU_MM_MAP_ANON, -1, 0,
 					&MM.base), 0);
@@ -340,6 +400,10 @@ static void mm_settle(void)
 
 	assert_int_equal(siommu_mirror_get_stats(MM.mirror, &ms), 0);
 	assert_int_equal(siommu_mm_get_info(MM.mm, &info), 0);
+	/* the binder unbound its last binding (a drain): every request was answered */
+	INV(&inv_once, atomic_load(&MM.eagain) == MM.responses,
+	    "sva1: %llu page requests, %llu responses", (unsigned long long)atomic_load(&MM.eagain),
+	    (unsigned long long)MM.responses);
 	/* the binder's bindings are gone: sva0's is left */
 	INV(&inv_info, info.bindings == 1 && info.in_progress == 0 && !info.dead,
 	    "%llu bindings, %llu invalidations in progress", (unsigned long long)info.bindings,
@@ -351,6 +415,8 @@ static void mm_settle(void)
 		      (unsigned long long)info.table_pages);
 	INV(&inv_huge, ms.maps_2m > 0, "%llu 2M and %llu 4K mirror mappings",
 	    (unsigned long long)ms.maps_2m, (unsigned long long)ms.maps_4k);
+	print_message("# mm: sva1 %llu page requests through iopf\n",
+		      (unsigned long long)atomic_load(&MM.eagain));
 	print_message("# mm: %llu device reads of current tags; mirror maps %llu x 2M, %llu x 4K, "
 		      "%llu zaps, %llu retries\n", (unsigned long long)atomic_load(&MM.ok_reads),
 		      (unsigned long long)ms.maps_2m, (unsigned long long)ms.maps_4k,
@@ -370,12 +436,16 @@ static void mm_destroy(void)
 	INV(&inv_unbind, unbound, "the exit left PASID 1 bound");
 	ret |= siommu_sva_unbind(MM.b);
 	ret |= siommu_mirror_destroy(MM.mirror);
+	ret |= siommu_iopf_device_disable(MM.iopf, MM.dev[2]);
+	ret |= siommu_iopf_destroy(MM.iopf);
 	for (i = 0; i < 3; i++)
 		ret |= siommu_device_destroy(MM.dev[i]);
 	ret |= siommu_iommu_destroy(MM.iommu);
 	INV(&inv_leak, ret == 0, "a destroy failed");
 	for (i = 0; i < SLOTS; i++)
 		pthread_rwlock_destroy(&MM.tag_lock[i]);
+	pthread_mutex_destroy(&MM.r_lock);
+	pthread_cond_destroy(&MM.r_cond);
 }
 
 struct soak_module soak_mm = {
@@ -386,5 +456,5 @@ struct soak_module soak_mm = {
 	.settle = mm_settle,
 	.destroy = mm_destroy,
 	.inv = { &inv_stale, &inv_ro, &inv_mirror, &inv_sva, &inv_unbind, &inv_huge,
-		 &inv_short, &inv_info, &inv_leak },
+		 &inv_short, &inv_info, &inv_once, &inv_leak },
 };
