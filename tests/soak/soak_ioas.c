@@ -7,7 +7,9 @@
  *  - driver: SLOTS buffers at fixed IOVAs, each filled with its map's
  *    generation byte; unmaps one (often the one the mediated device holds a
  *    pin in), poisons it as soon as the unmap returns, maps a fresh buffer
- *    there; also maps and unmaps ranges at IOVAs the IOAS chooses;
+ *    there; also maps and unmaps ranges at IOVAs the IOAS chooses, and
+ *    copies some into a second IOAS first (shared pages, read after the
+ *    source's unmap);
  *  - mdev: an access with a cooperative unmap callback: pins pages, reads
  *    them through the pin (again and again while it holds it), reads and
  *    writes through the IOAS, unpins now and then by itself;
@@ -32,6 +34,7 @@
 #define BASE_IOVA	0x40000000ull
 #define STUCK_IOVA	0x50000000ull
 #define FREE_LEN	(2 * PG)
+#define COPY_IOVA	0x60000000ull		/* in ioas2 */
 #define POISON		0xa5
 #define RETRIES		5u
 
@@ -51,6 +54,9 @@ static struct soak_inv inv_stuck = {
 static struct soak_inv inv_later = {
 	.name = "ioas: once the stuck access let go the unmap went through"
 };
+static struct soak_inv inv_copy = {
+	.name = "ioas: a copy shares its source's pages and outlives its unmap"
+};
 static struct soak_inv inv_end = {
 	.name = "ioas: at the end no page pinned, areas as the driver has them"
 };
@@ -60,7 +66,7 @@ static const char *const contracts[] = {
 	"siommu_ioas_access_unpin", "siommu_ioas_access_rw", "siommu_ioas_access_create",
 	"siommu_ioas_access_destroy", "siommu_ioas_pin_holders", "siommu_ioas_area_find",
 	"siommu_ioas_get_info", "siommu_ioas_access_get_info", "siommu_dma_read",
-	"siommu_device_attach", "siommu_device_detach", NULL
+	"siommu_device_attach", "siommu_device_detach", "siommu_ioas_copy", NULL
 };
 
 struct mdev {
@@ -75,6 +81,8 @@ static struct {
 	struct siommu_iommu *iommu;
 	struct siommu_ioas_layer *l;
 	struct siommu_ioas *ioas;
+	struct siommu_ioas *ioas2;	/* copies of the driver's chosen-IOVA maps */
+	struct siommu_ioas_access *acc2;	/* reads them (the driver's) */
 	struct siommu_domain *dom;
 	struct siommu_device *dev;
 	uint8_t *pool;			/* NBUF buffers of SLOT_SIZE */
@@ -263,6 +271,29 @@ static void *driver_thread(void *arg)
 			thread_assert_int_equal(C(siommu_ioas_area_find(IO.ioas, iova, &ai)), 0);
 			thread_assert_true(ai.iova == iova && ai.length == FREE_LEN &&
 					   ai.host == IO.free_buf);
+			if (soak_rnd(&s) % 2) {
+				/* a copy into the second IOAS shares the pages and outlives it */
+				uint64_t civ = COPY_IOVA;
+				uint8_t b = 0;
+
+				thread_assert_int_equal(C(siommu_ioas_copy(IO.ioas2, &civ, IO.ioas,
+						iova, FREE_LEN, SIOMMU_IOAS_MAP_READ |
+						SIOMMU_IOAS_MAP_FIXED_IOVA)), 0);
+				thread_assert_int_equal(C(siommu_ioas_area_find(IO.ioas2, civ, &ai)), 0);
+				INV(&inv_copy, ai.host == IO.free_buf && ai.pages_users == 2,
+				    "a copy's area: host %p (want %p), %u users", ai.host, IO.free_buf,
+				    ai.pages_users);
+				thread_assert_int_equal(C(siommu_ioas_unmap(IO.ioas, iova, FREE_LEN,
+									    &unmapped)), 0);
+				thread_assert_int_equal(C(siommu_ioas_area_find(IO.ioas2, civ, &ai)), 0);
+				INV(&inv_copy, ai.host == IO.free_buf && ai.pages_users == 1 &&
+				    !C(siommu_ioas_access_rw(IO.acc2, civ + 7, &b, 1, 0)) && b == 0x11,
+				    "after the source's unmap: host %p, %u users, read 0x%02x", ai.host,
+				    ai.pages_users, b);
+				thread_assert_int_equal(C(siommu_ioas_unmap(IO.ioas2, civ, FREE_LEN,
+									    &unmapped)), 0);
+				continue;
+			}
 			thread_assert_int_equal(C(siommu_ioas_unmap(IO.ioas, iova, FREE_LEN,
 								    &unmapped)), 0);
 			thread_assert_int_equal(unmapped, FREE_LEN);
@@ -378,6 +409,9 @@ static void ioas_create(struct siommu_ctx *ctx)
 			 0);
 	assert_int_equal(siommu_ioas_layer_create(ctx, IO.iommu, &IO.l), 0);
 	assert_int_equal(siommu_ioas_create(IO.l, &IO.ioas), 0);
+	assert_int_equal(siommu_ioas_create(IO.l, &IO.ioas2), 0);
+	assert_int_equal(siommu_ioas_access_create(IO.ioas2, "reader", NULL, NULL,
+						   SIOMMU_IOAS_ACCESS_UNREVOCABLE, &IO.acc2), 0);
 	assert_int_equal(siommu_ioas_domain_alloc(IO.ioas, &cfg, &IO.dom), 0);
 	assert_int_equal(siommu_device_attach(IO.dev, IO.dom), 0);
 	assert_int_equal(siommu_ioas_set_unmap_retries(IO.ioas, RETRIES), 0);
@@ -418,6 +452,8 @@ static void ioas_destroy(void)
 	ret |= siommu_ioas_unmap_all(IO.ioas, &unmapped);
 	ret |= siommu_ioas_domain_free(IO.l, IO.dom);
 	ret |= siommu_ioas_destroy(IO.ioas);
+	ret |= siommu_ioas_access_destroy(IO.acc2);
+	ret |= siommu_ioas_destroy(IO.ioas2);
 	ret |= siommu_ioas_layer_destroy(IO.l);
 	ret |= siommu_device_destroy(IO.dev);
 	ret |= siommu_iommu_destroy(IO.iommu);
@@ -435,6 +471,6 @@ struct soak_module soak_ioas = {
 	.thread = { driver_thread, mdev_thread, dma_thread, stuck_thread },
 	.settle = ioas_settle,
 	.destroy = ioas_destroy,
-	.inv = { &inv_data, &inv_late, &inv_pinned, &inv_coop, &inv_stuck, &inv_later, &inv_end,
+	.inv = { &inv_data, &inv_late, &inv_pinned, &inv_coop, &inv_stuck, &inv_later, &inv_copy, &inv_end,
 		 &inv_leak },
 };
