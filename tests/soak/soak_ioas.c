@@ -16,7 +16,12 @@
  *  - dma: the device DMA-reads the slots through the domain; attach churn;
  *  - stuck: an access whose callback ignores the request: the unmap of its
  *    area fails EBUSY with nothing unmapped and the holder named, then
- *    succeeds once it lets go; the access is destroyed.
+ *    succeeds once it lets go; the access is destroyed;
+ *  - revoke (seeds 003 and 004): on core's IOMMU and memory map, an IOAS
+ *    maps a RAM region (REGION memory) that an access pins and reads; the
+ *    region is revoked: before the revoke returns the access was asked and
+ *    unpinned, and from then on pins and rw fail -ENODEV and the area says
+ *    revoked; the area is unmapped and the region destroyed.
  * Invariants: every page read (pin, rw, DMA) is one generation, never
  * poison; no buffer was written after its unmap returned; an unmap never
  * returns while a page of it is pinned (the pinner re-reads its page, and
@@ -57,6 +62,9 @@ static struct soak_inv inv_later = {
 static struct soak_inv inv_copy = {
 	.name = "ioas: a copy shares its source's pages and outlives its unmap"
 };
+static struct soak_inv inv_revoke = {
+	.name = "ioas: a revoke asked the pinner first; afterwards pin and rw fail"
+};
 static struct soak_inv inv_end = {
 	.name = "ioas: at the end no page pinned, areas as the driver has them"
 };
@@ -92,6 +100,13 @@ static struct {
 	bool buf_used[NBUF];		/* driver only */
 	uint8_t gen;			/* driver only */
 	struct mdev md;
+	/* the revoke thread's, on core's IOMMU */
+	struct siommu_ioas_layer *rl;
+	struct siommu_ioas *rioas;
+	struct siommu_ioas_access *racc;
+	pthread_mutex_t r_mu;
+	uint64_t r_pinned;		/* [r_mu] iova of racc's pin, 0: none */
+	_Atomic unsigned long r_asked;
 } IO;
 
 static uint64_t slot_iova(unsigned int s)
@@ -397,6 +412,83 @@ static void *stuck_thread(void *arg)
 	return NULL;
 }
 
+#define RREGION_PA	0x30000000ull
+#define RREGION_LEN	(16 * PG)
+#define RIOVA		0x70000000ull
+
+static void racc_cb(void *opaque, uint64_t iova, uint64_t length)
+{
+	(void)opaque;
+	pthread_mutex_lock(&IO.r_mu);
+	atomic_fetch_add(&IO.r_asked, 1);
+	if (IO.r_pinned && IO.r_pinned >= iova && IO.r_pinned - iova < length) {
+		thread_assert_int_equal(C(siommu_ioas_access_unpin(IO.racc, IO.r_pinned, PG)), 0);
+		IO.r_pinned = 0;
+	}
+	pthread_mutex_unlock(&IO.r_mu);
+}
+
+static void *revoke_thread(void *arg)
+{
+	uint64_t s = soak_thread_seed(0x10a8);
+	struct siommu_mem *mem = soak_core_mem();
+
+	(void)arg;
+	while (!soak_stopping()) {
+		struct siommu_ioas_mem m = { .type = SIOMMU_IOAS_MEM_REGION, .mem = mem };
+		struct siommu_ioas_area_info ai;
+		struct siommu_mem_region *r = NULL;
+		uint64_t iova = RIOVA, unmapped = 0, pin = RIOVA + (soak_rnd(&s) % 16) * PG;
+		uint8_t fill[64], b[64];
+		unsigned long asked;
+		void *page;
+		int64_t ret;
+		bool still;
+
+		soak_op(&soak_ioas);
+		thread_assert_int_equal(C(siommu_mem_add_ram(mem, RREGION_PA, RREGION_LEN, &r)), 0);
+		memset(fill, 0x5a, sizeof(fill));
+		thread_assert_int_equal(C(siommu_mem_rw(mem, pin - RIOVA + RREGION_PA, fill,
+							sizeof(fill), true)), 0);
+		m.region = r;
+		thread_assert_int_equal(C(siommu_ioas_map(IO.rioas, &m, RREGION_LEN,
+							  SIOMMU_IOAS_MAP_READ | SIOMMU_IOAS_MAP_WRITE |
+							  SIOMMU_IOAS_MAP_FIXED_IOVA, &iova)), 0);
+		pthread_mutex_lock(&IO.r_mu);
+		thread_assert_int_equal(C(siommu_ioas_access_pin(IO.racc, pin, PG, 0, &page)), 0);
+		IO.r_pinned = pin;
+		INV(&inv_revoke, !memcmp(page, fill, sizeof(fill)), "the pinned page reads 0x%02x",
+		    ((uint8_t *)page)[0]);
+		pthread_mutex_unlock(&IO.r_mu);
+		thread_assert_int_equal(C(siommu_ioas_access_rw(IO.racc, pin, b, sizeof(b), 0)), 0);
+		INV(&inv_revoke, !memcmp(b, fill, sizeof(b)), "rw reads 0x%02x", b[0]);
+		asked = atomic_load(&IO.r_asked);
+		thread_assert_int_equal(C(siommu_mem_region_revoke(r)), 0);
+		/* the revoke returned: the holder was asked and let go */
+		pthread_mutex_lock(&IO.r_mu);
+		still = IO.r_pinned != 0;
+		pthread_mutex_unlock(&IO.r_mu);
+		INV(&inv_revoke, !still && atomic_load(&IO.r_asked) > asked,
+		    "revoke returned with the pin %s (asked %lu times)", still ? "held" : "gone",
+		    atomic_load(&IO.r_asked) - asked);
+		ret = C(siommu_ioas_access_pin(IO.racc, pin, PG, 0, &page));
+		INV(&inv_revoke, ret == -ENODEV, "a pin after the revoke: %s",
+		    siommu_errname((int)ret));
+		if (!ret)
+			siommu_ioas_access_unpin(IO.racc, pin, PG);
+		ret = C(siommu_ioas_access_rw(IO.racc, pin, b, sizeof(b), 0));
+		INV(&inv_revoke, ret == -ENODEV, "rw after the revoke: %s", siommu_errname((int)ret));
+		ret = C(siommu_ioas_area_find(IO.rioas, RIOVA, &ai));
+		INV(&inv_revoke, ret == 0 && ai.revoked, "the area after the revoke: %s, %s",
+		    siommu_errname((int)ret), ai.revoked ? "revoked" : "NOT revoked");
+		thread_assert_int_equal(C(siommu_ioas_unmap(IO.rioas, RIOVA, RREGION_LEN, &unmapped)),
+					0);
+		thread_assert_int_equal(C(siommu_mem_region_destroy(r)), 0);
+		usleep(1000);
+	}
+	return NULL;
+}
+
 static void ioas_create(struct siommu_ctx *ctx)
 {
 	struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_PAGING,
@@ -424,6 +516,11 @@ static void ioas_create(struct siommu_ctx *ctx)
 	memset(IO.free_buf, 0x11, FREE_LEN);
 	for (i = 0; i < SLOTS; i++)
 		map_slot(i);
+	pthread_mutex_init(&IO.r_mu, NULL);
+	assert_int_equal(siommu_ioas_layer_create(ctx, soak_core_iommu(), &IO.rl), 0);
+	assert_int_equal(siommu_ioas_create(IO.rl, &IO.rioas), 0);
+	assert_int_equal(siommu_ioas_access_create(IO.rioas, "rmdev", racc_cb, NULL, 0, &IO.racc),
+			 0);
 	assert_int_equal(siommu_ioas_access_create(IO.ioas, "mdev0", mdev_unmap_cb, &IO.md, 0,
 						   &IO.md.acc), 0);
 }
@@ -455,11 +552,15 @@ static void ioas_destroy(void)
 	ret |= siommu_ioas_access_destroy(IO.acc2);
 	ret |= siommu_ioas_destroy(IO.ioas2);
 	ret |= siommu_ioas_layer_destroy(IO.l);
+	ret |= siommu_ioas_access_destroy(IO.racc);
+	ret |= siommu_ioas_destroy(IO.rioas);
+	ret |= siommu_ioas_layer_destroy(IO.rl);
 	ret |= siommu_device_destroy(IO.dev);
 	ret |= siommu_iommu_destroy(IO.iommu);
 	INV(&inv_leak, ret == 0 && unmapped == SLOTS * SLOT_SIZE,
 	    "a destroy failed (%d) or unmap_all unmapped %llu", ret, (unsigned long long)unmapped);
 	pthread_mutex_destroy(&IO.md.mu);
+	pthread_mutex_destroy(&IO.r_mu);
 	free(IO.pool);
 	free(IO.free_buf);
 }
@@ -468,9 +569,10 @@ struct soak_module soak_ioas = {
 	.name = "ioas",
 	.contracts = contracts,
 	.create = ioas_create,
-	.thread = { driver_thread, mdev_thread, dma_thread, stuck_thread },
+	.thread = { driver_thread, mdev_thread, dma_thread, stuck_thread, revoke_thread },
 	.settle = ioas_settle,
 	.destroy = ioas_destroy,
-	.inv = { &inv_data, &inv_late, &inv_pinned, &inv_coop, &inv_stuck, &inv_later, &inv_copy, &inv_end,
+	.inv = { &inv_data, &inv_late, &inv_pinned, &inv_coop, &inv_stuck, &inv_later, &inv_copy, &inv_revoke,
+		 &inv_end,
 		 &inv_leak },
 };
