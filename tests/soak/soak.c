@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Soak: the demo's world under random API traffic for a long time, with
- * invariants checked all along (make soak runs it under ASan and TSan for
- * SOAK_MINUTES; make check runs a short slice).
+ * Soak: the demo's world under random API traffic on every module for a
+ * long time, with invariants checked all along (make soak runs it under
+ * ASan and TSan for SOAK_MINUTES; make check runs a slice).  This file has
+ * the shared parts (soak.h: contract checks, invariant counters, the
+ * modules' record, the summary) and the core and mem parts; soak_ioas.c,
+ * soak_iopf.c and soak_mm.c have theirs, each on an IOMMU of its own, all
+ * in one context.  The run ends with every invariant's counts and a line
+ *   SOAK-SUMMARY seconds=S seed=N ops mem=.. core=.. ioas=.. iopf=.. mm=..
+ *                calls=.. checks=.. violations=V
+ * and fails if V > 0 (or an invariant was never checked).
  *
- * The world: a memory map with one large RAM region and a churned one, an
+ * core and mem.  The world: a memory map with one large RAM region and a churned one, an
  * IOMMU, three devices (two with PASIDs), paging domains of every format
  * (strict and lazy), an identity and a blocked domain.  Every paging domain
  * maps window i (when its owner has it mapped) to the same physical range,
@@ -29,11 +36,12 @@
  *  - dma_map ranges never overlap while live; dma_unmap returns their size;
  *  - the attach thread's changes are what siommu_device_domain() says;
  *  - after a revoke returns, no domain maps the region any more;
- *  - at the end every object is destroyed: destroys succeed and the
- *    context's destroy (which refuses while objects live) returns 0; under
- *    ASan, LeakSanitizer checks the process at exit.
+ *  - at the end every object of every module is destroyed: destroys
+ *    succeed and the context's destroy (which refuses while objects live)
+ *    returns 0 (the library has no public live-object count: that refusal
+ *    is it); under ASan, LeakSanitizer checks the process at exit.
  *
- *   soak [--seconds S] [--seed N] [--overlap]
+ *   soak [--seconds S] [--seed N] [--overlap] [--nice N] [--break NAME]
  */
 #include "soak.h"
 
@@ -740,7 +748,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_soak),
 	};
-	int i;
+	int i, nice_by = 0;
 
 	base_seed = (uint64_t)time(NULL);
 	for (i = 1; i < argc; i++) {
@@ -752,12 +760,20 @@ int main(int argc, char **argv)
 			overlap = true;
 		else if (!strcmp(argv[i], "--break") && i + 1 < argc)
 			soak_break = argv[++i];
+		else if (!strcmp(argv[i], "--nice") && i + 1 < argc)
+			nice_by = atoi(argv[++i]);
 		else {
-			fprintf(stderr, "usage: %s [--seconds S] [--seed N] [--overlap] "
+			fprintf(stderr, "usage: %s [--seconds S] [--seed N] [--overlap] [--nice N] "
 				"[--break mm-no-sva-inval|iopf-naive-drain]\n", argv[0]);
 			return 2;
 		}
 	}
+	/*
+	 * --nice: in make check the soak runs beside other tests; its threads
+	 * (which inherit the main thread's nice value) take what they leave.
+	 */
+	if (nice_by && nice(nice_by) == -1 && errno)
+		fprintf(stderr, "soak: nice(%d): %s\n", nice_by, strerror(errno));
 	if (soak_break) {
 		if (strcmp(soak_break, "mm-no-sva-inval") && strcmp(soak_break, "iopf-naive-drain")) {
 			fprintf(stderr, "soak: unknown break '%s'\n", soak_break);
