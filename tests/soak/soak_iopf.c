@@ -316,12 +316,12 @@ static void check_group(struct siommu_iopf_group *g)
 	unsigned int n = siommu_iopf_group_count(g), i;
 	const struct siommu_page_request *last = siommu_iopf_group_request(g, n - 1);
 	/*
-	 * n may exceed the 3 a group is sent with: partial requests of a group
-	 * whose last one the full queue answered stay until the overflow is
-	 * cleared, or reach the partial list after it (from the PRQ), and join
-	 * the next group of their PRG index, as on hardware.
+	 * At most the 3 a group is sent with: the partial requests of a group
+	 * whose last one the full queue answered are discarded when the
+	 * overflow is cleared, those still in the PRQ too (before that fix
+	 * they joined the group's retry: 5 requests, seen by this check).
 	 */
-	bool ok = n >= 1 && last && (last->flags & SIOMMU_PRQ_LAST);
+	bool ok = n >= 1 && n <= 3 && last && (last->flags & SIOMMU_PRQ_LAST);
 
 	for (i = 0; ok && i + 1 < n; i++) {
 		const struct siommu_page_request *r = siommu_iopf_group_request(g, i);
