@@ -8,8 +8,10 @@
  *  - mirror0 behind a mirror domain filled on its faults;
  *  - sva1, which a binder thread binds with PASID 2, DMAs through, and
  *    unbinds, again and again; its faults go through an iopf (a worker
- *    pool resolves them from the mm): each -EAGAIN waits for its page
- *    response, and every request must be answered exactly once.
+ *    resolves them from the mm): each -EAGAIN waits for its page response,
+ *    and every request must be answered exactly once;
+ *  - mirror1 behind a second mirror (4 KiB pages) whose faults go through
+ *    the same iopf.
  * Every page holds a tag (generation, slot, page) the process writes; when
  * an operation that retires a page returns, its generation is published,
  * and a device read that began after must not see it (SVA, mirror, the
@@ -55,7 +57,8 @@ static struct {
 	struct siommu_ctx *ctx;
 	struct siommu_iommu *iommu;
 	struct siommu_mm *mm;
-	struct siommu_device *dev[3];	/* sva0, mirror0, sva1 */
+	struct siommu_device *dev[4];	/* sva0, mirror0, sva1, mirror1 */
+	struct siommu_mirror *mirror2;	/* mirror1's: faults through the iopf */
 	struct siommu_mirror *mirror;
 	struct siommu_sva *b;		/* sva0's PASID 1 */
 	uint64_t base;
@@ -64,43 +67,56 @@ static struct {
 	pthread_rwlock_t tag_lock[SLOTS];	/* the process's tag writes vs device reads */
 	_Atomic uint64_t bind_gen;	/* odd: sva1's PASID 2 may be bound (binder's) */
 	_Atomic uint64_t ok_reads;
-	struct siommu_iopf *iopf;	/* sva1's PASID 2 faults */
-	pthread_mutex_t r_lock;
-	pthread_cond_t r_cond;
-	uint64_t responses;		/* [r_lock] sva1's page responses */
-	_Atomic uint64_t eagain;	/* sva1's DMAs that raised a page request */
+	struct siommu_iopf *iopf;	/* sva1's PASID 2 and mirror1's faults */
+	struct pr_wait {
+		pthread_mutex_t lock;
+		pthread_cond_t cond;
+		uint64_t responses;	/* [lock] page responses */
+		_Atomic uint64_t eagain; /* DMAs that raised a page request */
+	} pw[2];			/* sva1, mirror1 */
 } MM;
 
 static struct soak_inv inv_once = {
-	.name = "mm: every SVA page request through iopf answered exactly once"
+	.name = "mm: every page request through iopf (SVA, mirror) answered once"
 };
 
-static void sva1_response(void *opaque, struct siommu_device *dev,
-			  const struct siommu_page_response *r)
+static void pr_response(void *opaque, struct siommu_device *dev,
+			const struct siommu_page_response *r)
 {
-	(void)opaque;
+	struct pr_wait *w = opaque;
+
 	(void)dev;
 	(void)r;
-	pthread_mutex_lock(&MM.r_lock);
-	MM.responses++;
-	pthread_cond_broadcast(&MM.r_cond);
-	pthread_mutex_unlock(&MM.r_lock);
+	pthread_mutex_lock(&w->lock);
+	w->responses++;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
-/* sva1 raised a page request (its DMA got -EAGAIN) after @seen responses: wait for it. */
-static void sva1_wait(uint64_t seen)
+static uint64_t pr_seen(struct pr_wait *w)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&w->lock);
+	n = w->responses;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+/* A DMA got -EAGAIN (a page request) after @seen responses: wait for the answer. */
+static void pr_wait(struct pr_wait *w, uint64_t seen)
 {
 	struct timespec ts;
 	bool timed_out = false;
 
-	atomic_fetch_add(&MM.eagain, 1);
+	atomic_fetch_add(&w->eagain, 1);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 10;
-	pthread_mutex_lock(&MM.r_lock);
-	while (MM.responses == seen && !timed_out)
-		timed_out = pthread_cond_timedwait(&MM.r_cond, &MM.r_lock, &ts) != 0;
-	pthread_mutex_unlock(&MM.r_lock);
-	INV(&inv_once, !timed_out, "sva1's page request got no answer in 10 s");
+	pthread_mutex_lock(&w->lock);
+	while (w->responses == seen && !timed_out)
+		timed_out = pthread_cond_timedwait(&w->cond, &w->lock, &ts) != 0;
+	pthread_mutex_unlock(&w->lock);
+	INV(&inv_once, !timed_out, "a page request through iopf got no answer in 10 s");
 }
 
 static uint64_t va_of(unsigned int slot, unsigned int page)
@@ -131,13 +147,14 @@ static void check_agree(uint64_t *s, uint64_t va, uint64_t len)
 	unsigned int k;
 
 	for (k = 0; k < 4; k++) {
-		uint64_t a = va + (soak_rnd(s) % (len / 8)) * 8, mpa = 0;
+		uint64_t a = va + (soak_rnd(s) % (len / 8)) * 8, mpa = 0, mpa2 = 0;
 		struct siommu_translation t;
 		struct siommu_mm_xlate x;
-		int mret, sret, cret;
+		int mret, mret2, sret, cret;
 
 		/* device sides first: what they have must be the CPU's (which only grows now) */
 		mret = C(siommu_pt_iova_to_phys(siommu_mirror_pt(MM.mirror), a, &mpa));
+		mret2 = C(siommu_pt_iova_to_phys(siommu_mirror_pt(MM.mirror2), a, &mpa2));
 		sret = C(siommu_translate(MM.dev[0], 1, a, SIOMMU_ACC_READ, &t));
 		siommu_read_lock();
 		cret = C(siommu_mm_translate_rcu(MM.mm, a, &x));
@@ -148,6 +165,12 @@ static void check_agree(uint64_t *s, uint64_t va, uint64_t len)
 			    siommu_errname(cret), (unsigned long long)x.pa);
 		else
 			INV(&inv_mirror, mret == -ENOENT, "mirror lookup %s", siommu_errname(mret));
+		if (!mret2)
+			INV(&inv_mirror, !cret && x.pa == mpa2, "mirror1 maps 0x%llx to 0x%llx, the "
+			    "CPU %s 0x%llx", (unsigned long long)a, (unsigned long long)mpa2,
+			    siommu_errname(cret), (unsigned long long)x.pa);
+		else
+			INV(&inv_mirror, mret2 == -ENOENT, "mirror1 lookup %s", siommu_errname(mret2));
 		if (!sret)
 			INV(&inv_sva, !cret && x.pa == t.pa, "SVA translates 0x%llx to 0x%llx, the CPU "
 			    "%s 0x%llx", (unsigned long long)a, (unsigned long long)t.pa,
@@ -203,6 +226,15 @@ static void *process_thread(void *arg)
 			    C(siommu_dma_write(MM.dev[0], 1, va + 64, &b, 1)),
 			    "a device wrote 0x%llx after mprotect(read-only) returned",
 			    (unsigned long long)va);
+			{
+				uint64_t seen = pr_seen(&MM.pw[1]);
+
+				ret = C(siommu_dma_write(MM.dev[3], SIOMMU_NO_PASID, va + 64, &b, 1));
+				INV(&inv_ro, ret != 0, "mirror1 wrote 0x%llx after mprotect(read-only) "
+				    "returned", (unsigned long long)va);
+				if (ret == -EAGAIN)
+					pr_wait(&MM.pw[1], seen);
+			}
 			check_agree(&s, va, len);
 			thread_assert_int_equal(C(siommu_mm_mprotect(MM.mm, va, len, RW)), 0);
 			break;
@@ -249,12 +281,10 @@ static void device_loop(unsigned int which, uint32_t pasid, uint64_t salt)
 
 			if (!(g0 & 1)) {
 				/* between bindings (the unbind returned): it translates nothing */
-				pthread_mutex_lock(&MM.r_lock);
-				seen = MM.responses;
-				pthread_mutex_unlock(&MM.r_lock);
+				seen = pr_seen(&MM.pw[0]);
 				ret = C(siommu_dma_read(MM.dev[2], pasid, va_of(slot, page), &v, 8));
 				if (ret == -EAGAIN)
-					sva1_wait(seen);
+					pr_wait(&MM.pw[0], seen);
 				if (atomic_load(&MM.bind_gen) == g0)
 					INV(&inv_unbind, ret != 0, "DMA through PASID 2 worked after "
 					    "its unbind returned");
@@ -262,16 +292,13 @@ static void device_loop(unsigned int which, uint32_t pasid, uint64_t salt)
 				continue;
 			}
 		}
-		if (which == 2) {
-			pthread_mutex_lock(&MM.r_lock);
-			seen = MM.responses;
-			pthread_mutex_unlock(&MM.r_lock);
-		}
+		if (which >= 2)
+			seen = pr_seen(&MM.pw[which - 2]);
 		pthread_rwlock_rdlock(&MM.tag_lock[slot]);
 		ret = C(siommu_dma_read(MM.dev[which], pasid, va_of(slot, page), &v, 8));
 		pthread_rwlock_unlock(&MM.tag_lock[slot]);
-		if (which == 2 && ret == -EAGAIN)
-			sva1_wait(seen);	/* then read again */
+		if (which >= 2 && ret == -EAGAIN)
+			pr_wait(&MM.pw[which - 2], seen);	/* then read again */
 		if (ret || !v)
 			continue;	/* a fault during a change, or not tagged yet */
 		INV(&inv_stale, v != POISON && (v & 0xfffff) == ((uint64_t)slot << 9 | page) &&
@@ -328,6 +355,13 @@ static void short_process(uint64_t *s)
 	thread_assert_int_equal(C(siommu_sva_unbind(b)), 0);
 }
 
+static void *mirror1_thread(void *arg)
+{
+	(void)arg;
+	device_loop(3, SIOMMU_NO_PASID, 0x33a6);
+	return NULL;
+}
+
 static void *binder_thread(void *arg)
 {
 	uint64_t s = soak_thread_seed(0x33a5);
@@ -364,8 +398,10 @@ static void mm_create(struct siommu_ctx *ctx)
 	unsigned int i;
 
 	MM.ctx = ctx;
-	pthread_mutex_init(&MM.r_lock, NULL);
-	pthread_cond_init(&MM.r_cond, NULL);
+	for (i = 0; i < 2; i++) {
+		pthread_mutex_init(&MM.pw[i].lock, NULL);
+		pthread_cond_init(&MM.pw[i].cond, NULL);
+	}
 	for (i = 0; i < SLOTS; i++)
 		pthread_rwlock_init(&MM.tag_lock[i], NULL);
 	assert_int_equal(siommu_iommu_create(ctx, &caps, NULL, &MM.iommu), 0);
@@ -375,14 +411,22 @@ static void mm_create(struct siommu_ctx *ctx)
 					      0, &MM.dev[1]), 0);
 	assert_int_equal(siommu_device_create(MM.iommu, SIOMMU_RID(0, 0x22, 0, 0),
 					      SIOMMU_DEV_PRI | SIOMMU_DEV_PASID, 8, &MM.dev[2]), 0);
+	assert_int_equal(siommu_device_create(MM.iommu, SIOMMU_RID(0, 0x23, 0, 0), SIOMMU_DEV_PRI,
+					      0, &MM.dev[3]), 0);
 	assert_int_equal(siommu_iopf_create(MM.iommu, &icfg, &MM.iopf), 0);
-	assert_int_equal(siommu_iopf_device_enable(MM.iopf, MM.dev[2], sva1_response, NULL), 0);
+	assert_int_equal(siommu_iopf_device_enable(MM.iopf, MM.dev[2], pr_response, &MM.pw[0]), 0);
+	assert_int_equal(siommu_iopf_device_enable(MM.iopf, MM.dev[3], pr_response, &MM.pw[1]), 0);
 	assert_int_equal(siommu_mm_create(ctx, NULL, &MM.mm), 0);
 	assert_int_equal(siommu_mm_mmap(MM.mm, 0, SLOTS * SLOT_SZ, RW, SIOMMU_MM_MAP_ANON, -1, 0,
 					&MM.base), 0);
 	assert_int_equal(siommu_sva_bind(MM.mm, MM.iommu, MM.dev[0], 1, 0, &MM.b), 0);
 	assert_int_equal(siommu_mirror_create(MM.mm, MM.iommu, &mc, &MM.mirror), 0);
 	assert_int_equal(siommu_device_attach(MM.dev[1], siommu_mirror_domain(MM.mirror)), 0);
+	/* mirror1: 4 KiB pages only, its faults resolved by the iopf's worker */
+	mc.flags = SIOMMU_MIRROR_NO_HANDLER | SIOMMU_MIRROR_4K_ONLY;
+	assert_int_equal(siommu_mirror_create(MM.mm, MM.iommu, &mc, &MM.mirror2), 0);
+	assert_int_equal(siommu_mirror_iopf_enable(MM.mirror2, MM.iopf), 0);
+	assert_int_equal(siommu_device_attach(MM.dev[3], siommu_mirror_domain(MM.mirror2)), 0);
 	for (i = 0; i < SLOTS; i++)
 		tag(i, 0, PAGES);
 	/* the mirror's first faults, before anything changes: 2 MiB each */
@@ -401,9 +445,10 @@ static void mm_settle(void)
 	assert_int_equal(siommu_mirror_get_stats(MM.mirror, &ms), 0);
 	assert_int_equal(siommu_mm_get_info(MM.mm, &info), 0);
 	/* the binder unbound its last binding (a drain): every request was answered */
-	INV(&inv_once, atomic_load(&MM.eagain) == MM.responses,
-	    "sva1: %llu page requests, %llu responses", (unsigned long long)atomic_load(&MM.eagain),
-	    (unsigned long long)MM.responses);
+	INV(&inv_once, atomic_load(&MM.pw[0].eagain) == MM.pw[0].responses,
+	    "sva1: %llu page requests, %llu responses",
+	    (unsigned long long)atomic_load(&MM.pw[0].eagain),
+	    (unsigned long long)MM.pw[0].responses);
 	/* the binder's bindings are gone: sva0's is left */
 	INV(&inv_info, info.bindings == 1 && info.in_progress == 0 && !info.dead,
 	    "%llu bindings, %llu invalidations in progress", (unsigned long long)info.bindings,
@@ -415,8 +460,9 @@ static void mm_settle(void)
 		      (unsigned long long)info.table_pages);
 	INV(&inv_huge, ms.maps_2m > 0, "%llu 2M and %llu 4K mirror mappings",
 	    (unsigned long long)ms.maps_2m, (unsigned long long)ms.maps_4k);
-	print_message("# mm: sva1 %llu page requests through iopf\n",
-		      (unsigned long long)atomic_load(&MM.eagain));
+	print_message("# mm: %llu page requests through iopf (sva1), %llu (mirror1)\n",
+		      (unsigned long long)atomic_load(&MM.pw[0].eagain),
+		      (unsigned long long)atomic_load(&MM.pw[1].eagain));
 	print_message("# mm: %llu device reads of current tags; mirror maps %llu x 2M, %llu x 4K, "
 		      "%llu zaps, %llu retries\n", (unsigned long long)atomic_load(&MM.ok_reads),
 		      (unsigned long long)ms.maps_2m, (unsigned long long)ms.maps_4k,
@@ -430,29 +476,39 @@ static void mm_destroy(void)
 	bool unbound;
 
 	ret |= siommu_device_detach(MM.dev[1]);
+	ret |= siommu_device_detach(MM.dev[3]);	/* a drain: mirror1's requests answered */
+	INV(&inv_once, atomic_load(&MM.pw[1].eagain) == MM.pw[1].responses,
+	    "mirror1: %llu page requests, %llu responses",
+	    (unsigned long long)atomic_load(&MM.pw[1].eagain),
+	    (unsigned long long)MM.pw[1].responses);
 	/* the process exits with sva0's binding in place: its release unbinds the PASID */
 	siommu_mm_destroy(MM.mm);
 	unbound = !siommu_sva_domain(MM.b) && !siommu_device_domain(MM.dev[0], 1);
 	INV(&inv_unbind, unbound, "the exit left PASID 1 bound");
 	ret |= siommu_sva_unbind(MM.b);
 	ret |= siommu_mirror_destroy(MM.mirror);
+	ret |= siommu_mirror_destroy(MM.mirror2);
 	ret |= siommu_iopf_device_disable(MM.iopf, MM.dev[2]);
+	ret |= siommu_iopf_device_disable(MM.iopf, MM.dev[3]);
 	ret |= siommu_iopf_destroy(MM.iopf);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		ret |= siommu_device_destroy(MM.dev[i]);
 	ret |= siommu_iommu_destroy(MM.iommu);
 	INV(&inv_leak, ret == 0, "a destroy failed");
 	for (i = 0; i < SLOTS; i++)
 		pthread_rwlock_destroy(&MM.tag_lock[i]);
-	pthread_mutex_destroy(&MM.r_lock);
-	pthread_cond_destroy(&MM.r_cond);
+	for (i = 0; i < 2; i++) {
+		pthread_mutex_destroy(&MM.pw[i].lock);
+		pthread_cond_destroy(&MM.pw[i].cond);
+	}
 }
 
 struct soak_module soak_mm = {
 	.name = "mm",
 	.contracts = contracts,
 	.create = mm_create,
-	.thread = { process_thread, sva_thread, mirror_thread, sva1_thread, binder_thread },
+	.thread = { process_thread, sva_thread, mirror_thread, sva1_thread, mirror1_thread,
+		    binder_thread },
 	.settle = mm_settle,
 	.destroy = mm_destroy,
 	.inv = { &inv_stale, &inv_ro, &inv_mirror, &inv_sva, &inv_unbind, &inv_huge,
