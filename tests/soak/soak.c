@@ -101,16 +101,6 @@ static struct soak_inv inv_log = { .name = "log sink: messages arrive whole" };
 
 struct soak_module soak_core, soak_mem;
 
-struct siommu_mem *soak_core_mem(void)
-{
-	return W.mem;
-}
-
-struct siommu_iommu *soak_core_iommu(void)
-{
-	return W.iommu;
-}
-
 /* ------------------------------------------------------------------ log */
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;

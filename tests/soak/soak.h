@@ -118,10 +118,6 @@ static inline void soak_op(struct soak_module *m)
 
 extern struct soak_module soak_ioas, soak_iopf, soak_mm;
 
-/* core's world (created first): its memory map and IOMMU, for the ioas part's REGION maps */
-struct siommu_mem *soak_core_mem(void);
-struct siommu_iommu *soak_core_iommu(void);
-
 /* The last log message containing @needle (the sink keeps the last of each kind asked). */
 void soak_log_watch(const char *needle);
 bool soak_log_seen(const char *needle, char *buf, size_t len, unsigned long *count);

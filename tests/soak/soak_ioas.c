@@ -17,8 +17,10 @@
  *  - stuck: an access whose callback ignores the request: the unmap of its
  *    area fails EBUSY with nothing unmapped and the holder named, then
  *    succeeds once it lets go; the access is destroyed;
- *  - revoke (seeds 003 and 004): on core's IOMMU and memory map, an IOAS
- *    maps a RAM region (REGION memory) that an access pins and reads; the
+ *  - revoke (seeds 003 and 004): on an IOMMU with a memory map of its own
+ *    (a layer on core's would slow core's attach thread down: every change
+ *    then waits for a grace period), an IOAS maps a RAM region (REGION
+ *    memory) that an access pins and reads; the
  *    region is revoked: before the revoke returns the access was asked and
  *    unpinned, and from then on pins and rw fail -ENODEV and the area says
  *    revoked; the area is unmapped and the region destroyed.
@@ -100,7 +102,9 @@ static struct {
 	bool buf_used[NBUF];		/* driver only */
 	uint8_t gen;			/* driver only */
 	struct mdev md;
-	/* the revoke thread's, on core's IOMMU */
+	/* the revoke thread's, on an IOMMU with a memory map */
+	struct siommu_mem *rmem;
+	struct siommu_iommu *riommu;
 	struct siommu_ioas_layer *rl;
 	struct siommu_ioas *rioas;
 	struct siommu_ioas_access *racc;
@@ -431,7 +435,7 @@ static void racc_cb(void *opaque, uint64_t iova, uint64_t length)
 static void *revoke_thread(void *arg)
 {
 	uint64_t s = soak_thread_seed(0x10a8);
-	struct siommu_mem *mem = soak_core_mem();
+	struct siommu_mem *mem = IO.rmem;
 
 	(void)arg;
 	while (!soak_stopping()) {
@@ -517,7 +521,9 @@ static void ioas_create(struct siommu_ctx *ctx)
 	for (i = 0; i < SLOTS; i++)
 		map_slot(i);
 	pthread_mutex_init(&IO.r_mu, NULL);
-	assert_int_equal(siommu_ioas_layer_create(ctx, soak_core_iommu(), &IO.rl), 0);
+	assert_int_equal(siommu_mem_create(ctx, &IO.rmem), 0);
+	assert_int_equal(siommu_iommu_create(ctx, NULL, IO.rmem, &IO.riommu), 0);
+	assert_int_equal(siommu_ioas_layer_create(ctx, IO.riommu, &IO.rl), 0);
 	assert_int_equal(siommu_ioas_create(IO.rl, &IO.rioas), 0);
 	assert_int_equal(siommu_ioas_access_create(IO.rioas, "rmdev", racc_cb, NULL, 0, &IO.racc),
 			 0);
@@ -555,6 +561,8 @@ static void ioas_destroy(void)
 	ret |= siommu_ioas_access_destroy(IO.racc);
 	ret |= siommu_ioas_destroy(IO.rioas);
 	ret |= siommu_ioas_layer_destroy(IO.rl);
+	ret |= siommu_iommu_destroy(IO.riommu);
+	ret |= siommu_mem_destroy(IO.rmem);
 	ret |= siommu_device_destroy(IO.dev);
 	ret |= siommu_iommu_destroy(IO.iommu);
 	INV(&inv_leak, ret == 0 && unmapped == SLOTS * SLOT_SIZE,
