@@ -238,7 +238,8 @@ SIOMMU_API int siommu_iopf_process(struct siommu_iopf *iopf, unsigned int max);
 
 /**
  * siommu_iopf_clear_overflow() - Clear the PRQ's sticky overflow bit (RW1C
- * pqof) and discard every incomplete group of every device.
+ * pqof) and discard every incomplete group of every device: its partial
+ * requests, and those still in the PRQ with no last request after them.
  * Context: any thread, inside or outside a read-side section.
  * Returns: 1 if the bit was set, 0 if not; -EINVAL.
  */

@@ -674,10 +674,25 @@ SIOMMU_API int siommu_iopf_process(struct siommu_iopf *iopf, unsigned int max)
 	return (int)iopf_process_some(iopf, max, false);
 }
 
+/* Does a request after PRQ index @i complete @r's group (its L = 1, same device)? */
+static bool prq_completes_later(struct siommu_iopf *iopf, uint32_t i,
+				const struct iopf_prq_entry *e)
+{
+	for (i++; i != iopf->prq_tail; i++) {
+		const struct iopf_prq_entry *l = &iopf->prq[i & (iopf->prq_size - 1)];
+
+		if (l->fd == e->fd && (l->req.flags & SIOMMU_PRQ_LAST) &&
+		    same_group(&l->req, &e->req))
+			return true;
+	}
+	return false;
+}
+
 SIOMMU_API int siommu_iopf_clear_overflow(struct siommu_iopf *iopf)
 {
 	struct iopf_drain all = { .all = true };
 	struct iopf_dev *fd;
+	uint32_t i, j, dropped = 0;
 	bool was;
 
 	if (!iopf)
@@ -686,7 +701,30 @@ SIOMMU_API int siommu_iopf_clear_overflow(struct siommu_iopf *iopf)
 	siommu_mutex_lock(&iopf->prq_lock);
 	was = iopf->overflow;
 	iopf->overflow = false;
-	/* Every incomplete group: their last requests were answered Success. */
+	/*
+	 * Every incomplete group: their last requests were answered Success.
+	 * Its requests still in the PRQ go too (the ring is compacted, as a
+	 * drain does): filed later, they would join the device's retry of the
+	 * group.  A group whose last request is in the PRQ as well is whole.
+	 */
+	for (i = j = iopf->prq_head; i != iopf->prq_tail; i++) {
+		struct iopf_prq_entry *e = &iopf->prq[i & (iopf->prq_size - 1)];
+
+		if (!e->fd || (e->req.flags & SIOMMU_PRQ_LAST) ||
+		    prq_completes_later(iopf, i, e)) {
+			if (i != j)
+				iopf->prq[j & (iopf->prq_size - 1)] = *e;
+			j++;
+			continue;
+		}
+		/* not the last: a disable drops its own after its drain (prq_lock) */
+		iopf_dev_put(e->fd);
+		e->fd = NULL;
+		dropped++;
+	}
+	siommu_store_relaxed(&iopf->prq_tail, j);
+	if (dropped)
+		iopf_stat_add(iopf, IOPF_STAT_PARTIAL_DISCARDED, dropped);
 	cds_list_for_each_entry(fd, &iopf->devices, link) {
 		siommu_mutex_lock(&fd->lock);
 		discard_partial_locked(fd, NULL, &all);

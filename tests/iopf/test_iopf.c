@@ -335,6 +335,41 @@ static void test_iopf_prq_overflow(void **state)
 	assert_int_equal(f->h1.nreq[f->h1.groups - 1], 1);
 }
 
+/*
+ * Clearing the overflow before the queue was processed: the requests of an
+ * incomplete group that are still in the PRQ are discarded too, not filed
+ * later as partials that join the device's retry of the group (found by the
+ * soak: a group of 5 requests from a device that sends at most 3).  A
+ * complete group still in the PRQ stays whole.
+ */
+static void test_iopf_overflow_clear_discards_queued_partials(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_page_request l1 = preq(1, 20, true, 0x3000);
+	unsigned int i;
+
+	report_ok(f, f->a, preq(1, 20, false, 0x1000));	/* PRG 20's first two */
+	report_ok(f, f->a, preq(1, 20, false, 0x2000));
+	report_ok(f, f->a, preq(2, 9, false, 0x1000));	/* PRG 9 complete: in the PRQ */
+	report_ok(f, f->a, preq(2, 9, true, 0x2000));
+	for (i = 0; i < 3; i++)
+		report_ok(f, f->a, preq(2, (uint16_t)i, true, 0x1000));
+	assert_int_equal(stats(f).prq_depth, 7);
+	/* full: PRG 20's last is answered Success; the device will send it all again */
+	assert_int_equal(siommu_iopf_report(f->iopf, f->a, &l1), 1);
+	assert_int_equal(siommu_iopf_clear_overflow(f->iopf), 1);
+	assert_int_equal(stats(f).partial_discarded, 2);
+	assert_int_equal(siommu_iopf_process(f->iopf, 0), 5);
+	assert_int_equal(f->h1.groups, 4);
+	assert_int_equal(f->h1.nreq[0], 2);		/* PRG 9, whole */
+	/* the retry of PRG 20: only the requests it sends now */
+	report_ok(f, f->a, preq(1, 20, false, 0x1000));
+	report_ok(f, f->a, l1);
+	siommu_iopf_process(f->iopf, 0);
+	assert_int_equal(f->h1.groups, 5);
+	assert_int_equal(f->h1.nreq[4], 2);
+}
+
 /* No domain, or a domain without a handler: Invalid, the partials discarded. */
 static void test_iopf_no_domain_no_handler(void **state)
 {
@@ -647,6 +682,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_iopf_respond_by_prgi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iopf_group_respond_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iopf_prq_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iopf_overflow_clear_discards_queued_partials,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iopf_no_domain_no_handler, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iopf_handler_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iopf_drain_on_detach, setup, teardown),
