@@ -295,7 +295,8 @@ SIOMMU_API int siommu_ioas_unreserve(struct siommu_ioas *ioas, uint64_t start,
  * meanwhile); pins that stay are logged.
  * Context: any thread, outside a read-side section.
  * Returns: 0 with *@out set; -EINVAL (NULL argument, not PAGING, @cfg->pt
- *          set); siommu_domain_create()'s errors; -EDEADLK; -ENOMEM.
+ *          set); -EDEADLK; -ENOMEM; the domain's creation errors, which
+ *          are as siommu_domain_create().
  */
 SIOMMU_API int siommu_ioas_domain_alloc(struct siommu_ioas *ioas,
 					const struct siommu_domain_cfg *cfg,
