@@ -223,6 +223,7 @@ static void fz_log_none(void *opaque, enum siommu_log_level level, const char *m
  * they are empty) and destroy them when the context is renewed.
  */
 #define FZ_CTX_RENEW	256
+#define FZ_LEAK_CHECK	(16 * FZ_CTX_RENEW)	/* a LeakSanitizer check every so many inputs */
 
 #if defined(__SANITIZE_ADDRESS__)
 #define FZ_LSAN 1
@@ -272,11 +273,12 @@ static inline struct siommu_ctx *fz_ctx_get(void (*renew)(void))
 		 * Everything is gone: a leak check now finds what the last inputs
 		 * leaked (scripts/fuzz runs these targets with -detect_leaks=0:
 		 * libFuzzer's own check after every new input costs 95% of the
-		 * time; LeakSanitizer still runs here and at exit).
+		 * time; LeakSanitizer still runs here, every FZ_LEAK_CHECK
+		 * inputs, and at exit).
 		 */
-		if (__lsan_do_recoverable_leak_check())
+		if (fz_ctx_uses % FZ_LEAK_CHECK == 0 && __lsan_do_recoverable_leak_check())
 			fz_die("LeakSanitizer found leaks (above) in the last %u inputs",
-			       FZ_CTX_RENEW);
+			       FZ_LEAK_CHECK);
 #endif
 	}
 	if (!fz_ctx) {
