@@ -715,13 +715,13 @@ static void op_mem_rw(struct fz_in *in)
 		return;
 	pa = W.reg[s].pa + (uint64_t)off * 256;
 	memset(buf, off, sizeof(buf));
-	ret = FZ(siommu_mem_rw, W.mem, pa, buf, len, true);
+	ret = FZ_MMIO(siommu_mem_rw, W.mem, pa, buf, len, true);
 	if (W.reg[s].revoked)
 		FZ_WANT(ret, -ENODEV);
 	else if (W.reg[s].type == SIOMMU_MEM_RAM)
 		FZ_WANT(ret, 0);
 	if (!ret && W.reg[s].type == SIOMMU_MEM_RAM) {
-		FZ_WANT(FZ(siommu_mem_rw, W.mem, pa, back, len, false), 0);
+		FZ_WANT(FZ_MMIO(siommu_mem_rw, W.mem, pa, back, len, false), 0);
 		FZ_CHECK(!memcmp(buf, back, len), "RAM reads back what was written");
 	}
 }
@@ -1308,9 +1308,9 @@ static void op_dma(struct fz_in *in)
 		len = PG - (iova & (PG - 1));
 	memset(buf, (int)(c ^ bi ^ len8), sizeof(buf));
 	if (write)
-		ret = FZ(siommu_dma_write, d->d, pasid_of(pidx), iova, buf, len);
+		ret = FZ_MMIO(siommu_dma_write, d->d, pasid_of(pidx), iova, buf, len);
 	else
-		ret = FZ(siommu_dma_read, d->d, pasid_of(pidx), iova, back, len);
+		ret = FZ_MMIO(siommu_dma_read, d->d, pasid_of(pidx), iova, back, len);
 	if (ret == -EAGAIN) {
 		FZ_CHECK(recoverable(di, pidx), "-EAGAIN without a fault handler");
 		if (d->enabled)
@@ -1336,7 +1336,7 @@ static void op_dma(struct fz_in *in)
 			FZ_CHECK(!memcmp((void *)(uintptr_t)pa, buf, len), "DMA write at %#llx",
 				 (unsigned long long)iova);
 		} else if (pa_ram(pa, len)) {
-			FZ_WANT(FZ(siommu_mem_rw, W.mem, pa, back, len, false), 0);
+			FZ_WANT(FZ_MMIO(siommu_mem_rw, W.mem, pa, back, len, false), 0);
 			FZ_CHECK(!memcmp(back, buf, len), "DMA write reaches pa %#llx",
 				 (unsigned long long)pa);
 		}
