@@ -488,6 +488,7 @@ static void test_mm_sva_basic(void **state)
 	assert_null(siommu_sva_domain(b));
 	assert_null(siommu_device_domain(io.dev, 6));
 	assert_int_equal(siommu_mm_mmap(f->mm, 0, SZ_2M, RW, ANON, -1, 0, &a), -ENODEV);
+	assert_int_equal(siommu_mm_munmap(f->mm, 0, SZ_2M), -ENODEV);	/* found by fuzz_api */
 	assert_int_equal(siommu_sva_unbind(b), 0);	/* frees the mm too */
 	assert_int_equal(siommu_mm_create(f->ctx, NULL, &f->mm), 0);	/* for teardown */
 	iofx_fini(&io);
