@@ -7,7 +7,8 @@
 #   make check    build plain, ASan+UBSan and TSan variants and run every test
 #   make bench    run the benchmarks (JSON: make bench BENCH_ARGS=--json)
 #   make asan | tsan   build and test one sanitizer variant only
-#   make fuzz     fuzz every parser with libFuzzer (FUZZ_SECONDS each)
+#   make fuzz     fuzz every target with libFuzzer (FUZZ_SECONDS each; FUZZ_TARGETS="api
+#                 fault_queue" picks some; FUZZ_JOBS=2 runs two at once)
 #   make coverage line and branch coverage of the test suite, per module (gcovr)
 #   make soak     random API traffic under ASan and TSan for SOAK_MINUTES (default 10)
 #   make diff     differential test of the page tables for DIFF_SECONDS (ASan build;
@@ -58,16 +59,20 @@ tsan: build-tsan/build.ninja
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-coverage
 
-# Fuzzing with libFuzzer (clang): every target for FUZZ_SECONDS each, starting
-# from its seed corpus (copied, so the tree is not modified).
+# Fuzzing with libFuzzer (clang): every target (or those in FUZZ_TARGETS:
+# trace_parse run replay replay_line api fault_queue) for FUZZ_SECONDS each,
+# starting from its seed corpus (copied, so the tree is not modified); one
+# FUZZ-SUMMARY line per target gives executions, exec/s and coverage.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+export FUZZ_JOBS
 .PHONY: fuzz
 fuzz: | setup
 	test -f build-fuzz/build.ninja || CC=clang $(MESON) setup build-fuzz \
 		--buildtype=debugoptimized -Dfuzzing=true -Dtesting=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 	$(NINJA) -C build-fuzz
-	scripts/fuzz build-fuzz $(FUZZ_SECONDS)
+	scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Differential testing of the page tables (tests/pgtable/test_pgtable_diff.c):
 # random operation sequences on every format and level count against one

@@ -333,7 +333,10 @@ SIOMMU_API int siommu_domain_type_parse(const char *name,
  * Returns: 0; -EINVAL (NULL pointer, @dom of another IOMMU); -EEXIST
  *          (already attached: use replace); -ENOENT (@dom is being
  *          destroyed); -EDEADLK (inside a read-side section or a layer
- *          callback); a layer's prepare error.  On error nothing changed.
+ *          callback); a layer's prepare error: the ioas layer's fill of an
+ *          IOAS domain (-ENOSPC, -EINVAL, or its maps' errors, which are
+ *          as siommu_domain_map()), the iopf layer's -EBUSY (the domain's
+ *          handler is being removed).  On error nothing changed.
  */
 SIOMMU_API int siommu_device_attach(struct siommu_device *dev,
 				    struct siommu_domain *dom);

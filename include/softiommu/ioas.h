@@ -188,7 +188,8 @@ SIOMMU_API int siommu_ioas_map(struct siommu_ioas *ioas,
  *          both at once).
  * Returns: as siommu_ioas_map(), and -ENOENT (some byte of the source range
  *          is not mapped); -EPERM (WRITE of a source area that is not
- *          writable).  On error nothing changed.
+ *          writable); -ENODEV (a source area's region was revoked).  On
+ *          error nothing changed.
  */
 SIOMMU_API int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
 				struct siommu_ioas *src, uint64_t src_iova,
@@ -295,7 +296,8 @@ SIOMMU_API int siommu_ioas_unreserve(struct siommu_ioas *ioas, uint64_t start,
  * meanwhile); pins that stay are logged.
  * Context: any thread, outside a read-side section.
  * Returns: 0 with *@out set; -EINVAL (NULL argument, not PAGING, @cfg->pt
- *          set); siommu_domain_create()'s errors; -EDEADLK; -ENOMEM.
+ *          set); -EDEADLK; -ENOMEM; the domain's creation errors, which
+ *          are as siommu_domain_create().
  */
 SIOMMU_API int siommu_ioas_domain_alloc(struct siommu_ioas *ioas,
 					const struct siommu_domain_cfg *cfg,

@@ -545,7 +545,8 @@ int siommu_ioas_map(struct siommu_ioas *ioas, const struct siommu_ioas_mem *m,
 /*
  * Collect the pieces of [iova, iova + length - 1] of @src, each with a
  * reference on its pages.  Returns the number of pieces (> 0) with *@out
- * allocated, or -ENOENT / -EPERM / -ENOMEM with nothing held.
+ * allocated, or -ENOENT / -EPERM / -ENODEV (a piece's region was revoked:
+ * like a map of a revoked region, refused) / -ENOMEM with nothing held.
  */
 static int copy_collect(struct siommu_ioas *src, uint64_t iova, uint64_t last,
 			bool write, struct map_piece **out)
@@ -582,6 +583,14 @@ static int copy_collect(struct siommu_ioas *src, uint64_t iova, uint64_t last,
 		if (write && !(a->flags & SIOMMU_IOAS_MAP_WRITE)) {
 			ret = -EPERM;
 			break;
+		}
+		if (a->pages->region) {
+			struct siommu_mem_region_info ri;
+
+			if (!siommu_mem_region_info(a->pages->region, &ri) && ri.revoked) {
+				ret = -ENODEV;	/* found by fuzz_api */
+				break;
+			}
 		}
 		pc[i].pages = a->pages;
 		pc[i].off = a->pages_off + (s - a->iova);

@@ -701,6 +701,13 @@ out:
 
 SIOMMU_API int siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t len)
 {
+	/*
+	 * The teardown's own unmap runs on a dead mm (mm_change lets CH_UNMAP
+	 * through); a caller's gets -ENODEV as documented (fuzz_api found it
+	 * returning 0).
+	 */
+	if (mm && __atomic_load_n(&mm->dead, __ATOMIC_RELAXED))
+		return -ENODEV;
 	return mm_change(mm, addr, len, CH_UNMAP, 0);
 }
 

@@ -105,6 +105,7 @@ SIOMMU_API int siommu_sva_bind(struct siommu_mm *mm, struct siommu_iommu *iommu,
 			       unsigned int flags, struct siommu_sva **out)
 {
 	struct siommu_domain_cfg dcfg = { .type = SIOMMU_DOMAIN_PAGING };
+	struct siommu_iommu_caps caps;
 	struct siommu_sva *b;
 	int ret;
 
@@ -114,6 +115,12 @@ SIOMMU_API int siommu_sva_bind(struct siommu_mm *mm, struct siommu_iommu *iommu,
 		return -EDEADLK;
 	if (__atomic_load_n(&mm->dead, __ATOMIC_RELAXED))
 		return -ENODEV;
+	/* The device must reach every address of the mm (found by fuzz_api). */
+	ret = siommu_iommu_get_caps(iommu, &caps);
+	if (ret)
+		return ret;
+	if (caps.ias_lg2 < 64 && (1ull << caps.ias_lg2) < mm->va_limit)
+		return -ERANGE;
 	b = siommu_zalloc(sizeof(*b));
 	if (!b)
 		return -ENOMEM;

@@ -151,6 +151,13 @@ static inline void test_break_unsupported(const char *why)
  */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TEST_SANITIZER_BUILD 1
+#elif defined(__has_feature)
+/* clang (the fuzz build) says it this way; libFuzzer then keeps its handlers */
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TEST_SANITIZER_BUILD 1
+#else
+#define TEST_SANITIZER_BUILD 0
+#endif
 #else
 #define TEST_SANITIZER_BUILD 0
 #endif

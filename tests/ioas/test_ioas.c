@@ -688,6 +688,21 @@ static void test_ioas_revoke_tears_down_domains(void **state)
 	assert_true(ai.revoked);
 	/* new maps of a revoked region are refused */
 	assert_int_equal(siommu_ioas_map(f.ioas, &m, PG, RW, &iova), -ENODEV);
+	/* and so are copies of the revoked area (fuzz_api found them accepted) */
+	{
+		struct siommu_ioas_info before, after;
+		uint64_t dst = 0;
+
+		assert_int_equal(siommu_ioas_get_info(f.ioas, &before), 0);
+		assert_int_equal(siommu_ioas_copy(f.ioas, &dst, f.ioas, 0x10000, 4 * PG, RW),
+				 -ENODEV);
+		assert_int_equal(siommu_ioas_copy(f.ioas, &dst, f.ioas, 0x11000, PG,
+						  SIOMMU_IOAS_MAP_READ), -ENODEV);
+		assert_int_equal(siommu_ioas_get_info(f.ioas, &after), 0);
+		assert_int_equal(after.areas, before.areas);
+		assert_int_equal(after.pages_objects, before.pages_objects);
+	}
+	iova = 0x10000;
 	/* the area is not put back by a later fill */
 	assert_int_equal(siommu_device_detach(f.dev), 0);
 	assert_int_equal(siommu_device_attach(f.dev, dom), 0);

@@ -502,8 +502,43 @@ static void test_mm_sva_basic(void **state)
 	assert_null(siommu_sva_domain(b));
 	assert_null(siommu_device_domain(io.dev, 6));
 	assert_int_equal(siommu_mm_mmap(f->mm, 0, SZ_2M, RW, ANON, -1, 0, &a), -ENODEV);
+	assert_int_equal(siommu_mm_munmap(f->mm, 0, SZ_2M), -ENODEV);	/* found by fuzz_api */
 	assert_int_equal(siommu_sva_unbind(b), 0);	/* frees the mm too */
 	assert_int_equal(siommu_mm_create(f->ctx, NULL, &f->mm), 0);	/* for teardown */
+	iofx_fini(&io);
+}
+
+/*
+ * An IOMMU whose input width is below the mm's cannot bind it: -ERANGE, as
+ * the contract says (fuzz_api found binds that succeeded, leaving the mm's
+ * upper addresses out of the device's reach).
+ */
+static void test_mm_sva_narrow_iommu(void **state)
+{
+	struct fx *f = *state;
+	struct siommu_iommu_caps caps = { .pasid_bits = 8, .ias_lg2 = 39 };
+	struct siommu_mm_cfg c5 = { .levels = 5 };
+	struct siommu_iommu *narrow;
+	struct siommu_device *dev;
+	struct siommu_mm *mm5;
+	struct siommu_sva *b;
+	struct iofx io;
+
+	siommu_ctx_set_log(f->ctx, SIOMMU_LOG_ERR, quiet, NULL);
+	assert_int_equal(siommu_iommu_create(f->ctx, &caps, NULL, &narrow), 0);
+	assert_int_equal(siommu_device_create(narrow, SIOMMU_RID(0, 4, 0, 0),
+					      SIOMMU_DEV_PRI | SIOMMU_DEV_PASID, 8, &dev), 0);
+	assert_int_equal(siommu_sva_bind(f->mm, narrow, dev, 1, 0, &b), -ERANGE);
+	assert_null(siommu_device_domain(dev, 1));		/* nothing changed */
+	assert_int_equal(siommu_device_destroy(dev), 0);
+	assert_int_equal(siommu_iommu_destroy(narrow), 0);
+	/* The default 48-bit IOMMU takes a 4-level mm, not a 5-level one. */
+	iofx_init(f, &io, 8);
+	assert_int_equal(siommu_mm_create(f->ctx, &c5, &mm5), 0);
+	assert_int_equal(siommu_sva_bind(mm5, io.iommu, io.dev, 1, 0, &b), -ERANGE);
+	assert_int_equal(siommu_sva_bind(f->mm, io.iommu, io.dev, 1, 0, &b), 0);
+	assert_int_equal(siommu_sva_unbind(b), 0);
+	siommu_mm_destroy(mm5);
 	iofx_fini(&io);
 }
 
@@ -577,6 +612,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mm_interval_notifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_mirror_basic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_sva_basic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mm_sva_narrow_iommu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_unseen_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_freed_block_unpoisoned, setup, teardown),
 	};
