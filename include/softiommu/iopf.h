@@ -115,6 +115,9 @@ struct siommu_iopf_cfg {
  * siommu_iopf_create() - The iopf layer of @iommu: registers a core layer
  * (one of SIOMMU_LAYERS_MAX) whose commit step drains, and sizes the PRQ
  * from the IOMMU's prq_size capability.  @cfg NULL: defaults (INLINE).
+ * Prepare errors: the layer refuses an attach (siommu_device_attach() and
+ * the other attach calls return it, nothing changed) to a domain whose
+ * group handler is being removed with -EBUSY.
  * Context: any thread, outside a read-side section and layer callbacks.
  * Returns: 0 with *@out set; -EINVAL (NULL @iommu or @out, bad mode, worker
  *          count or timeout); -ENOSPC (no layer slot); -EAGAIN (a worker
