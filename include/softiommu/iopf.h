@@ -414,6 +414,8 @@ SIOMMU_API int siommu_fault_queue_create(struct siommu_iopf *iopf,
  * siommu_fault_queue_set_domain() - Make @q the group handler of @dom
  * (siommu_iopf_domain_set_handler() with the queue's handler).  Remove it
  * with siommu_iopf_domain_clear_handler().
+ * Context and Returns: as siommu_iopf_domain_set_handler() (-EINVAL also
+ *          for @q NULL).
  */
 SIOMMU_API int siommu_fault_queue_set_domain(struct siommu_fault_queue *q,
 					     struct siommu_domain *dom);

@@ -467,7 +467,14 @@ struct fn_sweep {
 	unsigned long steps, failures, absorbed, retried;
 	char failed_at[160];		/* the step that failed last */
 	bool failed;			/* a step of this run failed */
+	int64_t ret;			/* the last step's result (>= 0) */
 };
+
+/* What the flow's last FN_STEP() returned (a count of bytes, of groups...). */
+static inline int64_t fn_ret_last(const struct fn_sweep *sw)
+{
+	return sw->ret;
+}
 
 static inline unsigned long fn_allocs(struct fn_sweep *sw)
 {
@@ -584,8 +591,10 @@ static inline void fn_step_retried(struct fn_sweep *sw, const char *call, int64_
 				return (int)__r;			\
 			__r = (call);					\
 			fn_step_retried((sw), #call, __r, __FILE__, __LINE__);	\
+			(sw)->ret = __r;				\
 			break;						\
 		}							\
+		(sw)->ret = __r;					\
 		if (__b < (sw)->n && (sw)->n <= fn_allocs(sw))		\
 			(sw)->absorbed++;				\
 	} while (0)
