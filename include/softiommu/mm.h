@@ -191,7 +191,9 @@ SIOMMU_API int siommu_mm_split(struct siommu_mm *mm, uint64_t addr);
  *          handler calls it there; it never waits for a grace period);
  *          takes the mm's lock.
  * Returns: 0; -EFAULT (no area at @addr); -EACCES (the area forbids the
- *          access); -ERANGE; -ENODEV (the mm is gone); -ENOMEM.
+ *          access); -ERANGE; -ENODEV (the mm is gone); -ENOMEM.  On error
+ *          no page was backed or mapped (empty table pages may have been
+ *          added, as siommu_pt_map() says).
  */
 SIOMMU_API int siommu_mm_fault(struct siommu_mm *mm, uint64_t addr,
 			       unsigned int access);
@@ -548,9 +550,10 @@ SIOMMU_API struct siommu_mm *siommu_sva_mm(struct siommu_sva *b);
 
 struct siommu_iopf;
 
-/*
- * Available when the library is built with the iopf module (seed 002;
- * src/mm/sva_iopf.c): hand the domain of a binding made with
+/**
+ * siommu_sva_iopf_enable() / siommu_mirror_iopf_enable() - Route faults
+ * through iopf.  Available when the library is built with the iopf module
+ * (seed 002; src/mm/sva_iopf.c): hand the domain of a binding made with
  * SIOMMU_SVA_NO_HANDLER, or of a mirror made with SIOMMU_MIRROR_NO_HANDLER,
  * to @iopf: its PRI devices' faults become page requests, and each group is
  * resolved from the mm (SVA: siommu_mm_fault(); mirror:
