@@ -23,7 +23,13 @@
  *        it;
  *      * the snapshot taken after the failure must equal the one taken
  *        before: on error nothing changed;
- *    and run() returns that error;
+ *    and run() returns that error, or, with the flow's .retry, the same
+ *    call is made again (the one injection has fired), must succeed, and
+ *    the flow goes on: a failed call leaves a world the flow can be
+ *    retried from;
+ *  - "a layer's prepare error" in a contract (the core's attach calls)
+ *    means the errors of the "Prepare errors:" sentence of each header in
+ *    the flow's .layers (the core layers the flow registers: ioas, iopf);
  *  - teardown() destroys everything (with no injection: every destroy
  *    must succeed whatever state the flow stopped in).  In ASan builds a
  *    leak check runs after each N (LeakSanitizer, recoverable), so a leak
@@ -45,6 +51,7 @@
 #include <glob.h>
 
 #include <softiommu/base.h>
+#include <softiommu/mem.h>
 
 #include "test_common.h"
 
@@ -428,6 +435,16 @@ static inline void fn_printf(struct fn_buf *b, const char *fmt, ...)
 static inline int fn_buf_line(void *opaque, const char *line)
 {
 	fn_printf(opaque, "%s\n", line);
+	return 0;
+}
+
+/* A siommu_mem_for_each_region() callback: each region as a snapshot line. */
+static inline int fn_region_line(void *opaque, struct siommu_mem_region *r,
+				 const struct siommu_mem_region_info *info)
+{
+	fn_printf(opaque, "region 0x%llx+0x%llx type %d revoked %d users %llu\n",
+		  (unsigned long long)info->pa, (unsigned long long)info->size, info->type,
+		  info->revoked, (unsigned long long)info->users);
 	return 0;
 }
 

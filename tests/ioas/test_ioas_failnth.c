@@ -345,21 +345,12 @@ static void revoke_setup(void *world)
 	siommu_ctx_set_log(w->ctx, SIOMMU_LOG_ERR, quiet, NULL);
 }
 
-static int region_line(void *opaque, struct siommu_mem_region *r,
-		       const struct siommu_mem_region_info *info)
-{
-	fn_printf(opaque, "region 0x%llx+0x%llx type %d revoked %d users %llu\n",
-		  (unsigned long long)info->pa, (unsigned long long)info->size, info->type,
-		  info->revoked, (unsigned long long)info->users);
-	return 0;
-}
-
 static void revoke_snapshot(void *world, struct fn_buf *b)
 {
 	struct revoke_world *w = world;
 
 	if (w->mem)
-		siommu_mem_for_each_region(w->mem, region_line, b);
+		siommu_mem_for_each_region(w->mem, fn_region_line, b);
 	snap_ioas(b, "1", w->ioas, NULL, 0);
 	snap_access(b, w->h.acc);
 	snap_domain(b, w->dev, w->dom);

@@ -49,6 +49,7 @@
 #include "pgtable/pt_internal.h"
 #include "pt_test.h"
 #include "pt_perm_model.h"
+#include "shrink.h"
 
 #define SZ_4K		0x1000ull
 #define SZ_2M		0x200000ull
@@ -1146,47 +1147,28 @@ static struct op shrink_buf[MAX_OPS + 4], trial[MAX_OPS + 4];
  * chunks of halving size while what is left still diverges.  Returns the
  * length of the result (in shrink_buf); *replays counts the runs.
  */
+struct shrink_ctx {
+	const struct config *c;
+	enum mutation mut;
+};
+
+static int shrink_replay(void *opaque, const void *list, unsigned int n)
+{
+	struct shrink_ctx *x = opaque;
+	struct diff d;
+
+	run_ops(x->c, list, n, x->mut, &d);
+	return d.at >= (int)n ? (int)n - 1 : d.at;	/* (at teardown: the last op) */
+}
+
 static unsigned int shrink(const struct config *c, const struct op *ops, unsigned int n,
 			   int at, enum mutation mut, unsigned int *replays)
 {
 	unsigned int len = (unsigned int)at + 1 < n ? (unsigned int)at + 1 : n;
-	unsigned int chunk, start;
-	struct diff d;
+	struct shrink_ctx x = { c, mut };
 
 	memcpy(shrink_buf, ops, len * sizeof(*ops));
-	*replays = 0;
-	for (chunk = len / 2 ? len / 2 : 1; chunk >= 1;) {
-		bool removed = false;
-
-		for (start = 0; start < len;) {
-			unsigned int k = chunk < len - start ? chunk : len - start, tn;
-
-			if (k == len)
-				break;		/* keep at least one op */
-			memcpy(trial, shrink_buf, start * sizeof(*ops));
-			memcpy(trial + start, shrink_buf + start + k,
-			       (len - start - k) * sizeof(*ops));
-			tn = len - k;
-			run_ops(c, trial, tn, mut, &d);
-			(*replays)++;
-			if (d.at >= 0) {
-				/* Still diverges: keep the shorter list, cut after the op. */
-				len = (unsigned int)d.at + 1 < tn ? (unsigned int)d.at + 1 : tn;
-				memcpy(shrink_buf, trial, len * sizeof(*ops));
-				removed = true;
-			} else {
-				start += k;
-			}
-		}
-		if (!removed) {
-			if (chunk == 1)
-				break;
-			chunk /= 2;
-		} else if (chunk > len / 2 && chunk > 1) {
-			chunk = len / 2 ? len / 2 : 1;
-		}
-	}
-	return len;
+	return dd_shrink(shrink_buf, trial, sizeof(*ops), len, shrink_replay, &x, replays);
 }
 
 /* ------------------------------------------------------------------ printing */
