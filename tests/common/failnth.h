@@ -24,8 +24,9 @@
  *      * the snapshot taken after the failure must equal the one taken
  *        before: on error nothing changed;
  *    and run() returns that error, or, with the flow's .retry, the same
- *    call is made again (the one injection has fired) and must succeed: a
- *    failed call leaves a world the flow can be retried from;
+ *    call is made again (the one injection has fired), must succeed, and
+ *    the flow goes on: a failed call leaves a world the flow can be
+ *    retried from;
  *  - "a layer's prepare error" in a contract (the core's attach calls)
  *    means the errors of the "Prepare errors:" sentence of each header in
  *    the flow's .layers (the core layers the flow registers: ioas, iopf);
@@ -461,9 +462,8 @@ struct fn_flow {
 	/*
 	 * After a step failed as documented with nothing changed, make the same
 	 * call again (the one injection has fired: none is left) and require it
-	 * to succeed: a failure must leave the world in a state the flow can be
-	 * retried from.  The run ends there (teardown then must cope with the
-	 * retried call's objects); the later steps ran in the runs before.
+	 * to succeed, then go on with the flow: a failure must leave the world
+	 * in a state the flow can be retried from.
 	 */
 	bool retry;
 	/*
@@ -608,7 +608,8 @@ static inline void fn_step_retried(struct fn_sweep *sw, const char *call, int64_
 				return (int)__r;			\
 			__r = (call);					\
 			fn_step_retried((sw), #call, __r, __FILE__, __LINE__);	\
-			return 0;					\
+			(sw)->ret = __r;				\
+			break;						\
 		}							\
 		(sw)->ret = __r;					\
 		if (__b < (sw)->n && (sw)->n <= fn_allocs(sw))		\
