@@ -209,7 +209,8 @@ SIOMMU_API int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
  *          @iova); -EOVERFLOW (the range wraps); -ENOENT (nothing mapped in
  *          the range, or an area crosses its boundary: nothing unmapped);
  *          -EBUSY (pins stayed: nothing unmapped); -ENOMEM (the new lookup
- *          snapshot: nothing unmapped); -EDEADLK.
+ *          snapshot: nothing unmapped, and no access was asked to unpin,
+ *          unless a callback mapped more areas meanwhile); -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_unmap(struct siommu_ioas *ioas, uint64_t iova,
 				 uint64_t length, uint64_t *unmapped);
@@ -294,6 +295,12 @@ SIOMMU_API int siommu_ioas_unreserve(struct siommu_ioas *ioas, uint64_t start,
  * IOAS that maps REGION memory of a memory map keeps a revoke notifier on
  * that map until siommu_ioas_destroy() (siommu_mem_destroy() is -EBUSY
  * meanwhile); pins that stay are logged.
+ * Prepare errors: the fill refuses the attach (siommu_device_attach() and
+ * the other attach calls return it, nothing changed) with -ENOENT (the
+ * domain is being freed), -ENOSPC (an area beyond the aperture), -EINVAL
+ * (page sizes that do not divide an area), -ENOMEM (table pages, or the
+ * reservation of what lies beyond the aperture), or as siommu_domain_map()
+ * for an area's mapping.
  * Context: any thread, outside a read-side section.
  * Returns: 0 with *@out set; -EINVAL (NULL argument, not PAGING, @cfg->pt
  *          set); -EDEADLK; -ENOMEM; the domain's creation errors, which

@@ -115,6 +115,9 @@ struct siommu_iopf_cfg {
  * siommu_iopf_create() - The iopf layer of @iommu: registers a core layer
  * (one of SIOMMU_LAYERS_MAX) whose commit step drains, and sizes the PRQ
  * from the IOMMU's prq_size capability.  @cfg NULL: defaults (INLINE).
+ * Prepare errors: the layer refuses an attach (siommu_device_attach() and
+ * the other attach calls return it, nothing changed) to a domain whose
+ * group handler is being removed with -EBUSY.
  * Context: any thread, outside a read-side section and layer callbacks.
  * Returns: 0 with *@out set; -EINVAL (NULL @iommu or @out, bad mode, worker
  *          count or timeout); -ENOSPC (no layer slot); -EAGAIN (a worker
@@ -238,8 +241,7 @@ SIOMMU_API int siommu_iopf_process(struct siommu_iopf *iopf, unsigned int max);
 
 /**
  * siommu_iopf_clear_overflow() - Clear the PRQ's sticky overflow bit (RW1C
- * pqof) and discard every incomplete group of every device: its partial
- * requests, and those still in the PRQ with no last request after them.
+ * pqof) and discard every incomplete group of every device.
  * Context: any thread, inside or outside a read-side section.
  * Returns: 1 if the bit was set, 0 if not; -EINVAL.
  */
@@ -337,16 +339,10 @@ SIOMMU_API int siommu_iopf_domain_clear_handler(struct siommu_iopf *iopf,
  * group is answered Success once each of its pages is mapped in @dom from
  * the area of @backing that holds its address (4 KiB at the area's output
  * address, with the area's permissions), Invalid Request if an address is
- * not backed (or its memory revoked) or the area lacks a requested
- * permission.  The resolver is an access of @backing (an ioas access, made
- * here): each page it maps stays pinned while mapped, and an unmap or a
- * revoke of its range unmaps it from @dom (IOTLB invalidated, a grace
- * period waited for) before that unmap or revoke returns;
- * siommu_iopf_domain_clear_handler() unmaps everything it mapped.
- * siommu_ioas_destroy(@backing) is -EBUSY meanwhile.  Takes the IOAS's lock,
- * so it needs WORKERS or MANUAL mode (INLINE: -EINVAL).
- * Context and Returns: as siommu_iopf_domain_set_handler(); also -ENOMEM
- *          or -EDEADLK from the access's creation (nothing done).
+ * not backed or the area lacks a requested permission.  Takes the IOAS's
+ * lock, so it needs WORKERS or MANUAL mode (INLINE: -EINVAL).  @backing
+ * must outlive the handler.
+ * Context and Returns: as siommu_iopf_domain_set_handler().
  */
 SIOMMU_API int siommu_iopf_domain_set_resolver(struct siommu_iopf *iopf,
 					       struct siommu_domain *dom,
@@ -418,7 +414,8 @@ SIOMMU_API int siommu_fault_queue_create(struct siommu_iopf *iopf,
  * siommu_fault_queue_set_domain() - Make @q the group handler of @dom
  * (siommu_iopf_domain_set_handler() with the queue's handler).  Remove it
  * with siommu_iopf_domain_clear_handler().
- * Context and Returns: as siommu_iopf_domain_set_handler().
+ * Context and Returns: as siommu_iopf_domain_set_handler() (-EINVAL also
+ *          for @q NULL).
  */
 SIOMMU_API int siommu_fault_queue_set_domain(struct siommu_fault_queue *q,
 					     struct siommu_domain *dom);

@@ -191,7 +191,9 @@ SIOMMU_API int siommu_mm_split(struct siommu_mm *mm, uint64_t addr);
  *          handler calls it there; it never waits for a grace period);
  *          takes the mm's lock.
  * Returns: 0; -EFAULT (no area at @addr); -EACCES (the area forbids the
- *          access); -ERANGE; -ENODEV (the mm is gone); -ENOMEM.
+ *          access); -ERANGE; -ENODEV (the mm is gone); -ENOMEM.  On error
+ *          no page was backed or mapped (empty table pages may have been
+ *          added, as siommu_pt_map() says).
  */
 SIOMMU_API int siommu_mm_fault(struct siommu_mm *mm, uint64_t addr,
 			       unsigned int access);
@@ -419,10 +421,7 @@ struct siommu_mm_info {
 	bool dead;			/* siommu_mm_destroy() ran */
 };
 
-/**
- * siommu_mm_get_info() - Describe @mm.  Context: any thread (takes the mm's lock).
- * Returns: 0 or -EINVAL (NULL argument).
- */
+/** siommu_mm_get_info() - Describe @mm.  Context: any thread (takes the mm's lock). */
 SIOMMU_API int siommu_mm_get_info(struct siommu_mm *mm, struct siommu_mm_info *out);
 
 /**
@@ -459,8 +458,8 @@ struct siommu_mirror_cfg {
  * lock.
  * Context: any thread, outside a read-side section.
  * Returns: 0; -EINVAL (NULL, bad cfg); -ERANGE (the table's input width is
- *          below the mm's); -ENODEV (the mm is gone); -ENOMEM; the
- *          domain's creation errors, as siommu_domain_create().
+ *          below the mm's); -ENODEV (the mm is gone); -ENOMEM; core's
+ *          domain-create errors.
  */
 SIOMMU_API int siommu_mirror_create(struct siommu_mm *mm, struct siommu_iommu *iommu,
 				    const struct siommu_mirror_cfg *cfg,
@@ -524,8 +523,7 @@ SIOMMU_API int siommu_mirror_get_stats(struct siommu_mirror *m,
  *          of another IOMMU);
  *          -EOPNOTSUPP (no PASID capability); -EEXIST (PASID attached);
  *          -ERANGE (the IOMMU's input width is below the mm's); -ENODEV
- *          (the mm is gone); -ENOMEM; the attach's errors, which are
- *          as siommu_pasid_attach().
+ *          (the mm is gone); -ENOMEM; core's attach errors.
  */
 SIOMMU_API int siommu_sva_bind(struct siommu_mm *mm, struct siommu_iommu *iommu,
 			       struct siommu_device *dev, uint32_t pasid,
@@ -553,9 +551,9 @@ SIOMMU_API struct siommu_mm *siommu_sva_mm(struct siommu_sva *b);
 struct siommu_iopf;
 
 /**
- * siommu_sva_iopf_enable() / siommu_mirror_iopf_enable() - Hand a domain to iopf.
- * Available when the library is built with the iopf module (seed 002;
- * src/mm/sva_iopf.c): hand the domain of a binding made with
+ * siommu_sva_iopf_enable() / siommu_mirror_iopf_enable() - Route faults
+ * through iopf.  Available when the library is built with the iopf module
+ * (seed 002; src/mm/sva_iopf.c): hand the domain of a binding made with
  * SIOMMU_SVA_NO_HANDLER, or of a mirror made with SIOMMU_MIRROR_NO_HANDLER,
  * to @iopf: its PRI devices' faults become page requests, and each group is
  * resolved from the mm (SVA: siommu_mm_fault(); mirror:

@@ -212,8 +212,9 @@ SIOMMU_API void siommu_replay_destroy(struct siommu_replay *r);
  * input is read whole first.
  * Returns: 0 (bad lines, if any, are issues), -EINVAL (strict and a bad
  * line, or a corrupt compressed stream: an issue says where), -EALREADY
- * (after run), -ENOMEM, or the negative errno of opening/reading the file
- * (the lines before a read error stay read).
+ * (after run), -ENOMEM (nothing of this call stays read: it may be made
+ * again), or the negative errno of opening/reading the file (the lines
+ * before a read error stay read).
  */
 SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path);
 
@@ -227,7 +228,8 @@ SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
 
 /**
  * siommu_replay_run() - Replay what was read: exact mode, then the
- * allocation models the options ask for.  Once.
+ * allocation models the options ask for.  Once (a run that failed with
+ * -ENOMEM did not happen: nothing of it stays, and it may be made again).
  * Context: the owner thread, outside a read-side section.
  * Returns: 0, -EALREADY (second call), -ENOMEM, or an error of creating the
  * page table (-EINVAL for options the format refuses, e.g. opts.linux_pt

@@ -288,7 +288,7 @@ static uint64_t unmap_no_revalidate(struct siommu_ioas *ioas, uint64_t iova,
 			block_areas(ioas, a->iova, a->last, false);
 			break;		/* "WARN_ON(!RB_EMPTY_ROOT(&dma->pfn_list)) break" */
 		}
-		if (ioas_remove_range_locked(ioas, a->iova, a->last, &b))
+		if (ioas_remove_range_locked(ioas, a->iova, a->last, &b, NULL))
 			break;
 		bytes += b;
 	}
@@ -299,6 +299,7 @@ int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 			    uint64_t last, bool all, uint64_t *bytes, char *warn)
 {
 	struct ioas_block blk = { .iova = iova, .last = last };
+	struct ioas_snap *spare = NULL;	/* the removal's snapshot, taken before callbacks */
 	uint64_t pinned, prev = UINT64_MAX;
 	unsigned int rounds = 0;
 	bool blocking = false, unrevocable;
@@ -319,7 +320,7 @@ int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 			blocking = true;
 		}
 		if (!range_busy(ioas, iova, last)) {
-			ret = ioas_remove_range_locked(ioas, iova, last, bytes);
+			ret = ioas_remove_range_locked(ioas, iova, last, bytes, &spare);
 			break;
 		}
 		pinned = pinned_in(ioas, iova, last, &unrevocable);
@@ -343,8 +344,19 @@ int ioas_unmap_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 			ret = -EBUSY;			/* P5 */
 			break;
 		}
+		/*
+		 * The snapshot the removal will publish, allocated before any
+		 * access is asked to unpin: an unmap that fails for memory must
+		 * not have made them drop their pins first.
+		 */
+		if (!spare) {
+			spare = ioas_snap_alloc(ioas->nr_areas, &ret);
+			if (ret)
+				break;
+		}
 		notify_round(ioas, iova, last);		/* P2 */
 	}
+	siommu_free(spare);
 	if (blocking) {
 		/* The areas in the range now (a callback may have changed them). */
 		block_areas(ioas, iova, last, false);

@@ -93,7 +93,7 @@ static void snap_free_rcu(struct siommu_rcu_head *h)
 }
 
 /* A snapshot with room for @n areas, or NULL for n == 0 (*@err: -ENOMEM). */
-static struct ioas_snap *snap_alloc(uint64_t n, int *err)
+struct ioas_snap *ioas_snap_alloc(uint64_t n, int *err)
 {
 	struct ioas_snap *s;
 
@@ -107,6 +107,8 @@ static struct ioas_snap *snap_alloc(uint64_t n, int *err)
 	s = siommu_zalloc(sizeof(*s) + n * sizeof(s->a[0]));
 	if (!s)
 		*err = -ENOMEM;
+	else
+		s->cap = (unsigned int)n;
 	return s;
 }
 
@@ -331,7 +333,7 @@ int siommu_ioas_create(struct siommu_ioas_layer *l, struct siommu_ioas **out)
  * them.  Returns 0 with *@bytes set, or -ENOMEM with nothing changed.
  */
 int ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-			     uint64_t last, uint64_t *bytes)
+			     uint64_t last, uint64_t *bytes, struct ioas_snap **spare)
 {
 	struct ioas_area *a = ioas_area_first(ioas, iova, last), *next, *dead = NULL;
 	struct ioas_snap *s;
@@ -341,9 +343,14 @@ int ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
 	siommu_assert_held(&ioas->lock);
 	for (next = a; next && next->iova <= last; next = ioas_area_next(next))
 		k++;
-	s = snap_alloc(ioas->nr_areas - k, &ret);
-	if (ret)
-		return ret;
+	if (spare && *spare && ioas->nr_areas - k && (*spare)->cap >= ioas->nr_areas - k) {
+		s = *spare;
+		*spare = NULL;
+	} else {
+		s = ioas_snap_alloc(ioas->nr_areas - k, &ret);
+		if (ret)
+			return ret;
+	}
 	*bytes = 0;
 	for (; a && a->iova <= last; a = next) {
 		next = ioas_area_next(a);
@@ -391,7 +398,7 @@ int siommu_ioas_destroy(struct siommu_ioas *ioas)
 		return ret;
 	siommu_mutex_lock(&ioas->lock);
 	/* No access: nothing busy; an empty snapshot needs no memory. */
-	SIOMMU_WARN_ON(ioas_remove_range_locked(ioas, 0, UINT64_MAX, &(uint64_t){ 0 }));
+	SIOMMU_WARN_ON(ioas_remove_range_locked(ioas, 0, UINT64_MAX, &(uint64_t){ 0 }, NULL));
 	siommu_mutex_unlock(&ioas->lock);
 	pthread_cond_destroy(&ioas->cond);
 	siommu_mutex_destroy(&ioas->lock);
@@ -452,7 +459,7 @@ static int map_pieces(struct siommu_ioas *ioas, struct map_piece *pc,
 				goto out_unlock;
 		}
 	}
-	snap = snap_alloc(ioas->nr_areas + n, &ret);
+	snap = ioas_snap_alloc(ioas->nr_areas + n, &ret);
 	if (ret)
 		goto out_unlock;
 	areas = siommu_calloc(n, sizeof(*areas));

@@ -75,6 +75,7 @@ struct ioas_area {
 struct ioas_snap {
 	struct siommu_rcu_head rcu;
 	unsigned int n;
+	unsigned int cap;		/* room in a[] */
 	struct ioas_area *a[];
 };
 
@@ -214,8 +215,13 @@ uint64_t ioas_pinned_pages_locked(struct siommu_ioas *ioas);
 void ioas_notify_area_holders_locked(struct siommu_ioas *ioas, struct ioas_area *a);
 
 /* ---- ioas.c: removal without notification (nothing busy in the range) ---- */
+/*
+ * @spare (may be NULL): a snapshot allocated before, used (and *@spare
+ * cleared) if it has room, so that the removal needs no memory.
+ */
+struct ioas_snap *ioas_snap_alloc(uint64_t n, int *err);
 int ioas_remove_range_locked(struct siommu_ioas *ioas, uint64_t iova,
-			     uint64_t last, uint64_t *bytes);
+			     uint64_t last, uint64_t *bytes, struct ioas_snap **spare);
 unsigned int ioas_blocks_over(struct siommu_ioas *ioas, uint64_t iova, uint64_t last);
 
 #if SIOMMU_TESTING_BUILD

@@ -517,11 +517,9 @@ static void op_finish_unlock(struct siommu_mm *mm, struct mm_op *op)
  * Split folio @f into 512 folios of the next smaller size (same memory),
  * after unmapping it: the next access maps the pieces.
  */
-static int folio_split(struct siommu_mm *mm, struct mm_op *op, struct mm_folio *f)
+/* The 512 folios a split makes, allocated before anything changes. */
+static int split_kids_alloc(struct mm_folio **kids)
 {
-	unsigned int lg2 = f->size_lg2 - 9;
-	struct mm_folio *kids[512];
-
 	for (unsigned int i = 0; i < 512; i++) {
 		kids[i] = siommu_zalloc(sizeof(*kids[i]));
 		if (!kids[i]) {
@@ -530,6 +528,14 @@ static int folio_split(struct siommu_mm *mm, struct mm_op *op, struct mm_folio *
 			return -ENOMEM;
 		}
 	}
+	return 0;
+}
+
+static void folio_split_kids(struct siommu_mm *mm, struct mm_op *op, struct mm_folio *f,
+			     struct mm_folio **kids)
+{
+	unsigned int lg2 = f->size_lg2 - 9;
+
 	op_unmap(mm, op, f->va, 1ull << f->size_lg2);
 	RB_REMOVE(mm_folio_tree, &mm->folios, f);
 	__atomic_add_fetch(&f->blk->refs, 511, __ATOMIC_RELAXED);
@@ -542,6 +548,15 @@ static int folio_split(struct siommu_mm *mm, struct mm_op *op, struct mm_folio *
 	}
 	siommu_free(f);
 	__atomic_add_fetch(&mm->splits, 1, __ATOMIC_RELAXED);
+}
+
+static int folio_split(struct siommu_mm *mm, struct mm_op *op, struct mm_folio *f)
+{
+	struct mm_folio *kids[512];
+
+	if (split_kids_alloc(kids))
+		return -ENOMEM;
+	folio_split_kids(mm, op, f, kids);
 	return 0;
 }
 
@@ -601,6 +616,31 @@ static int release_folios(struct siommu_mm *mm, struct mm_op *op, uint64_t s, ui
 enum mm_change { CH_UNMAP, CH_PROTECT, CH_DISCARD, CH_NOHUGE };
 
 /* The common path of munmap/mprotect/madvise (M2). */
+/*
+ * Room in @d's file list for every file area of [s, e), taken before the
+ * unmap changes anything: the unmap cannot then fail (or leak a file's
+ * host mapping) for want of it.
+ */
+static int files_reserve(struct siommu_mm *mm, struct mm_deferred *d, uint64_t s, uint64_t e)
+{
+	uint32_t need = 0, i;
+	void **n;
+
+	for (i = area_index(mm, s); i < mm->nr_areas && mm->areas[i].start < e; i++)
+		need += mm->areas[i].file != NULL;
+	if (d->nr_files + need <= d->cap_files)
+		return 0;
+	n = siommu_calloc(d->nr_files + need, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	if (d->nr_files)
+		memcpy(n, d->files, d->nr_files * sizeof(*n));
+	siommu_free(d->files);
+	d->files = (void *)n;
+	d->cap_files = d->nr_files + need;
+	return 0;
+}
+
 static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_change ch,
 		     unsigned int prot)
 {
@@ -635,8 +675,9 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 			va = a->end;
 		}
 	}
-	if (areas_reserve(mm, 2)) {
+	if (areas_reserve(mm, 2) || (ch == CH_UNMAP && files_reserve(mm, &op.d, s, e))) {
 		siommu_mutex_unlock(&mm->lock);
+		siommu_free(op.d.files);
 		return -ENOMEM;
 	}
 	is = s;
@@ -731,9 +772,9 @@ SIOMMU_API int siommu_mm_madvise(struct siommu_mm *mm, uint64_t addr, uint64_t l
 
 SIOMMU_API int siommu_mm_split(struct siommu_mm *mm, uint64_t addr)
 {
+	struct mm_folio *kids[512];
 	struct mm_op op = { 0 };
 	struct mm_folio *f;
-	int ret;
 
 	if (!mm || addr & (SZ_4K - 1))
 		return -EINVAL;
@@ -751,10 +792,18 @@ SIOMMU_API int siommu_mm_split(struct siommu_mm *mm, uint64_t addr)
 		siommu_mutex_unlock(&mm->lock);
 		return 0;
 	}
+	/*
+	 * The pieces first: a split that fails for memory must not have
+	 * started the invalidation (notifiers called, the sequence moved).
+	 */
+	if (split_kids_alloc(kids)) {
+		siommu_mutex_unlock(&mm->lock);
+		return -ENOMEM;
+	}
 	op_begin_locked(mm, &op, f->va, f->va + (1ull << f->size_lg2) - 1, SIOMMU_MM_EV_SPLIT);
-	ret = folio_split(mm, &op, f);
+	folio_split_kids(mm, &op, f, kids);
 	op_finish_unlock(mm, &op);
-	return ret ? ret : 1;
+	return 1;
 }
 
 /* ------------------------------------------------------------------ mmap */
@@ -934,9 +983,13 @@ static int mm_fault_locked(struct siommu_mm *mm, uint64_t va, unsigned int acces
 
 		ret = siommu_pt_map(mm->pt, va, pa, SZ_4K, pt_prot_of(a->prot));
 	} else {
+		bool fresh = false;
+
 		f = folio_find(mm, va);
-		if (!f)
+		if (!f) {
 			f = folio_new(mm, a, va);
+			fresh = true;
+		}
 		if (!f)
 			return -ENOMEM;
 		ret = siommu_pt_map(mm->pt, f->va, (uint64_t)(uintptr_t)f->mem,
@@ -946,6 +999,16 @@ static int mm_fault_locked(struct siommu_mm *mm, uint64_t va, unsigned int acces
 			ret = siommu_pt_map(mm->pt, va,
 					    (uint64_t)(uintptr_t)f->mem + (va - f->va),
 					    SZ_4K, pt_prot_of(a->prot));
+		}
+		if (ret && ret != -EEXIST && fresh) {
+			/*
+			 * The table refused it (no memory): the folio made for it
+			 * goes again, so the failed fault changed nothing (no
+			 * reader can have seen it: it was never mapped).
+			 */
+			RB_REMOVE(mm_folio_tree, &mm->folios, f);
+			mm->rss -= 1ull << f->size_lg2;
+			folio_retire(f);
 		}
 	}
 	if (ret == -EEXIST)

@@ -575,7 +575,8 @@ static int build_ops(struct exact *x)
 		if (x->gfree[i] != UINT64_MAX)
 			x->group[x->gfree[i]] = (uint32_t)i;	/* unmap -> root it freed (one each) */
 	/* merge: walk events, emitting frees at unmaps, allocs at their map */
-	struct rp_op *merged = siommu_calloc(r->nr_ops * 2 + 1, sizeof(*merged));
+	size_t mcap = r->nr_ops * 2 + 1;
+	struct rp_op *merged = siommu_calloc(mcap, sizeof(*merged));
 	size_t k = 0, a = 0;
 
 	if (!merged)
@@ -595,7 +596,7 @@ static int build_ops(struct exact *x)
 	siommu_free(r->ops);
 	r->ops = merged;
 	r->nr_ops = k;
-	r->cap_ops = r->nr_ops * 2 + 1;
+	r->cap_ops = mcap;	/* what was allocated (k may be up to 2 * nr_ops) */
 	r->nr_cpus = maxcpu + 1;
 	return 0;
 }

@@ -588,8 +588,7 @@ static int read_data(struct siommu_replay *r, uint32_t file, struct rbuf *b)
 	return parse_lines(r, file, b->p, b->len, &line, 0, b->len);
 }
 
-SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
-				      const void *buf, size_t len)
+static int read_buf(struct siommu_replay *r, const char *name, const void *buf, size_t len)
 {
 	/* read_data() only reads the buffer */
 	struct rbuf b = { .p = (char *)buf, .len = len, .cap = len };
@@ -641,7 +640,7 @@ static int read_more(int fd, struct rbuf *b, size_t want, bool *eof)
  * in page faults and copies than parsing it).  Compressed input is read
  * whole (it is small) and decompressed.
  */
-SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path)
+static int read_file(struct siommu_replay *r, const char *path)
 {
 	struct rbuf b = { 0 };
 	uint64_t line = 0, base = 0, total = 0;
@@ -700,23 +699,111 @@ out:
 	return ret;
 }
 
+/*
+ * What a read or a run adds, to take back when it fails for memory: a
+ * failed call changes nothing, so it can be retried (a read error or a
+ * strict bad line keeps the lines before it, as documented).
+ */
+struct rp_mark {
+	uint32_t nr_files, nr_devs;
+	size_t nr_ev, nr_issues;
+	uint64_t last_ts;
+	struct siommu_replay_report rep;
+};
+
+static void rp_mark(struct siommu_replay *r, struct rp_mark *m)
+{
+	m->nr_files = r->nr_files;
+	m->nr_devs = r->nr_devs;
+	m->nr_ev = r->nr_ev;
+	m->nr_issues = r->nr_issues;
+	m->last_ts = r->last_ts;
+	m->rep = r->rep;
+}
+
+static void rp_rollback(struct siommu_replay *r, const struct rp_mark *m)
+{
+	while (r->nr_files > m->nr_files)
+		siommu_free(r->files[--r->nr_files]);
+	while (r->nr_devs > m->nr_devs)
+		siommu_free(r->devs[--r->nr_devs]);
+	while (r->nr_issues > m->nr_issues)
+		siommu_free(r->issues[--r->nr_issues].msg);
+	r->nr_ev = m->nr_ev;
+	r->last_ts = m->last_ts;
+	r->rep = m->rep;
+}
+
+SIOMMU_API int siommu_replay_read_buf(struct siommu_replay *r, const char *name,
+				      const void *buf, size_t len)
+{
+	struct rp_mark m;
+	int ret;
+
+	if (!r)
+		return -EINVAL;
+	rp_mark(r, &m);
+	ret = read_buf(r, name, buf, len);
+	if (ret == -ENOMEM)
+		rp_rollback(r, &m);
+	return ret;
+}
+
+SIOMMU_API int siommu_replay_read_file(struct siommu_replay *r, const char *path)
+{
+	struct rp_mark m;
+	int ret;
+
+	if (!r)
+		return -EINVAL;
+	rp_mark(r, &m);
+	ret = read_file(r, path);
+	if (ret == -ENOMEM)
+		rp_rollback(r, &m);
+	return ret;
+}
+
 /* ---- run and results ---- */
 
 SIOMMU_API int siommu_replay_run(struct siommu_replay *r)
 {
+	struct rp_mark m;
 	int ret;
 
 	if (!r)
 		return -EINVAL;
 	if (r->ran)
 		return -EALREADY;
+	rp_mark(r, &m);
 	r->ran = true;
 	ret = rp_exact(r);
-	if (ret)
-		return ret;
-	r->rep.ran = true;
-	if (r->opts.predict || r->opts.whatif)
-		ret = rp_models(r);
+	if (!ret) {
+		r->rep.ran = true;
+		if (r->opts.predict || r->opts.whatif)
+			ret = rp_models(r);
+	}
+	if (ret == -ENOMEM) {
+		/* Not run: what the passes made goes, a retry starts afresh. */
+		if (r->pt)
+			siommu_pt_destroy(r->pt);
+		r->pt = NULL;
+		siommu_free(r->samples);
+		siommu_free(r->ops);
+		r->samples = NULL;
+		r->ops = NULL;
+		r->nr_samples = r->cap_samples = 0;
+		r->nr_ops = r->cap_ops = 0;
+		r->nr_groups = 0;
+		r->nr_pred = 0;
+		siommu_free(r->pred_ts);
+		siommu_free(r->pred_forced);
+		siommu_free(r->pred_free);
+		r->pred_ts = NULL;
+		r->pred_forced = NULL;
+		r->pred_free = NULL;
+		rp_rollback(r, &m);
+		r->ran = false;
+	}
 	return ret;
 }
 

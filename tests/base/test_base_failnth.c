@@ -98,7 +98,7 @@ static void test_base_failnth_flow(void **state)
 	static const struct fn_flow flow = {
 		.name = "base", .world_size = sizeof(struct base_world),
 		.setup = base_setup, .run = base_run, .snapshot = base_snapshot,
-		.teardown = base_teardown,
+		.teardown = base_teardown, .retry = true,
 	};
 
 	assert_true(fn_sweep(&flow) >= 2);

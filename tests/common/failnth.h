@@ -23,7 +23,13 @@
  *        it;
  *      * the snapshot taken after the failure must equal the one taken
  *        before: on error nothing changed;
- *    and run() returns that error;
+ *    and run() returns that error, or, with the flow's .retry, the same
+ *    call is made again (the one injection has fired), must succeed, and
+ *    the flow goes on: a failed call leaves a world the flow can be
+ *    retried from;
+ *  - "a layer's prepare error" in a contract (the core's attach calls)
+ *    means the errors of the "Prepare errors:" sentence of each header in
+ *    the flow's .layers (the core layers the flow registers: ioas, iopf);
  *  - teardown() destroys everything (with no injection: every destroy
  *    must succeed whatever state the flow stopped in).  In ASan builds a
  *    leak check runs after each N (LeakSanitizer, recoverable), so a leak
@@ -45,6 +51,7 @@
 #include <glob.h>
 
 #include <softiommu/base.h>
+#include <softiommu/mem.h>
 
 #include "test_common.h"
 
@@ -95,10 +102,25 @@ static inline char *fn_read_file(const char *path)
 }
 
 /* Every kernel-doc block of one header: the functions it names, its Returns text. */
-static inline void fn_parse_header(struct fn_contracts *db, const char *text)
+static inline void fn_parse_header(struct fn_contracts *db, const char *file, const char *text)
 {
 	const char *p = text;
 	char *last = NULL;		/* the previous block's Returns part */
+	const char *prep = strstr(text, "Prepare errors:");
+
+	/*
+	 * A layer's "Prepare errors: ..." sentence (what its prepare step may
+	 * refuse an attach with), as the contract "<header>:prepare".
+	 */
+	if (prep && db->nr < FN_MAX_FUNCS) {
+		const char *end = prep;
+		struct fn_contract *c = &db->c[db->nr++];
+
+		while (*end && !(end[0] == '.' && isspace((unsigned char)end[1])))
+			end++;
+		snprintf(c->name, sizeof(c->name), "%s:prepare", file);
+		c->returns = strndup(prep, (size_t)(end - prep));
+	}
 
 	while ((p = strstr(p, "/**"))) {
 		const char *end = strstr(p, "*/"), *q;
@@ -198,11 +220,12 @@ static inline void fn_contracts_load(void)
 		return;
 	for (i = 0; i < g.gl_pathc; i++) {
 		char *text = fn_read_file(g.gl_pathv[i]);
+		const char *base = strrchr(g.gl_pathv[i], '/');
 
 		if (text) {
 			size_t have = db->all ? strlen(db->all) : 0;
 
-			fn_parse_header(db, text);
+			fn_parse_header(db, base ? base + 1 : g.gl_pathv[i], text);
 			db->all = realloc(db->all, have + strlen(text) + 1);
 			assert_non_null(db->all);
 			strcpy(db->all + have, text);
@@ -267,6 +290,13 @@ static inline bool fn_qualifier_names(const char *text, const char *err, const c
 			return true;
 	return false;
 }
+
+/*
+ * The headers ("ioas.h") of the core layers the running flow registers:
+ * their "Prepare errors:" are what "a layer's prepare error" of an attach
+ * means (struct fn_flow.layers).
+ */
+static const char *const *fn_layer_headers;
 
 /*
  * The errors @name's contract documents, into @errs.  Returns their number,
@@ -341,6 +371,20 @@ static inline int fn_contract_errors(const char *name, int *errs, unsigned int d
 					fn_errs_add(errs, &n, v);
 			}
 			p += k - 1;
+		} else if (!strncmp(p, "a layer's prepare error", 23)) {
+			/* the layers of the flow: their headers' "Prepare errors:" */
+			const char *const *h;
+			int sub[FN_MAX_ERRS], m, i;
+
+			for (h = fn_layer_headers; h && *h; h++) {
+				snprintf(tok, sizeof(tok), "%s:prepare", *h);
+				m = fn_contract_errors(tok, sub, depth + 1);
+				if (m < 0)
+					fail_msg("%s has no \"Prepare errors:\" sentence", *h);
+				for (i = 0; i < m; i++)
+					fn_errs_add(errs, &n, sub[i]);
+			}
+			p += 22;
 		} else if (!strncmp(p, "as the device functions", 23)) {
 			/* siommu_pasid_<verb>: as siommu_device_<verb> */
 			const char *verb = strrchr(name, '_');
@@ -394,6 +438,16 @@ static inline int fn_buf_line(void *opaque, const char *line)
 	return 0;
 }
 
+/* A siommu_mem_for_each_region() callback: each region as a snapshot line. */
+static inline int fn_region_line(void *opaque, struct siommu_mem_region *r,
+				 const struct siommu_mem_region_info *info)
+{
+	fn_printf(opaque, "region 0x%llx+0x%llx type %d revoked %d users %llu\n",
+		  (unsigned long long)info->pa, (unsigned long long)info->size, info->type,
+		  info->revoked, (unsigned long long)info->users);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ the sweep */
 
 struct fn_sweep;
@@ -405,6 +459,19 @@ struct fn_flow {
 	int (*run)(struct fn_sweep *sw, void *world);	/* 0, or the failing step's error */
 	void (*snapshot)(void *world, struct fn_buf *out);	/* observable state, as text */
 	void (*teardown)(void *world);		/* no injection; every destroy succeeds */
+	/*
+	 * After a step failed as documented with nothing changed, make the same
+	 * call again (the one injection has fired: none is left) and require it
+	 * to succeed, then go on with the flow: a failure must leave the world
+	 * in a state the flow can be retried from.
+	 */
+	bool retry;
+	/*
+	 * The headers of the core layers the flow registers (NULL-terminated,
+	 * e.g. { "ioas.h", NULL }): "a layer's prepare error" in a contract
+	 * means the errors of their "Prepare errors:" sentences.
+	 */
+	const char *const *layers;
 };
 
 struct fn_sweep {
@@ -414,9 +481,17 @@ struct fn_sweep {
 	unsigned long used;		/* allocations counted before the last re-arm */
 	struct fn_buf before, after;
 	/* Totals over the sweep. */
-	unsigned long steps, failures, absorbed;
+	unsigned long steps, failures, absorbed, retried;
 	char failed_at[160];		/* the step that failed last */
+	bool failed;			/* a step of this run failed */
+	int64_t ret;			/* the last step's result (>= 0) */
 };
+
+/* What the flow's last FN_STEP() returned (a count of bytes, of groups...). */
+static inline int64_t fn_ret_last(const struct fn_sweep *sw)
+{
+	return sw->ret;
+}
 
 static inline unsigned long fn_allocs(struct fn_sweep *sw)
 {
@@ -500,11 +575,24 @@ static inline void fn_step_failed(struct fn_sweep *sw, const char *call, int64_t
 			 file, line, sw->flow->name, sw->n, call, siommu_errname((int)ret), diff);
 	}
 	sw->failures++;
+	sw->failed = true;
+}
+
+/* Called by FN_STEP() when the retry of a failed @call returned @ret. */
+static inline void fn_step_retried(struct fn_sweep *sw, const char *call, int64_t ret,
+				   const char *file, int line)
+{
+	if (ret < 0)
+		fail_msg("%s:%d: flow %s, N=%lu: %s failed as documented, but its retry "
+			 "failed too, with %s", file, line, sw->flow->name, sw->n, call,
+			 siommu_errname((int)ret));
+	sw->retried++;
 }
 
 /*
  * A step of a flow: snapshot, call, and on failure the checks above, then
- * the flow returns the error.  The call's result (>= 0) is in fn_ret.
+ * the flow returns the error (or, with the flow's retry, makes the call
+ * again, which must succeed, and goes on).
  */
 #define FN_STEP(sw, call)						\
 	do {								\
@@ -516,8 +604,14 @@ static inline void fn_step_failed(struct fn_sweep *sw, const char *call, int64_t
 		(sw)->steps++;						\
 		if (__r < 0) {						\
 			fn_step_failed((sw), #call, __r, __b, __FILE__, __LINE__);	\
-			return (int)__r;				\
+			if (!(sw)->flow->retry)				\
+				return (int)__r;			\
+			__r = (call);					\
+			fn_step_retried((sw), #call, __r, __FILE__, __LINE__);	\
+			(sw)->ret = __r;				\
+			break;						\
 		}							\
+		(sw)->ret = __r;					\
 		if (__b < (sw)->n && (sw)->n <= fn_allocs(sw))		\
 			(sw)->absorbed++;				\
 	} while (0)
@@ -534,6 +628,7 @@ static inline unsigned long fn_sweep(const struct fn_flow *flow)
 
 	if (!siommu_testing_build())
 		skip();
+	fn_layer_headers = flow->layers;
 	sw.world = calloc(1, flow->world_size);
 	assert_non_null(sw.world);
 	for (n = 1; n < 100000; n++) {
@@ -541,25 +636,27 @@ static inline unsigned long fn_sweep(const struct fn_flow *flow)
 		flow->setup(sw.world);
 		sw.n = n;
 		sw.used = 0;
+		sw.failed = false;
 		siommu_test_fail_nth(n);
 		ret = flow->run(&sw, sw.world);
 		total = fn_allocs(&sw);
 		siommu_test_fail_nth(0);
-		if (ret && ret != -ENOMEM)
+		if (sw.failed && ret && ret != -ENOMEM)
 			print_message("# %s N=%lu: %s\n", flow->name, n, sw.failed_at);
 		flow->teardown(sw.world);
 #ifdef FN_LSAN
 		if (__lsan_do_recoverable_leak_check())
 			fail_msg("flow %s, N=%lu: leaked (LeakSanitizer report above; the "
 				 "failing step: %s)", flow->name, n,
-				 ret ? sw.failed_at : "none, a fallback absorbed it");
+				 sw.failed ? sw.failed_at : "none, a fallback absorbed it");
 #endif
 		if (ret == 0 && total < n)
 			break;
 	}
 	print_message("# flow %s: %lu allocation points swept (%lu steps, %lu failed as "
-		      "documented with nothing changed, %lu absorbed)\n", flow->name, n - 1,
-		      sw.steps, sw.failures, sw.absorbed);
+		      "documented with nothing changed, %lu retried successfully, %lu "
+		      "absorbed)\n", flow->name, n - 1, sw.steps, sw.failures, sw.retried,
+		      sw.absorbed);
 	assert_true(n > 1 && n < 100000);
 	free(sw.world);
 	free(sw.before.text);

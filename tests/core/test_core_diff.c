@@ -36,6 +36,7 @@
 
 #include "test_common.h"
 #include "pt_perm_model.h"
+#include "shrink.h"
 
 #include <softiommu/core.h>
 #include <softiommu/mem.h>
@@ -507,42 +508,18 @@ static int replay(const struct cop *list, unsigned int n, char *msg, size_t len)
 	return at;
 }
 
-static unsigned int shrink(unsigned int len, unsigned int *replays)
+static int shrink_replay(void *opaque, const void *list, unsigned int n)
 {
-	unsigned int chunk, start;
 	char msg[256];
 
-	*replays = 0;
-	for (chunk = len / 2 ? len / 2 : 1;;) {
-		bool removed = false;
+	(void)opaque;
+	return replay(list, n, msg, sizeof(msg));
+}
 
-		for (start = 0; start < len;) {
-			unsigned int k = chunk < len - start ? chunk : len - start;
-			int at;
-
-			if (k == len)
-				break;
-			memcpy(trial, cur, start * sizeof(*cur));
-			memcpy(trial + start, cur + start + k, (len - start - k) * sizeof(*cur));
-			at = replay(trial, len - k, msg, sizeof(msg));
-			(*replays)++;
-			if (at >= 0) {
-				len = (unsigned int)at + 1;
-				memcpy(cur, trial, len * sizeof(*cur));
-				removed = true;
-			} else {
-				start += k;
-			}
-		}
-		if (!removed) {
-			if (chunk == 1)
-				break;
-			chunk /= 2;
-		} else if (chunk > len / 2 && chunk > 1) {
-			chunk = len / 2 ? len / 2 : 1;
-		}
-	}
-	return len;
+/* Delta debugging of cur[0 .. len - 1] (tests/common/shrink.h). */
+static unsigned int shrink(unsigned int len, unsigned int *replays)
+{
+	return dd_shrink(cur, trial, sizeof(*cur), len, shrink_replay, NULL, replays);
 }
 
 static void print_cop(const struct cop *o)

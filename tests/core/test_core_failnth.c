@@ -87,15 +87,6 @@ static const char *dom_name(struct core_world *w, struct siommu_domain *d)
 	return d ? "?" : "none";
 }
 
-static int region_line(void *opaque, struct siommu_mem_region *r,
-		       const struct siommu_mem_region_info *info)
-{
-	fn_printf(opaque, "region 0x%llx+0x%llx type %d revoked %d users %llu\n",
-		  (unsigned long long)info->pa, (unsigned long long)info->size, info->type,
-		  info->revoked, (unsigned long long)info->users);
-	return 0;
-}
-
 static void snap_device(struct core_world *w, struct fn_buf *b, const char *name,
 			struct siommu_device *dev)
 {
@@ -118,7 +109,7 @@ static void core_snapshot(void *world, struct fn_buf *b)
 	unsigned int i;
 
 	if (w->mem)
-		siommu_mem_for_each_region(w->mem, region_line, b);
+		siommu_mem_for_each_region(w->mem, fn_region_line, b);
 	if (w->iommu && !siommu_iommu_get_stats(w->iommu, &st))
 		fn_printf(b, "stats maps %llu unmaps %llu/%llu dma %llu r %llu w %llu\n",
 			  (unsigned long long)st.maps, (unsigned long long)st.unmaps_strict,
@@ -291,7 +282,7 @@ static void test_core_failnth_main_flow(void **state)
 	static const struct fn_flow flow = {
 		.name = "core", .world_size = sizeof(struct core_world),
 		.setup = core_setup, .run = core_run, .snapshot = core_snapshot,
-		.teardown = core_teardown,
+		.teardown = core_teardown, .retry = true,
 	};
 
 	assert_true(fn_sweep(&flow) > 20);
@@ -424,7 +415,7 @@ static void test_core_failnth_churn_flow(void **state)
 	static const struct fn_flow flow = {
 		.name = "core-churn", .world_size = sizeof(struct churn_world),
 		.setup = churn_setup, .run = churn_run, .snapshot = churn_snapshot,
-		.teardown = churn_teardown,
+		.teardown = churn_teardown, .retry = true,
 	};
 
 	assert_true(fn_sweep(&flow) > 10);

@@ -83,7 +83,7 @@ static void test_iotlb_failnth_flow(void **state)
 	static const struct fn_flow flow = {
 		.name = "iotlb", .world_size = sizeof(struct iotlb_world),
 		.setup = iotlb_setup, .run = iotlb_run, .snapshot = iotlb_snapshot,
-		.teardown = iotlb_teardown,
+		.teardown = iotlb_teardown, .retry = true,
 	};
 
 	assert_true(fn_sweep(&flow) >= 2);

@@ -107,7 +107,7 @@ static void test_iova_failnth_flow(void **state)
 	static const struct fn_flow flow = {
 		.name = "iova", .world_size = sizeof(struct iova_world),
 		.setup = iova_setup, .run = iova_run, .snapshot = iova_snapshot,
-		.teardown = iova_teardown,
+		.teardown = iova_teardown, .retry = true,
 	};
 
 	current_flags = 0;

@@ -50,15 +50,6 @@ static void mem_setup(void *world)
 	assert_int_equal(siommu_ctx_create(&w->ctx), 0);
 }
 
-static int region_line(void *opaque, struct siommu_mem_region *r,
-		       const struct siommu_mem_region_info *info)
-{
-	fn_printf(opaque, "region 0x%llx+0x%llx type %d revoked %d users %llu\n",
-		  (unsigned long long)info->pa, (unsigned long long)info->size, info->type,
-		  info->revoked, (unsigned long long)info->users);
-	return 0;
-}
-
 static void mem_snapshot(void *world, struct fn_buf *b)
 {
 	struct mem_world *w = world;
@@ -67,7 +58,7 @@ static void mem_snapshot(void *world, struct fn_buf *b)
 
 	if (!w->mem)
 		return;
-	siommu_mem_for_each_region(w->mem, region_line, b);
+	siommu_mem_for_each_region(w->mem, fn_region_line, b);
 	fn_printf(b, "notified %u\n", w->notified);
 	for (i = 0; i < 4; i++) {
 		uint64_t v = 0;
@@ -131,7 +122,7 @@ static void test_mem_failnth_flow(void **state)
 	static const struct fn_flow flow = {
 		.name = "mem", .world_size = sizeof(struct mem_world),
 		.setup = mem_setup, .run = mem_run, .snapshot = mem_snapshot,
-		.teardown = mem_teardown,
+		.teardown = mem_teardown, .retry = true,
 	};
 
 	assert_true(fn_sweep(&flow) > 4);

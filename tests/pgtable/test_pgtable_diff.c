@@ -9,7 +9,11 @@
  * iova_to_phys, level lookup, walk, dirty read-and-clear into a pre-filled
  * bitmap, dump, and after every operation the table-memory accounting).
  * The same sequence runs on every format and level count (the configs
- * below) and, op by op, on a reference model that states the contracts of
+ * below, VT-d's with and without SIOMMU_PT_F_LINUX, whose two rules the
+ * model states too: a superpage map over an emptied table detaches it onto
+ * the caller's gather, and an unmap ending inside a large leaf that begins
+ * in the range takes the whole leaf) and, op by op, on a reference model
+ * that states the contracts of
  * include/softiommu/pgtable.h independently of the walker code: a list of
  * leaves (iova, level, pa, prot, dirty) and a list of the table pages
  * that exist, plus the gather's range hull and detached pages.  Every
@@ -30,7 +34,8 @@
  *                                     (fixed seed, SIOMMU_PT_SEED=N for another),
  *                                     the shrinker's self-test, regressions
  *   test_pgtable_diff --seconds S [--seed N]   the long run (make diff)
- *   test_pgtable_diff --broken-model=dirty|split|tables   (or SIOMMU_STRESS_BREAK=1:
+ *   test_pgtable_diff --broken-model=dirty|split|tables|superpage|unmap-more
+ *                                     (or SIOMMU_STRESS_BREAK=1:
  *                                     dirty) a mutated model: the run must
  *                                     find and shrink the difference
  *   test_pgtable_diff --broken-lib    (testing builds) the library's map
@@ -44,6 +49,7 @@
 #include "pgtable/pt_internal.h"
 #include "pt_test.h"
 #include "pt_perm_model.h"
+#include "shrink.h"
 
 #define SZ_4K		0x1000ull
 #define SZ_2M		0x200000ull
@@ -80,6 +86,12 @@ static const struct config configs[] = {
 	{ SIOMMU_PT_FMT_ARM_LPAE_S1, 4, 0, 0, 0, false, 8192 },
 	{ SIOMMU_PT_FMT_ARM_LPAE_S1, 4, SIOMMU_PT_F_DIRTY, 0, 0, true, 8192 },
 	{ SIOMMU_PT_FMT_ARM_LPAE_S1, 4, SIOMMU_PT_F_DIRTY, SIOMMU_PT_SZ_4K, 44, false, 8192 },
+	/* VT-d tables as Linux manages them (the other formats refuse the flag) */
+	{ SIOMMU_PT_FMT_VTD_SS, 3, SIOMMU_PT_F_LINUX, 0, 0, false, 8192 },
+	{ SIOMMU_PT_FMT_VTD_SS, 4, SIOMMU_PT_F_LINUX | SIOMMU_PT_F_DIRTY, 0, 0, false, 8192 },
+	{ SIOMMU_PT_FMT_VTD_SS, 5, SIOMMU_PT_F_LINUX | SIOMMU_PT_F_EXEC,
+	  SIOMMU_PT_SZ_4K | SIOMMU_PT_SZ_2M, 0, true, 8192 },
+	{ SIOMMU_PT_FMT_VTD_SS, 3, SIOMMU_PT_F_LINUX | SIOMMU_PT_F_DIRTY, 0, 0, false, 12 },
 };
 #define NR_CONFIGS	(sizeof(configs) / sizeof(configs[0]))
 
@@ -105,10 +117,17 @@ enum mutation {
 	MUT_DIRTY,	/* read-and-clear forgets to clear 2 MiB and 1 GiB leaves */
 	MUT_SPLIT,	/* unmap splits a straddled large leaf instead of -EINVAL */
 	MUT_TABLES,	/* an unmap covering a whole 2 MiB table keeps it counted */
+	MUT_SUPERPAGE,	/* F_LINUX: smaller pages under an emptied table (the default rule) */
+	MUT_UNMAP_MORE,	/* F_LINUX: an unmap ending inside a large leaf refused (the default) */
 	MUT_LIB,	/* the model is right; the library's map is broken (test hook) */
 };
 
-static const char *const mutation_names[] = { "none", "dirty", "split", "tables", "lib" };
+static const char *const mutation_names[] = {
+	"none", "dirty", "split", "tables", "superpage", "unmap-more", "lib",
+};
+
+/* How often the F_LINUX rules applied in the model (the slice requires both). */
+static unsigned long linux_superpages, linux_unmaps_extended;
 
 /* ------------------------------------------------------------------ the model */
 
@@ -130,6 +149,7 @@ struct model {
 	unsigned int top, ias, oas;
 	uint64_t pgsizes;
 	bool has_dirty;
+	bool f_linux;			/* SIOMMU_PT_F_LINUX: Linux's superpage and unmap rules */
 	/* The gather. */
 	uint64_t g_start, g_last;	/* start > last: no range */
 	uint64_t detached;		/* pages of detached tables, unsynced */
@@ -161,6 +181,7 @@ static void model_init(struct model *m, const struct config *c, const struct sio
 	m->oas = info->oas_lg2;
 	m->pgsizes = info->pgsize_bitmap;
 	m->has_dirty = c->fmt == SIOMMU_PT_FMT_X86_64 || (c->flags & SIOMMU_PT_F_DIRTY);
+	m->f_linux = c->flags & SIOMMU_PT_F_LINUX;
 	m->g_start = 1;
 	m->g_last = 0;
 	m->max_pages = c->max_pages;
@@ -232,9 +253,35 @@ static unsigned int model_best(const struct model *m, uint64_t iova, uint64_t pa
 }
 
 /*
+ * F_LINUX: the superpage of the slot [slot, slot + lsize(level) - 1] goes
+ * where a table page is (switch_to_super_page()): that table and every
+ * table below it are detached onto the gather with the slot's range.  They
+ * hold no leaf (the map's -EEXIST check saw to it).
+ */
+static void model_detach_slot(struct model *m, unsigned int level, uint64_t slot)
+{
+	uint64_t last = slot + lsize(level) - 1;
+	unsigned int i;
+
+	for (i = 0; i < m->nr_tables;) {
+		struct mtable *t = &m->tables[i];
+
+		if (t->level < level && t->base >= slot && t->base <= last) {
+			m->detached++;
+			*t = m->tables[--m->nr_tables];
+		} else {
+			i++;
+		}
+	}
+	model_gather(m, slot, last);
+}
+
+/*
  * Where the leaf of the chunk at @iova goes: the largest size alignment
- * allows, one smaller while a table page occupies that slot.  With @alloc,
- * creates the table pages on the way down (-ENOMEM when the pool is full).
+ * allows, one smaller while a table page occupies that slot (F_LINUX: the
+ * table is detached and the large leaf goes there, in the prepare pass).
+ * With @alloc, creates the table pages on the way down (-ENOMEM when the
+ * pool is full).
  */
 static int model_place(struct model *m, uint64_t iova, uint64_t pa, uint64_t size,
 		       bool alloc, unsigned int *out)
@@ -246,6 +293,11 @@ static int model_place(struct model *m, uint64_t iova, uint64_t pa, uint64_t siz
 
 		if (level == want) {
 			if (level > 0 && model_has_table(m, level - 1, slot)) {
+				if (m->f_linux && alloc && m->mut != MUT_SUPERPAGE) {
+					model_detach_slot(m, level, slot);
+					linux_superpages++;
+					break;
+				}
 				want--;
 				continue;
 			}
@@ -324,7 +376,11 @@ static int64_t model_unmap(struct model *m, const struct op *o)
 	if (l && l->iova < o->iova && m->mut != MUT_SPLIT)
 		return -EINVAL;
 	l = model_leaf_at(m, last);
-	if (l && l->iova + lsize(l->level) - 1 > last && m->mut != MUT_SPLIT)
+	if (l && l->iova + lsize(l->level) - 1 > last && m->f_linux && l->iova >= o->iova &&
+	    m->mut != MUT_UNMAP_MORE) {
+		last = l->iova + lsize(l->level) - 1;	/* F_LINUX: the whole large leaf */
+		linux_unmaps_extended++;
+	} else if (l && l->iova + lsize(l->level) - 1 > last && m->mut != MUT_SPLIT)
 		return -EINVAL;
 	for (i = 0; i < m->nr_leaves;) {
 		uint64_t s, e;
@@ -573,7 +629,9 @@ static bool step(struct siommu_pt *pt, struct siommu_pt_gather *g, struct model 
 
 		if (in)
 			seq = siommu_pt_seq_begin(pt, o->iova);
-		lr = siommu_pt_map(pt, o->iova, o->pa, o->size, o->bits);
+		/* F_LINUX: the tables a superpage replaces go to the caller's gather */
+		lr = m->f_linux ? siommu_pt_map_gather(pt, o->iova, o->pa, o->size, o->bits, g) :
+			       siommu_pt_map(pt, o->iova, o->pa, o->size, o->bits);
 		mr = model_map(m, o);
 		if (lr != mr)
 			DIFF("map returned %s, model %s", en(lr), en(mr));
@@ -1089,47 +1147,28 @@ static struct op shrink_buf[MAX_OPS + 4], trial[MAX_OPS + 4];
  * chunks of halving size while what is left still diverges.  Returns the
  * length of the result (in shrink_buf); *replays counts the runs.
  */
+struct shrink_ctx {
+	const struct config *c;
+	enum mutation mut;
+};
+
+static int shrink_replay(void *opaque, const void *list, unsigned int n)
+{
+	struct shrink_ctx *x = opaque;
+	struct diff d;
+
+	run_ops(x->c, list, n, x->mut, &d);
+	return d.at >= (int)n ? (int)n - 1 : d.at;	/* (at teardown: the last op) */
+}
+
 static unsigned int shrink(const struct config *c, const struct op *ops, unsigned int n,
 			   int at, enum mutation mut, unsigned int *replays)
 {
 	unsigned int len = (unsigned int)at + 1 < n ? (unsigned int)at + 1 : n;
-	unsigned int chunk, start;
-	struct diff d;
+	struct shrink_ctx x = { c, mut };
 
 	memcpy(shrink_buf, ops, len * sizeof(*ops));
-	*replays = 0;
-	for (chunk = len / 2 ? len / 2 : 1; chunk >= 1;) {
-		bool removed = false;
-
-		for (start = 0; start < len;) {
-			unsigned int k = chunk < len - start ? chunk : len - start, tn;
-
-			if (k == len)
-				break;		/* keep at least one op */
-			memcpy(trial, shrink_buf, start * sizeof(*ops));
-			memcpy(trial + start, shrink_buf + start + k,
-			       (len - start - k) * sizeof(*ops));
-			tn = len - k;
-			run_ops(c, trial, tn, mut, &d);
-			(*replays)++;
-			if (d.at >= 0) {
-				/* Still diverges: keep the shorter list, cut after the op. */
-				len = (unsigned int)d.at + 1 < tn ? (unsigned int)d.at + 1 : tn;
-				memcpy(shrink_buf, trial, len * sizeof(*ops));
-				removed = true;
-			} else {
-				start += k;
-			}
-		}
-		if (!removed) {
-			if (chunk == 1)
-				break;
-			chunk /= 2;
-		} else if (chunk > len / 2 && chunk > 1) {
-			chunk = len / 2 ? len / 2 : 1;
-		}
-	}
-	return len;
+	return dd_shrink(shrink_buf, trial, sizeof(*ops), len, shrink_replay, &x, replays);
 }
 
 /* ------------------------------------------------------------------ printing */
@@ -1157,10 +1196,11 @@ static void print_config(FILE *f, const struct config *c)
 		snprintf(sizes, sizeof(sizes), " pgsizes=4K%s%s",
 			 c->pgsizes & SIOMMU_PT_SZ_2M ? ",2M" : "",
 			 c->pgsizes & SIOMMU_PT_SZ_1G ? ",1G" : "");
-	fprintf(f, "pt-create name=t fmt=%s levels=%u%s%s%s oas=%u phys_base=%s max_pages=%u\n",
+	fprintf(f, "pt-create name=t fmt=%s levels=%u%s%s%s%s oas=%u phys_base=%s max_pages=%u\n",
 		fmt_cli(c->fmt), c->levels, sizes,
 		c->flags & SIOMMU_PT_F_DIRTY ? " dirty=yes" : "",
 		c->flags & SIOMMU_PT_F_EXEC ? " exec=yes" : "",
+		c->flags & SIOMMU_PT_F_LINUX ? " linux=yes" : "",
 		c->oas, c->host_phys ? "host" : "0x10000000", c->max_pages);
 }
 
@@ -1328,7 +1368,10 @@ static void test_pgtable_diff_slice(void **state)
 	printf("# %lu sequences, %lu ops over %zu configs; results per operation:\n",
 	       cp.sequences, cp.ops, NR_CONFIGS);
 	print_results();
+	printf("# F_LINUX rules applied: %lu superpages over emptied tables, %lu unmaps "
+	       "extended to a large leaf's end\n", linux_superpages, linux_unmaps_extended);
 	assert_true(ok);
+	assert_true(linux_superpages > 0 && linux_unmaps_extended > 0);
 }
 
 /*
@@ -1364,6 +1407,38 @@ static void test_pgtable_diff_catches_mutations(void **state)
 	check_mutation(MUT_SPLIT, 3, 2);
 	/* map, unmap the 2 MiB span of its leaf table */
 	check_mutation(MUT_TABLES, 8, 2);
+	/* F_LINUX: map 4K, unmap it (its table stays, empty), map 2M over the slot */
+	check_mutation(MUT_SUPERPAGE, 11, 4);
+	/* F_LINUX: map a large page, unmap from its start to inside it */
+	check_mutation(MUT_UNMAP_MORE, 11, 2);
+}
+
+/*
+ * The model's rule for SIOMMU_PT_F_LINUX on the other formats: a VT-d
+ * second-stage option, refused (-EINVAL) by every other format.
+ */
+static void test_pgtable_diff_linux_flag_formats(void **state)
+{
+	unsigned int ci, runs = 0;
+
+	(void)state;
+	for (ci = 0; ci < NR_CONFIGS; ci++) {
+		struct config c = configs[ci];
+		struct siommu_pt *pt = NULL;
+		int ret;
+
+		c.flags |= SIOMMU_PT_F_LINUX;
+		ret = create_pt(&c, &pt);
+		if (c.fmt == SIOMMU_PT_FMT_VTD_SS) {
+			assert_int_equal(ret, 0);
+			assert_int_equal(siommu_pt_destroy(pt), 0);
+			runs++;
+		} else {
+			assert_int_equal(ret, -EINVAL);
+			assert_null(pt);
+		}
+	}
+	assert_true(runs > 0);
 }
 
 /* Sequences kept because they once showed a difference (or nearly). */
@@ -1466,6 +1541,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pgtable_diff_slice),
 		cmocka_unit_test(test_pgtable_diff_catches_mutations),
 		cmocka_unit_test(test_pgtable_diff_regressions),
+		cmocka_unit_test(test_pgtable_diff_linux_flag_formats),
 	};
 	enum mutation mut = MUT_NONE;
 	double seconds = -1;
@@ -1483,7 +1559,7 @@ int main(int argc, char **argv)
 			mut = MUT_LIB;
 		else {
 			fprintf(stderr, "usage: %s [--seconds S] [--seed N] "
-				"[--broken-model=dirty|split|tables] [--broken-lib]\n", argv[0]);
+				"[--broken-model=dirty|split|tables|superpage|unmap-more] [--broken-lib]\n", argv[0]);
 			return 2;
 		}
 	}

@@ -135,7 +135,7 @@ static void sweep_fmt(enum siommu_pt_fmt fmt, unsigned int levels, unsigned int 
 	static const struct fn_flow flow = {
 		.name = "pgtable", .world_size = sizeof(struct pt_world),
 		.setup = pt_setup, .run = pt_run, .snapshot = pt_snapshot,
-		.teardown = pt_teardown,
+		.teardown = pt_teardown, .retry = true,
 	};
 
 	current_cfg = (struct siommu_pt_cfg){
