@@ -241,7 +241,8 @@ SIOMMU_API int siommu_iopf_process(struct siommu_iopf *iopf, unsigned int max);
 
 /**
  * siommu_iopf_clear_overflow() - Clear the PRQ's sticky overflow bit (RW1C
- * pqof) and discard every incomplete group of every device.
+ * pqof) and discard every incomplete group of every device: its partial
+ * requests, and those still in the PRQ with no last request after them.
  * Context: any thread, inside or outside a read-side section.
  * Returns: 1 if the bit was set, 0 if not; -EINVAL.
  */
@@ -339,10 +340,16 @@ SIOMMU_API int siommu_iopf_domain_clear_handler(struct siommu_iopf *iopf,
  * group is answered Success once each of its pages is mapped in @dom from
  * the area of @backing that holds its address (4 KiB at the area's output
  * address, with the area's permissions), Invalid Request if an address is
- * not backed or the area lacks a requested permission.  Takes the IOAS's
- * lock, so it needs WORKERS or MANUAL mode (INLINE: -EINVAL).  @backing
- * must outlive the handler.
- * Context and Returns: as siommu_iopf_domain_set_handler().
+ * not backed (or its memory revoked) or the area lacks a requested
+ * permission.  The resolver is an access of @backing (an ioas access, made
+ * here): each page it maps stays pinned while mapped, and an unmap or a
+ * revoke of its range unmaps it from @dom (IOTLB invalidated, a grace
+ * period waited for) before that unmap or revoke returns;
+ * siommu_iopf_domain_clear_handler() unmaps everything it mapped.
+ * siommu_ioas_destroy(@backing) is -EBUSY meanwhile.  Takes the IOAS's lock,
+ * so it needs WORKERS or MANUAL mode (INLINE: -EINVAL).
+ * Context and Returns: as siommu_iopf_domain_set_handler(); also -ENOMEM
+ *          or -EDEADLK from the access's creation (nothing done).
  */
 SIOMMU_API int siommu_iopf_domain_set_resolver(struct siommu_iopf *iopf,
 					       struct siommu_domain *dom,

@@ -421,7 +421,10 @@ struct siommu_mm_info {
 	bool dead;			/* siommu_mm_destroy() ran */
 };
 
-/** siommu_mm_get_info() - Describe @mm.  Context: any thread (takes the mm's lock). */
+/**
+ * siommu_mm_get_info() - Describe @mm.  Context: any thread (takes the mm's lock).
+ * Returns: 0 or -EINVAL (NULL argument).
+ */
 SIOMMU_API int siommu_mm_get_info(struct siommu_mm *mm, struct siommu_mm_info *out);
 
 /**
@@ -458,8 +461,8 @@ struct siommu_mirror_cfg {
  * lock.
  * Context: any thread, outside a read-side section.
  * Returns: 0; -EINVAL (NULL, bad cfg); -ERANGE (the table's input width is
- *          below the mm's); -ENODEV (the mm is gone); -ENOMEM; core's
- *          domain-create errors.
+ *          below the mm's); -ENODEV (the mm is gone); -ENOMEM; the
+ *          domain's creation errors, as siommu_domain_create().
  */
 SIOMMU_API int siommu_mirror_create(struct siommu_mm *mm, struct siommu_iommu *iommu,
 				    const struct siommu_mirror_cfg *cfg,
@@ -523,7 +526,8 @@ SIOMMU_API int siommu_mirror_get_stats(struct siommu_mirror *m,
  *          of another IOMMU);
  *          -EOPNOTSUPP (no PASID capability); -EEXIST (PASID attached);
  *          -ERANGE (the IOMMU's input width is below the mm's); -ENODEV
- *          (the mm is gone); -ENOMEM; core's attach errors.
+ *          (the mm is gone); -ENOMEM; the attach's errors, which are
+ *          as siommu_pasid_attach().
  */
 SIOMMU_API int siommu_sva_bind(struct siommu_mm *mm, struct siommu_iommu *iommu,
 			       struct siommu_device *dev, uint32_t pasid,
