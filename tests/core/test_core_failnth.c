@@ -437,7 +437,11 @@ static void test_core_failnth_contracts_parsed(void **state)
 	}
 	assert_true(einval);
 	assert_false(eexist);
-	assert_false(enomem);
+	/*
+	 * -ENOMEM comes from attach's "a layer's prepare error": an ioas
+	 * layer's fill maps (as siommu_domain_map()), named in the contract.
+	 */
+	assert_true(enomem);
 	/* "as the device functions, plus ... -ENOMEM" */
 	n = fn_contract_errors("siommu_pasid_replace", errs, 0);
 	for (i = 0, enomem = false; i < n; i++)
