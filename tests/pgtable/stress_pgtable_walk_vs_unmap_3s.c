@@ -67,6 +67,7 @@ struct stress {
 	pthread_mutex_t mirror_lock;
 	int8_t mirror[NR_SUB][SUB_MAP / SZ_4K];	/* [mirror_lock]: level lg2, 0 none */
 	uint64_t walks, hits, rows, dumps, installs, retries, gens;	/* atomic counters */
+	int any_hit, any_gen;		/* atomic: set at the first hit, generation */
 	uint64_t chaos_ops;
 	unsigned int failures;		/* atomic */
 };
@@ -88,9 +89,21 @@ static void st_fail(struct stress *s, const char *what, uint64_t a, uint64_t b)
 			(unsigned long long)a, (unsigned long long)b);
 }
 
+/*
+ * The run lasts its time and, on a slow machine (TSan beside other tests),
+ * until a walker has hit and a mapper has made a generation (the checks
+ * below need both), capped at 30 s more.
+ */
 static bool done(struct stress *s)
 {
-	return test_now_s() >= s->deadline;
+	double now = test_now_s();
+
+	if (now < s->deadline)
+		return false;
+	if (now >= s->deadline + 30.0)
+		return true;
+	return __atomic_load_n(&s->any_hit, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&s->any_gen, __ATOMIC_RELAXED);
 }
 
 /*
@@ -161,7 +174,8 @@ static void *mapper(void *opaque)
 		int64_t n;
 		int ret;
 
-		g++;
+		if (g++ == 0)
+			__atomic_store_n(&s->any_gen, 1, __ATOMIC_RELAXED);
 		pa = sub_pa(k) + g * STRIDE + ((g & 1) ? SZ_4K : 0);
 		__atomic_store_n(&s->started[k], g, __ATOMIC_RELEASE);
 		ret = siommu_pt_map(s->pt, base, pa, SUB_MAP, SIOMMU_PT_READ | SIOMMU_PT_WRITE);
@@ -254,7 +268,8 @@ static void *walker(void *opaque)
 				st_fail(s, "walk error", iova, (uint64_t)-ret);
 				continue;
 			}
-			hits++;
+			if (!hits++)
+				__atomic_store_n(&s->any_hit, 1, __ATOMIC_RELAXED);
 			check_answer(s, k, iova, pa, lo, hi);
 			if (!__atomic_load_n(&s->seen[k], __ATOMIC_RELAXED))
 				__atomic_store_n(&s->seen[k], 1, __ATOMIC_RELAXED);
