@@ -10,6 +10,8 @@
 #   make fuzz     fuzz every target with libFuzzer (FUZZ_SECONDS each; FUZZ_TARGETS="api
 #                 fault_queue" picks some; FUZZ_JOBS=2 runs two at once)
 #   make coverage line and branch coverage of the test suite, per module (gcovr)
+#   make fuzz-coverage  what each fuzz target's corpus (the seeds and what make fuzz
+#                 grew) covers, per module
 #   make soak     random API traffic under ASan and TSan for SOAK_MINUTES (default 10)
 #   make diff     differential test of the page tables for DIFF_SECONDS (ASan build;
 #                 DIFF_SEED=N replays a run)
@@ -96,6 +98,16 @@ coverage: | setup
 		-Db_coverage=true -Dtesting=true
 	$(NINJA) -C build-coverage
 	scripts/coverage build-coverage $(COVERAGE_ARGS)
+
+# Coverage per fuzz target: each target's corpus (its seeds and what `make
+# fuzz` grew in build-fuzz/fuzz-corpus) run alone through the coverage
+# build's regression runner, line and branch coverage per module it reaches.
+.PHONY: fuzz-coverage
+fuzz-coverage: | setup
+	test -f build-coverage/build.ninja || $(MESON) setup build-coverage --buildtype=debug \
+		-Db_coverage=true -Dtesting=true
+	$(NINJA) -C build-coverage
+	scripts/fuzz-coverage build-coverage build-fuzz/fuzz-corpus $(FUZZ_TARGETS)
 
 # Soak (tests/soak/): the demo's world under random API traffic over every
 # module, with invariants, under ASan and TSan at once (one core each) for
