@@ -62,8 +62,8 @@ clean:
 	rm -rf build build-asan build-tsan build-fuzz build-coverage
 
 # Fuzzing with libFuzzer (clang): every target (or those in FUZZ_TARGETS:
-# trace_parse run run_parse replay replay_line api fault_queue) for FUZZ_SECONDS each,
-# starting from its seed corpus (copied, so the tree is not modified); one
+# trace_parse run run_parse replay replay_line api fault_queue fault_queue_write)
+# for FUZZ_SECONDS each, starting from its seed corpus (copied, so the tree is not modified); one
 # FUZZ-SUMMARY line per target gives executions, exec/s and coverage.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
