@@ -26,7 +26,7 @@
  * records it needs).  No function of this header waits for a grace period
  * while holding a lock a reader may take: the locks it takes may be taken
  * by a caller inside a read-side section, except the device's attach
- * mutex, which attach, replace and detach hold across one grace period and
+ * mutex, which attach, replace and detach may hold across a grace period and
  * which they refuse to take inside a section (-EDEADLK).
  *
  * Translations outlive nothing: the address siommu_translate_rcu() returns
@@ -304,10 +304,11 @@ SIOMMU_API int siommu_domain_type_parse(const char *name,
  *      the old domain);
  *   3. the switch: one store; concurrent DMA sees the old domain or the
  *      new one, never a gap;
- *   4. if there was an old domain and a layer has a commit step: a grace
+ *   4. if there was an old domain and a layer will commit (it has a commit
+ *      step and its prepare did not return SIOMMU_LAYER_NO_COMMIT): a grace
  *      period, so that no translation, DMA piece or fault-handler call that
  *      loaded the old attachment of (device, PASID) is still running;
- *   5. commit of every layer, in registration order;
+ *   5. commit of every layer that will commit, in registration order;
  *   6. the old domain's attachment count is dropped.
  *
  * The whole protocol is serialised per device (every PASID of a device and
@@ -430,17 +431,29 @@ struct siommu_attach_change {
 };
 
 /*
+ * A layer's prepare may return this (instead of 0) when the change is none
+ * of its business: prepared, but its @commit is not called for this change,
+ * and no grace period is waited for it (an attach of a device that does
+ * not use the layer, a detach from a domain the layer does not own, is then
+ * not slowed down by the layer's existence).  @abort is still called if a
+ * later layer refuses.
+ */
+#define SIOMMU_LAYER_NO_COMMIT	1
+
+/*
  * A layer's steps of the attach protocol (above); each may be NULL.
  * @prepare: before the switch, with the old domain still attached and the
- *           new one held.  Returns 0, or a negative errno (from the error
- *           table) to refuse: nothing changes, the layers prepared before
- *           get @abort.  The ioas layer fills the new domain's table here
+ *           new one held.  Returns 0; SIOMMU_LAYER_NO_COMMIT (above); or a
+ *           negative errno (from the error table) to refuse: nothing
+ *           changes, the layers prepared before get @abort (any other
+ *           positive value is a broken layer's and refuses with -EINVAL).
+ *           The ioas layer fills the new domain's table here
  *           (refusing -EINVAL/-ENOSPC when its aperture or page sizes cannot
  *           hold an area); the iopf layer sets up the new domain's fault
  *           state.
  * @commit:  after the switch (and, with an old domain, after a grace
- *           period: nothing can use the old attachment any more).  Cannot
- *           fail.  The iopf layer drains here: pending page requests of the
+ *           period: nothing can use the old attachment any more), unless
+ *           @prepare returned SIOMMU_LAYER_NO_COMMIT.  Cannot fail.  The iopf layer drains here: pending page requests of the
  *           old domain for (dev, pasid) are answered INVALID, its partial
  *           groups discarded, late responses dropped.
  * @abort:   undo what @prepare did, when a later layer's prepare refused.

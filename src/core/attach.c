@@ -13,7 +13,8 @@
  * The protocol (include/softiommu/core.h, "attach"): hold the new domain,
  * prepare every layer (abort the prepared ones in reverse order if one
  * refuses), switch the pointer, wait for a grace period if there was an old
- * domain and a layer commits, commit every layer, drop the old domain's
+ * domain and a layer will commit (its prepare did not say
+ * SIOMMU_LAYER_NO_COMMIT), commit those layers, drop the old domain's
  * count.  All of it under the device's attach mutex (dev->attach_lock),
  * which serialises the protocols of one device and is taken by nothing a
  * reader, a DMA or a fault handler runs: so the callbacks and the grace
@@ -158,8 +159,8 @@ SIOMMU_API int siommu_layer_unregister(struct siommu_layer *layer)
 
 struct layer_set {
 	struct siommu_layer *l[SIOMMU_LAYERS_MAX];
+	bool commit[SIOMMU_LAYERS_MAX];	/* has a commit step, and prepare wants it */
 	uint32_t n;
-	bool any_commit;
 };
 
 /* The layers a protocol runs with, each counted active until layers_put(). */
@@ -168,15 +169,13 @@ static void layers_get(struct siommu_iommu *iommu, struct layer_set *ls)
 	uint32_t i;
 
 	ls->n = 0;
-	ls->any_commit = false;
 	if (!siommu_load_relaxed(&iommu->nr_layers))
 		return;	/* a layer registered concurrently may miss this protocol */
 	siommu_mutex_lock(&iommu->layers_lock);
 	for (i = 0; i < iommu->nr_layers; i++) {
 		ls->l[i] = iommu->layers[i];
 		ls->l[i]->active++;
-		if (ls->l[i]->ops.commit)
-			ls->any_commit = true;
+		ls->commit[i] = ls->l[i]->ops.commit != NULL;
 	}
 	ls->n = iommu->nr_layers;
 	siommu_mutex_unlock(&iommu->layers_lock);
@@ -400,7 +399,7 @@ static int do_attach(struct siommu_device *dev, uint32_t pasid,
 	struct siommu_attach_change c;
 	struct siommu_domain *old = NULL;
 	struct layer_set ls;
-	bool serial;
+	bool serial, any_commit = false;
 	uint32_t i;
 	int ret;
 
@@ -437,6 +436,10 @@ static int do_attach(struct siommu_device *dev, uint32_t pasid,
 		if (!ls.l[i]->ops.prepare)
 			continue;
 		ret = ls.l[i]->ops.prepare(ls.l[i]->opaque, &c);
+		if (ret == SIOMMU_LAYER_NO_COMMIT) {
+			ls.commit[i] = false;	/* not its business: no commit, no wait */
+			ret = 0;
+		}
 		if (ret) {
 			if (ret > 0)
 				ret = -EINVAL;	/* a broken layer: still a refusal */
@@ -461,11 +464,13 @@ static int do_attach(struct siommu_device *dev, uint32_t pasid,
 	 * Commit sees a switch no reader undoes: every translation, DMA piece
 	 * and fault-handler call that loaded @old for (dev, pasid) ends first.
 	 */
-	if (old && ls.any_commit)
+	for (i = 0; i < ls.n; i++)
+		any_commit |= ls.commit[i];
+	if (old && any_commit)
 		siommu_rcu_synchronize();
 	in_callback = dev;
 	for (i = 0; i < ls.n; i++)
-		if (ls.l[i]->ops.commit)
+		if (ls.commit[i])
 			ls.l[i]->ops.commit(ls.l[i]->opaque, &c);
 	in_callback = NULL;
 	layers_put(dev->iommu, &ls);

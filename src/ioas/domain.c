@@ -181,17 +181,26 @@ static bool domain_is_dying(struct siommu_ioas_layer *l, struct siommu_domain *d
 	return dying;
 }
 
+/*
+ * The commit only drops the old domain's user (and empties its table after
+ * the last one): a change whose old domain is not an IOAS domain needs no
+ * commit, so the core waits no grace period for this layer.  The private
+ * data of an attached domain cannot change meanwhile (it is set before the
+ * domain's first attach and cleared after its destroy).
+ */
 static int layer_prepare(void *opaque, const struct siommu_attach_change *c)
 {
 	struct siommu_ioas_layer *l = opaque;
+	int keep = c->old_dom && siommu_domain_get_priv(c->old_dom, l->core) ?
+		   0 : SIOMMU_LAYER_NO_COMMIT;
 	struct ioas_domain *d;
 	int ret = 0;
 
 	if (!c->new_dom)
-		return 0;
+		return keep;
 	d = siommu_domain_get_priv(c->new_dom, l->core);
 	if (!d)
-		return domain_is_dying(l, c->new_dom) ? -ENOENT : 0;
+		return domain_is_dying(l, c->new_dom) ? -ENOENT : keep;
 	siommu_mutex_lock(&d->ioas->lock);
 	if (d->dying)
 		ret = -ENOENT;
@@ -200,7 +209,7 @@ static int layer_prepare(void *opaque, const struct siommu_attach_change *c)
 	if (!ret)
 		d->users++;
 	siommu_mutex_unlock(&d->ioas->lock);
-	return ret;
+	return ret ? ret : keep;
 }
 
 static void domain_put_user(struct siommu_ioas_layer *l, struct siommu_domain *dom)

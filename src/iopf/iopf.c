@@ -956,20 +956,30 @@ SIOMMU_API int siommu_iopf_drain(struct siommu_iopf *iopf, struct siommu_device 
 
 /* ------------------------------------------------------------------ the core layer */
 
+/*
+ * The commit drains the old attachment's page requests: a device without
+ * PRI never has any (siommu_iopf_device_enable() refuses it, and the flag
+ * is immutable), so its changes need no commit and the core waits no grace
+ * period for this layer.  (A PRI device whose PRI is not enabled yet still
+ * commits: an enable may run concurrently with the protocol.)
+ */
 static int iopf_layer_prepare(void *opaque, const struct siommu_attach_change *c)
 {
 	struct siommu_iopf *iopf = opaque;
+	struct siommu_device_info info;
 	struct iopf_domain *idom;
-	int ret = 0;
+	int keep = 0, ret = 0;
 
+	if (!siommu_device_get_info(c->dev, &info) && !(info.flags & SIOMMU_DEV_PRI))
+		keep = SIOMMU_LAYER_NO_COMMIT;
 	if (!c->new_dom)
-		return 0;
+		return keep;
 	siommu_mutex_lock(&iopf->lock);
 	idom = siommu_domain_get_priv(c->new_dom, iopf->layer);
 	if (idom && idom->dying)
 		ret = -EBUSY;	/* its handler is being removed */
 	siommu_mutex_unlock(&iopf->lock);
-	return ret;
+	return ret ? ret : keep;
 }
 
 /*

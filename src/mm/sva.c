@@ -21,8 +21,10 @@
  * layer installs its own (sva_iopf.c, when that layer exists).
  *
  * The mm's last user going away (siommu_mm_destroy()) calls release: the
- * PASID is detached (core's detach waits for a grace period and lets the
- * layers drain it), the domain destroyed; unbind later only frees.
+ * PASID is detached (core's detach lets the layers drain it: the iopf
+ * layer, for a PRI device, after a grace period), the domain destroyed
+ * (its destroy waits for a grace period: no DMA through it is left); unbind
+ * later only frees.
  */
 #include <errno.h>
 

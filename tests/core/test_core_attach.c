@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "test_common.h"
+#include "grace_probe.h"
 
 #include <softiommu/core.h>
 #include "core/core_internal.h"
@@ -266,9 +267,25 @@ static void test_core_attach_refusal_changes_nothing(void **state)
 	assert_int_equal(siommu_pasid_detach(f->dev, 7), -EINVAL);
 	assert_ptr_equal(siommu_device_domain(f->dev, 7), a);
 	assert_int_equal(users(a), 1);
-	/* A prepare returning a positive value is a refusal too. */
-	r[0].refuse = 1;
+	/*
+	 * A prepare returning a positive value other than
+	 * SIOMMU_LAYER_NO_COMMIT is a refusal too.
+	 */
+	r[0].refuse = SIOMMU_LAYER_NO_COMMIT + 1;
 	assert_int_equal(siommu_pasid_replace(f->dev, 7, b), -EINVAL);
+	r[0].refuse = 0;
+	/* A refusal after a NO_COMMIT prepare: that layer gets abort too. */
+	g.n = 0;
+	r[1].refuse = SIOMMU_LAYER_NO_COMMIT;	/* r[2] still refuses -ENOSPC */
+	assert_int_equal(siommu_pasid_replace(f->dev, 7, b), -ENOSPC);
+	assert_int_equal(g.n, 5);
+	check_ev(&g, 2, 'p', 2, a, b);
+	check_ev(&g, 3, 'a', 1, a, b);
+	check_ev(&g, 4, 'a', 0, a, b);
+	r[1].refuse = 0;
+	assert_ptr_equal(siommu_device_domain(f->dev, 7), a);
+	assert_int_equal(users(a), 1);
+	assert_int_equal(users(b), 0);
 	assert_ptr_equal(siommu_device_domain(f->dev, 7), a);
 	r[0].refuse = 0;
 	r[2].refuse = 0;
@@ -278,6 +295,61 @@ static void test_core_attach_refusal_changes_nothing(void **state)
 	assert_int_equal(siommu_domain_destroy(a), 0);
 	assert_int_equal(siommu_domain_destroy(b), 0);
 	free(page);
+}
+
+/*
+ * SIOMMU_LAYER_NO_COMMIT: a prepare that says the change is not its
+ * layer's business gets no commit, and the core waits no grace period for
+ * it: a detach returns while a reader is still inside a section.  Once one
+ * layer wants its commit, the detach waits for that reader again.
+ */
+static int detach_fn(void *dev)
+{
+	return siommu_device_detach(dev);
+}
+
+static void test_core_attach_no_commit_skips_grace(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain *a = mkdom(f, SIOMMU_DOMAIN_IDENTITY);
+	struct evlog g = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct rec_layer r[2];
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		r[i] = (struct rec_layer){ .log = &g, .id = i, .refuse = SIOMMU_LAYER_NO_COMMIT };
+		assert_int_equal(siommu_layer_register(f->iommu, &rec_ops, &r[i],
+						       &r[i].layer), 0);
+	}
+	assert_int_equal(siommu_device_attach(f->dev, a), 0);
+	assert_int_equal(g.n, 2);	/* two prepares, no commit */
+	check_ev(&g, 0, 'p', 0, NULL, a);
+	check_ev(&g, 1, 'p', 1, NULL, a);
+
+	/* Nobody commits: the detach does not wait for a reader. */
+	g.n = 0;
+	assert_false(gp_probe_waits(detach_fn, f->dev, &ret));
+	assert_int_equal(ret, 0);
+	assert_int_equal(g.n, 2);
+	check_ev(&g, 0, 'p', 0, a, NULL);
+	check_ev(&g, 1, 'p', 1, a, NULL);
+	assert_null(siommu_device_domain(f->dev, SIOMMU_NO_PASID));
+	assert_int_equal(users(a), 0);
+
+	/* Layer 1 wants its commit: the detach waits for the reader, then commits. */
+	r[1].refuse = 0;
+	assert_int_equal(siommu_device_attach(f->dev, a), 0);
+	g.n = 0;
+	assert_true(gp_probe_waits(detach_fn, f->dev, &ret));
+	assert_int_equal(ret, 0);
+	assert_int_equal(g.n, 3);
+	check_ev(&g, 0, 'p', 0, a, NULL);
+	check_ev(&g, 1, 'p', 1, a, NULL);
+	check_ev(&g, 2, 'c', 1, a, NULL);
+
+	for (i = 0; i < 2; i++)
+		assert_int_equal(siommu_layer_unregister(r[i].layer), 0);
+	assert_int_equal(siommu_domain_destroy(a), 0);
 }
 
 /* ------------------------------------------------------------------ bug B */
@@ -786,6 +858,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_core_attach_layers_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_attach_refusal_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_attach_no_commit_skips_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_attach_bug_b_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_attach_bug_b_prepare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_attach_unregister_waits, setup, teardown),

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "test_common.h"
+#include "grace_probe.h"
 
 #include <softiommu/softiommu.h>
 
@@ -548,6 +549,45 @@ static void test_ioas_domain_filled_on_attach(void **state)
 	assert_int_equal(siommu_ioas_domain_free(f->l, NULL), 0);
 }
 
+/*
+ * The layer's commit matters only when the old domain is an IOAS domain
+ * (its last user empties it): the detach of a plain domain on an IOMMU
+ * with an IOAS layer waits no grace period (it returns while a reader is
+ * inside a section); the detach of an IOAS domain still does, then empties
+ * the domain's table.
+ */
+static int detach_fn(void *dev)
+{
+	return siommu_device_detach(dev);
+}
+
+static void test_ioas_layer_skips_plain_domains(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_PAGING,
+					 .fmt = SIOMMU_PT_FMT_X86_64 };
+	struct siommu_domain *plain, *dom;
+	int ret;
+
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &plain), 0);
+	assert_int_equal(siommu_device_attach(f->dev, plain), 0);
+	assert_false(gp_probe_waits(detach_fn, f->dev, &ret));
+	assert_int_equal(ret, 0);
+	assert_null(siommu_device_domain(f->dev, SIOMMU_NO_PASID));
+
+	assert_int_equal(map_fixed(f, 0x10000, f->buf, PG, RW), 0);
+	dom = mkdom(f);
+	/* plain -> IOAS domain: the old one is not the layer's, no wait either */
+	assert_int_equal(siommu_device_attach(f->dev, plain), 0);
+	assert_int_equal(siommu_device_replace(f->dev, dom), 0);
+	assert_true(pt_mapped(dom, 0x10000, NULL));
+	assert_true(gp_probe_waits(detach_fn, f->dev, &ret));
+	assert_int_equal(ret, 0);
+	assert_false(pt_mapped(dom, 0x10000, NULL));	/* emptied by the commit */
+	assert_int_equal(siommu_ioas_domain_free(f->l, dom), 0);
+	assert_int_equal(siommu_domain_destroy(plain), 0);
+}
+
 static void test_ioas_replace_between_domains(void **state)
 {
 	struct fixture *f = *state;
@@ -798,6 +838,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ioas_memfd_and_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_domain_filled_on_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_replace_between_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ioas_layer_skips_plain_domains, setup, teardown),
 		cmocka_unit_test(test_ioas_attach_refused_when_aperture_too_small),
 		cmocka_unit_test_setup_teardown(test_ioas_map_rolls_back_domain_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_domain_alloc_errors, setup, teardown),

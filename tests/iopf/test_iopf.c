@@ -16,6 +16,7 @@
 
 #include "test_common.h"
 #include "iopf_test.h"
+#include "grace_probe.h"
 
 #include <softiommu/core.h>
 
@@ -523,6 +524,48 @@ static void test_iopf_replace_drains(void **state)
 	assert_int_equal(rec_count(&f->ra), 2);
 }
 
+/*
+ * The layer's commit (the drain) matters only to a device with PRI: for a
+ * device without it the layer answers SIOMMU_LAYER_NO_COMMIT, so its detach
+ * waits no grace period (it returns while a reader is inside a section),
+ * while a PRI device's detach still waits, then drains.
+ */
+static int detach_n(void *opaque)
+{
+	return siommu_device_detach(opaque);
+}
+
+static int detach_pasid2(void *opaque)
+{
+	return siommu_pasid_detach(opaque, 2);
+}
+
+static void test_iopf_layer_skips_devices_without_pri(void **state)
+{
+	struct fixture *f = *state;
+	int ret;
+
+	assert_int_equal(siommu_device_attach(f->n, f->bare), 0);
+	assert_false(gp_probe_waits(detach_n, f->n, &ret));
+	assert_int_equal(ret, 0);
+	assert_null(siommu_device_domain(f->n, SIOMMU_NO_PASID));
+	/* replace too */
+	assert_int_equal(siommu_device_attach(f->n, f->bare), 0);
+	assert_int_equal(siommu_device_replace(f->n, f->d2), 0);
+	assert_int_equal(siommu_device_detach(f->n), 0);
+
+	f->h1.ret = SIOMMU_IOPF_ASYNC;
+	report_ok(f, f->a, preq(2, 4, true, 0x1000));
+	siommu_iopf_process(f->iopf, 0);
+	assert_true(gp_probe_waits(detach_pasid2, f->a, &ret));
+	assert_int_equal(ret, 0);
+	assert_int_equal(rec_count(&f->ra), 1);		/* the drain answered it */
+	assert_int_equal(f->ra.r[0].code, SIOMMU_PAGE_RESP_INVALID);
+	assert_int_equal(siommu_iopf_group_respond(f->h1.held[0], SIOMMU_PAGE_RESP_SUCCESS),
+			 -ECANCELED);
+	f->h1.nheld = 0;
+}
+
 /* Device removal: everything answered, later calls -ENODEV, nothing delivered after. */
 static void test_iopf_device_disable(void **state)
 {
@@ -695,6 +738,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_iopf_drain_explicit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iopf_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iopf_layer_skips_devices_without_pri, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_iopf_process_mode, setup_inline, teardown),
 	};
 
