@@ -238,7 +238,10 @@ SIOMMU_API int siommu_mm_write(struct siommu_mm *mm, uint64_t addr,
  * Returns: 12, 21 or 30; -ERANGE (beyond the address width).
  */
 SIOMMU_API int siommu_mm_lookup_level_rcu(struct siommu_mm *mm, uint64_t addr);
-/** siommu_mm_lookup_level() - The same in a read-side section of its own. */
+/**
+ * siommu_mm_lookup_level() - The same in a read-side section of its own.
+ * Returns: as siommu_mm_lookup_level_rcu(); -EINVAL (NULL @mm).
+ */
 SIOMMU_API int siommu_mm_lookup_level(struct siommu_mm *mm, uint64_t addr);
 
 struct siommu_mm_xlate {
@@ -461,8 +464,9 @@ struct siommu_mirror_cfg {
  * lock.
  * Context: any thread, outside a read-side section.
  * Returns: 0; -EINVAL (NULL, bad cfg); -ERANGE (the table's input width is
- *          below the mm's); -ENODEV (the mm is gone); -ENOMEM; the
- *          domain's creation errors, as siommu_domain_create().
+ *          below the mm's); -ENODEV (the mm is gone); -EDEADLK (inside a
+ *          read-side section); -ENOMEM; the domain's creation errors, as
+ *          siommu_domain_create().
  */
 SIOMMU_API int siommu_mirror_create(struct siommu_mm *mm, struct siommu_iommu *iommu,
 				    const struct siommu_mirror_cfg *cfg,
@@ -472,7 +476,8 @@ SIOMMU_API int siommu_mirror_create(struct siommu_mm *mm, struct siommu_iommu *i
  * siommu_mirror_destroy() - Unregister from the mm, destroy the domain and
  * the table.  NULL returns 0.
  * Context: any thread, outside a read-side section.
- * Returns: 0; -EBUSY (the domain is attached: nothing done).
+ * Returns: 0; -EBUSY (the domain is attached: nothing done); -EDEADLK
+ *          (inside a read-side section: nothing done).
  */
 SIOMMU_API int siommu_mirror_destroy(struct siommu_mirror *m);
 
@@ -489,7 +494,8 @@ SIOMMU_API struct siommu_pt *siommu_mirror_pt(struct siommu_mirror *m);
  *          calls it there); never waits for a grace period.
  * Returns: 0 (mapped); -EAGAIN (invalidations kept racing: retry later);
  *          -EFAULT / -EACCES (the mm has no such page / forbids the
- *          access); -ENODEV (the mm is gone); -ENOMEM.
+ *          access); -ENODEV (the mm is gone); -EINVAL (NULL @m, unknown
+ *          access bits); -ENOMEM.
  */
 SIOMMU_API int siommu_mirror_fault(struct siommu_mirror *m, uint64_t addr,
 				   unsigned int access);
@@ -504,7 +510,10 @@ struct siommu_mirror_stats {
 	uint64_t zapped_bytes;
 };
 
-/** siommu_mirror_get_stats() - Counters.  Context: any thread. */
+/**
+ * siommu_mirror_get_stats() - Counters.  Context: any thread.
+ * Returns: 0; -EINVAL (NULL argument).
+ */
 SIOMMU_API int siommu_mirror_get_stats(struct siommu_mirror *m,
 				       struct siommu_mirror_stats *out);
 

@@ -298,12 +298,6 @@ int core_fault_recover_rcu(struct siommu_device *dev, struct siommu_domain *dom,
 			   uint32_t pasid, uint64_t iova, unsigned int access,
 			   enum siommu_fault_reason reason);
 
-/* translate.c */
-int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
-			   uint64_t iova, unsigned int access,
-			   struct siommu_translation *out,
-			   struct siommu_domain **domp);
-
 /* attach.c */
 void core_layers_init(struct siommu_iommu *iommu);
 void core_layers_fini(struct siommu_iommu *iommu);

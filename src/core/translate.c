@@ -407,16 +407,6 @@ translate_rcu(struct siommu_device *dev, uint32_t pasid,
 	return translate_slow_rcu(dev, dom, pasid, iova, access, out, span_last);
 }
 
-int core_translate_dom_rcu(struct siommu_device *dev, uint32_t pasid,
-			   uint64_t iova, unsigned int access,
-			   struct siommu_translation *out,
-			   struct siommu_domain **domp)
-{
-	uint64_t span_last;
-
-	return translate_rcu(dev, pasid, iova, access, out, domp, &span_last);
-}
-
 static inline bool translate_args_ok(struct siommu_device *dev, uint32_t pasid,
 				     unsigned int access,
 				     struct siommu_translation *out)

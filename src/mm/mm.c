@@ -377,9 +377,15 @@ static void block_free(struct mm_block *b)
 	siommu_free(b);
 }
 
-static int deferred_add(void ***arr, uint32_t *nr, uint32_t *cap, void *p)
+/*
+ * Defer @p to after the grace period.  The room was reserved before the
+ * operation changed anything (mm_change(): files_reserve(), op_reserve()),
+ * so this never allocates and cannot fail.
+ */
+static void deferred_put(void **arr, uint32_t *nr, uint32_t cap, void *p)
 {
-	return mm_ptr_array_add(arr, nr, cap, p);
+	SIOMMU_CHECK(*nr < cap);
+	arr[(*nr)++] = p;
 }
 
 /*
@@ -387,15 +393,11 @@ static int deferred_add(void ***arr, uint32_t *nr, uint32_t *cap, void *p)
  * let go after the grace period (folio_retire()).  The folio keeps its
  * reference on the block until then.
  */
-static int folio_release(struct siommu_mm *mm, struct mm_folio *f, struct mm_deferred *d)
+static void folio_release(struct siommu_mm *mm, struct mm_folio *f, struct mm_deferred *d)
 {
-	int ret = deferred_add((void ***)&d->folios, &d->nr_folios, &d->cap_folios, f);
-
-	if (ret)
-		return ret;	/* kept: nothing changed for it */
+	deferred_put((void **)d->folios, &d->nr_folios, d->cap_folios, f);
 	RB_REMOVE(mm_folio_tree, &mm->folios, f);
 	mm->rss -= 1ull << f->size_lg2;
-	return 0;
 }
 
 /*
@@ -420,10 +422,14 @@ static void folio_retire(struct mm_folio *f)
 
 /* ------------------------------------------------------------------ invalidations */
 
+enum mm_change { CH_UNMAP, CH_PROTECT, CH_DISCARD, CH_NOHUGE };
+
 struct mm_op {
 	struct siommu_mm_range r;
 	struct siommu_pt_gather g;
 	struct mm_deferred d;
+	struct mm_folio **kids;		/* mm_change(): split pieces, allocated first */
+	uint32_t nr_kids, used_kids;
 	bool cleared;			/* a leaf was cleared: a grace period is needed */
 };
 
@@ -550,27 +556,112 @@ static void folio_split_kids(struct siommu_mm *mm, struct mm_op *op, struct mm_f
 	__atomic_add_fetch(&mm->splits, 1, __ATOMIC_RELAXED);
 }
 
-static int folio_split(struct siommu_mm *mm, struct mm_op *op, struct mm_folio *f)
+/* Split @f with 512 of the pieces op_reserve() allocated: cannot fail. */
+static void folio_split(struct siommu_mm *mm, struct mm_op *op, struct mm_folio *f)
 {
-	struct mm_folio *kids[512];
-
-	if (split_kids_alloc(kids))
-		return -ENOMEM;
-	folio_split_kids(mm, op, f, kids);
-	return 0;
+	SIOMMU_CHECK(op->nr_kids - op->used_kids >= 512);
+	folio_split_kids(mm, op, f, op->kids + op->used_kids);
+	op->used_kids += 512;
 }
 
 /* Split until no folio straddles @va. */
-static int split_at(struct siommu_mm *mm, struct mm_op *op, uint64_t va)
+static void split_at(struct siommu_mm *mm, struct mm_op *op, uint64_t va)
 {
 	struct mm_folio *f;
 
-	while ((f = folio_find(mm, va)) && f->va < va) {
-		int ret = folio_split(mm, op, f);
+	while ((f = folio_find(mm, va)) && f->va < va)
+		folio_split(mm, op, f);
+}
 
-		if (ret)
-			return ret;
+/* The pieces split_at(@va) will make: none, one split, or two (1 GiB, then 2 MiB). */
+static uint64_t split_at_need(struct siommu_mm *mm, uint64_t va)
+{
+	struct mm_folio *f = folio_find(mm, va);
+
+	if (!f || f->va == va)
+		return 0;
+	return f->size_lg2 == 30 && (va & (SZ_2M - 1)) ? 1024 : 512;
+}
+
+/*
+ * The pieces NOHUGEPAGE of [s, e) will make (split_at() of both ends
+ * included): every huge folio meeting the range is split, a 1 GiB one
+ * into 2 MiB pieces and each piece that meets the range again.
+ */
+static uint64_t nohuge_need(struct siommu_mm *mm, uint64_t s, uint64_t e)
+{
+	struct mm_folio key = { .va = s };
+	struct mm_folio *f = folio_find(mm, s);
+	uint64_t n = 0;
+
+	if (!f)
+		f = RB_NFIND(mm_folio_tree, &mm->folios, &key);
+	for (; f && f->va < e; f = RB_NEXT(mm_folio_tree, &mm->folios, f)) {
+		uint64_t lo = f->va > s ? f->va : s;
+		uint64_t hi = f->va + (1ull << f->size_lg2) < e ? f->va + (1ull << f->size_lg2) : e;
+
+		if (f->size_lg2 == 21)
+			n += 512;
+		else if (f->size_lg2 == 30)
+			n += 512 + 512 * (((hi - 1) >> 21) - (lo >> 21) + 1);
 	}
+	return n;
+}
+
+static void op_reserve_free(struct mm_op *op)
+{
+	for (uint32_t i = op->used_kids; i < op->nr_kids; i++)
+		siommu_free(op->kids[i]);
+	siommu_free(op->kids);
+	op->kids = NULL;
+	op->nr_kids = op->used_kids = 0;
+}
+
+/*
+ * Everything change @ch of [s, e) will allocate, taken under mm->lock
+ * before its invalidation begins, so that nothing fails once it has (M2;
+ * "-ENOMEM: nothing changed"): the pieces of every split, and for UNMAP
+ * and DISCARD room in the deferral list for every folio it takes out (the
+ * folios inside the range now, plus at most every piece).  On -ENOMEM
+ * nothing is left allocated.
+ */
+static int op_reserve(struct siommu_mm *mm, struct mm_op *op, enum mm_change ch,
+		      uint64_t s, uint64_t e)
+{
+	struct mm_folio key = { .va = s };
+	struct mm_folio *f;
+	uint64_t need = ch == CH_NOHUGE ? nohuge_need(mm, s, e) :
+		split_at_need(mm, s) + split_at_need(mm, e);
+	uint64_t nf = 0;
+
+	if (need > UINT32_MAX)
+		return -ENOMEM;
+	if (need) {
+		op->kids = siommu_calloc(need, sizeof(*op->kids));
+		if (!op->kids)
+			return -ENOMEM;
+		for (; op->nr_kids < need; op->nr_kids++) {
+			op->kids[op->nr_kids] = siommu_zalloc(sizeof(**op->kids));
+			if (!op->kids[op->nr_kids]) {
+				op_reserve_free(op);
+				return -ENOMEM;
+			}
+		}
+	}
+	if (ch != CH_UNMAP && ch != CH_DISCARD)
+		return 0;
+	for (f = RB_NFIND(mm_folio_tree, &mm->folios, &key); f && f->va < e;
+	     f = RB_NEXT(mm_folio_tree, &mm->folios, f))
+		nf++;
+	nf += need;
+	if (!nf)
+		return 0;
+	if (nf > UINT32_MAX ||
+	    !(op->d.folios = siommu_calloc(nf, sizeof(*op->d.folios)))) {
+		op_reserve_free(op);
+		return -ENOMEM;
+	}
+	op->d.cap_folios = (uint32_t)nf;
 	return 0;
 }
 
@@ -597,23 +688,19 @@ static int check_range(struct siommu_mm *mm, uint64_t addr, uint64_t len)
 	return 0;
 }
 
-/* Remove the folios of [s, e) (not straddling). */
-static int release_folios(struct siommu_mm *mm, struct mm_op *op, uint64_t s, uint64_t e)
+/* Remove the folios of [s, e) (not straddling): room reserved by op_reserve(). */
+static void release_folios(struct siommu_mm *mm, struct mm_op *op, uint64_t s, uint64_t e)
 {
 	struct mm_folio key = { .va = s };
 	struct mm_folio *f = RB_NFIND(mm_folio_tree, &mm->folios, &key);
-	int ret = 0;
 
 	while (f && f->va < e) {
 		struct mm_folio *next = RB_NEXT(mm_folio_tree, &mm->folios, f);
 
-		ret |= folio_release(mm, f, &op->d);
+		folio_release(mm, f, &op->d);
 		f = next;
 	}
-	return ret ? -ENOMEM : 0;
 }
-
-enum mm_change { CH_UNMAP, CH_PROTECT, CH_DISCARD, CH_NOHUGE };
 
 /* The common path of munmap/mprotect/madvise (M2). */
 /*
@@ -675,7 +762,13 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 			va = a->end;
 		}
 	}
-	if (areas_reserve(mm, 2) || (ch == CH_UNMAP && files_reserve(mm, &op.d, s, e))) {
+	/*
+	 * Every allocation before the invalidation begins: from op_begin_locked()
+	 * on nothing can fail (an -ENOMEM after it would have called the
+	 * notifiers, moved the sequence and split folios: a change).
+	 */
+	if (areas_reserve(mm, 2) || (ch == CH_UNMAP && files_reserve(mm, &op.d, s, e)) ||
+	    op_reserve(mm, &op, ch, s, e)) {
 		siommu_mutex_unlock(&mm->lock);
 		siommu_free(op.d.files);
 		return -ENOMEM;
@@ -684,10 +777,9 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 	ie = e;
 	expand_range(mm, &is, &ie);
 	op_begin_locked(mm, &op, is, ie - 1, evs[ch]);
-	ret = split_at(mm, &op, s);
-	if (!ret)
-		ret = split_at(mm, &op, e);
-	if (ch == CH_NOHUGE && !ret) {
+	split_at(mm, &op, s);
+	split_at(mm, &op, e);
+	if (ch == CH_NOHUGE) {
 		struct mm_folio key = { .va = s };
 		struct mm_folio *f;
 
@@ -698,17 +790,13 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 				f = RB_NEXT(mm_folio_tree, &mm->folios, f);
 			if (!f || f->va >= e)
 				break;
-			ret = folio_split(mm, &op, f);
-			if (ret)
-				break;
+			folio_split(mm, &op, f);
 		}
 	}
-	if (ret)
-		goto out;
 	if (ch != CH_NOHUGE)
 		op_unmap(mm, &op, s, len);
 	if (ch == CH_UNMAP || ch == CH_DISCARD)
-		ret = release_folios(mm, &op, s, e);	/* -ENOMEM: leak-free, see folio_release */
+		release_folios(mm, &op, s, e);
 	if (ch == CH_DISCARD)
 		goto done;	/* areas stay as they are (Linux: no VMA split either) */
 	area_split_at(mm, s);
@@ -721,12 +809,13 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 		} else if (ch == CH_NOHUGE) {
 			a->flags |= MM_AREA_NOHUGE;
 		} else if (ch == CH_UNMAP) {
-			if (a->file && --a->file->refs == 0 &&
-			    deferred_add((void ***)&op.d.files, &op.d.nr_files,
-					 &op.d.cap_files, a->file)) {
-				/* No room to defer: keep the host mapping (leak, warned). */
-				SIOMMU_WARN_ON(1);
-			}
+			/*
+			 * At most one file per area of [s, e), and the cuts above
+			 * made no new area inside it: files_reserve() made room.
+			 */
+			if (a->file && --a->file->refs == 0)
+				deferred_put((void **)op.d.files, &op.d.nr_files,
+					     op.d.cap_files, a->file);
 			memmove(a, a + 1, (mm->nr_areas - i - 1) * sizeof(*a));
 			mm->nr_areas--;
 			continue;
@@ -734,10 +823,9 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 		i++;
 	}
 done:
-	ret = 0;
-out:
 	op_finish_unlock(mm, &op);
-	return ret;
+	op_reserve_free(&op);	/* the pieces no split needed */
+	return 0;
 }
 
 SIOMMU_API int siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t len)

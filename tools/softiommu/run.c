@@ -420,7 +420,8 @@ int run_obj_add(struct run_ctx *rc, struct run_cmd *cmd, const char *type,
 	if (run_obj_find(rc, type, name)) {
 		if (destroy)
 			destroy(obj);
-		return run_error(rc, cmd, "a %s named '%s' exists already", type, name);
+		return run_error(rc, cmd, "%s %s named '%s' exists already",
+				 strchr("aeiou", type[0]) ? "an" : "a", type, name);
 	}
 	o = calloc(1, sizeof(*o));
 	if (!o || !(o->type = strdup(type)) || !(o->name = strdup(name))) {

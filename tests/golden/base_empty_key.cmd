@@ -1,0 +1,2 @@
+# An argument needs a key.
+echo =hello

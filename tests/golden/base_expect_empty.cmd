@@ -1,0 +1,3 @@
+# `expect` needs something to expect.
+error name=EBUSY
+expect

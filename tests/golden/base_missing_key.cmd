@@ -1,0 +1,2 @@
+# A required argument missing.
+iova-create name=s

@@ -1,0 +1,2 @@
+# Arguments are KEY=VALUE.
+echo hello

@@ -1,0 +1,2 @@
+# Not a number.
+iova-create name=s last=12Q

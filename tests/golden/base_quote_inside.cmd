@@ -1,0 +1,2 @@
+# A quote may only open a value.
+echo msg=ab"cd"

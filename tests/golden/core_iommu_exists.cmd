@@ -1,0 +1,3 @@
+# IOMMU names are unique.
+iommu-create name=io
+iommu-create name=io

@@ -1,0 +1,4 @@
+# Layer names are unique.
+iommu-create name=io
+layer-register iommu=io name=L
+layer-register iommu=io name=L

@@ -1,0 +1,2 @@
+# ioas-create names an IOMMU that exists.
+ioas-create name=A iommu=nope

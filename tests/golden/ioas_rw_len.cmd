@@ -1,0 +1,6 @@
+# access-rw len= is bounded.
+iommu-create name=io
+ioas-create name=A iommu=io
+ioas-map ioas=A iova=0x10000 size=8K
+access-create name=M ioas=A
+access-rw access=M iova=0x10000 len=1G

@@ -1,0 +1,2 @@
+# An mm has 4 or 5 levels.
+mm-create name=mm levels=6
