@@ -204,7 +204,7 @@ struct w_mm {
 
 struct w_sva {
 	struct siommu_sva *b;
-	int mm, dev, pidx;
+	int mm, dev, pidx, iommu;
 	bool released;			/* the mm's release detached it */
 };
 
@@ -727,8 +727,9 @@ static bool iommu_busy(int s)
 	for (i = 0; i < N_DOM; i++)
 		if (W.dom[i].kind != DK_FREE && W.dom[i].iommu == s)
 			return true;
+	/* a binding the mm's release detached holds nothing of the IOMMU */
 	for (i = 0; i < N_SVA; i++)
-		if (W.sva[i].b && W.dev[W.sva[i].dev].iommu == s)
+		if (W.sva[i].b && !W.sva[i].released && W.sva[i].iommu == s)
 			return true;
 	return false;
 }
@@ -2971,6 +2972,7 @@ static void op_sva_bind(struct fz_in *in)
 	}
 	b->mm = mi;
 	b->dev = di;
+	b->iommu = d->iommu;
 	b->pidx = pidx;
 	d->att[pidx] = -(s + 1);
 	m->refs++;
