@@ -250,7 +250,7 @@ static struct world W;
  * and must return 0, when the cache is full (the least recently parked)
  * and when the context is renewed.
  */
-#define N_KEPT	12
+#define N_KEPT	72		/* every (slot, valid caps) op_iommu_create() makes: 2 x 36 */
 
 struct kept_iommu {
 	struct siommu_iommu *i;
@@ -2521,7 +2521,15 @@ static void op_unpin(struct fz_in *in)
 	if (!x->a)
 		return;
 	if (!x->npin || (c & 1)) {
-		FZ_WANT(FZ(siommu_ioas_access_unpin, x->a, iova_of(c) + 7 * PG, PG), -EINVAL);
+		/* any bounds: only a pin with exactly these goes */
+		uint64_t iova = iova_of(c) + 7 * PG;
+
+		for (k = 0; k < x->npin; k++)
+			if (x->pin[k].iova == iova && x->pin[k].len == PG)
+				break;
+		FZ_WANT(FZ(siommu_ioas_access_unpin, x->a, iova, PG), k < x->npin ? 0 : -EINVAL);
+		if (k < x->npin)
+			x->pin[k] = x->pin[--x->npin];
 		return;
 	}
 	k = (c >> 1) % x->npin;
