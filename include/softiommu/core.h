@@ -221,6 +221,14 @@ struct siommu_domain_cfg {
 	 * after each change, as a driver flushes the IOTLB.
 	 */
 	struct siommu_pt *pt;
+	/*
+	 * PAGING, when the domain makes its own table (@pt NULL; ignored
+	 * with @pt): the size in pages of the table's pool, as
+	 * siommu_pt_cfg.max_table_pages (0: pgtable's default, 131072 pages =
+	 * 512 MiB of address space reserved; 1..2^26).  A map that needs a
+	 * table page beyond it fails with -ENOMEM.  Out of range: -EINVAL.
+	 */
+	uint64_t max_table_pages;
 };
 
 struct siommu_domain_info {

@@ -449,6 +449,13 @@ struct siommu_mirror_cfg {
 	uint64_t pgsize_bitmap;		/* 0: 4K|2M|1G (then limited by the IOMMU) */
 	unsigned int flags;		/* SIOMMU_MIRROR_* */
 	unsigned int max_retries;	/* per fault; 0: 16 */
+	/*
+	 * The mirror table's pool in pages, as siommu_pt_cfg.max_table_pages
+	 * (0: pgtable's default, 131072 pages = 512 MiB reserved; 1..2^26,
+	 * else -EINVAL).  A fault whose fill needs a table page beyond it
+	 * fails with -ENOMEM.
+	 */
+	uint64_t max_table_pages;
 };
 
 /**

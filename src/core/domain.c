@@ -396,6 +396,7 @@ static int paging_init(struct siommu_domain *dom,
 	pcfg.flags = cfg->pt_flags;
 	pcfg.pgsize_bitmap = iommu->caps.pgsize_bitmap;
 	pcfg.table_phys_base = cfg->table_phys_base;
+	pcfg.max_table_pages = cfg->max_table_pages;	/* checked by the table */
 	ret = siommu_pt_create(iommu->ctx, &pcfg, &dom->pt);
 	if (ret)
 		return ret;

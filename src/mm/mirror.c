@@ -277,6 +277,7 @@ SIOMMU_API int siommu_mirror_create(struct siommu_mm *mm, struct siommu_iommu *i
 	pcfg.fmt = cfg->fmt ? cfg->fmt : SIOMMU_PT_FMT_X86_64;
 	pcfg.levels = cfg->levels;
 	pcfg.pgsize_bitmap = cfg->pgsize_bitmap;
+	pcfg.max_table_pages = cfg->max_table_pages;	/* checked by the table */
 	ret = siommu_pt_create(mm->ctx, &pcfg, &m->pt);
 	if (ret)
 		goto err_free;

@@ -223,6 +223,64 @@ static void test_core_domain_types_and_ids(void **state)
 	assert_int_equal(siommu_domain_destroy(NULL), 0);
 }
 
+/*
+ * A domain that makes its own table gets the pool size it asks for
+ * (max_table_pages): a map needing a table page beyond it is -ENOMEM and
+ * maps nothing; 0 is pgtable's default; out of range is -EINVAL; with a
+ * caller's table (cfg.pt) the field is ignored.
+ */
+static void test_core_domain_table_pool_size(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_PAGING,
+					 .fmt = SIOMMU_PT_FMT_X86_64, .max_table_pages = 4 };
+	struct siommu_pt_cfg pcfg = { .fmt = SIOMMU_PT_FMT_X86_64, .max_table_pages = 8 };
+	struct siommu_translation t;
+	struct siommu_pt_info pi;
+	struct siommu_domain *d, *x;
+	struct siommu_pt *pt;
+
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &d), 0);
+	assert_int_equal(siommu_pt_get_info(siommu_domain_pt(d), &pi), 0);
+	assert_int_equal(pi.max_table_pages, 4);
+	/* root, PDPT, PD, PT: the whole pool */
+	assert_int_equal(siommu_domain_map(d, 0x1000, 0x5000, PG, SIOMMU_PT_READ), 0);
+	assert_int_equal(siommu_domain_map(d, 0x2000, 0x6000, PG, SIOMMU_PT_READ), 0);
+	/* another 1 GiB: a PD and a PT more */
+	assert_int_equal(siommu_domain_map(d, 1ull << 30, 0x5000, PG, SIOMMU_PT_READ), -ENOMEM);
+	assert_int_equal(siommu_device_attach(f->dev, d), 0);
+	assert_int_equal(siommu_translate(f->dev, SIOMMU_NO_PASID, 1ull << 30,
+					  SIOMMU_ACC_READ, &t), -ENOENT);
+	assert_int_equal(siommu_translate(f->dev, SIOMMU_NO_PASID, 0x2000,
+					  SIOMMU_ACC_READ, &t), 0);
+	assert_int_equal(t.pa, 0x6000);
+	assert_int_equal(siommu_device_detach(f->dev), 0);
+	assert_int_equal(siommu_domain_destroy(d), 0);
+
+	/* 0: pgtable's default */
+	cfg.max_table_pages = 0;
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &d), 0);
+	assert_int_equal(siommu_pt_get_info(siommu_domain_pt(d), &pi), 0);
+	assert_int_equal(pi.max_table_pages, 131072);
+	assert_int_equal(siommu_domain_destroy(d), 0);
+
+	/* out of range: refused as siommu_pt_create() refuses it */
+	cfg.max_table_pages = (1ull << 26) + 1;
+	x = (struct siommu_domain *)&cfg;
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &x), -EINVAL);
+	assert_ptr_equal(x, (struct siommu_domain *)&cfg);
+
+	/* ignored with a caller's table: the table's own pool counts */
+	assert_int_equal(siommu_pt_create(f->ctx, &pcfg, &pt), 0);
+	cfg.pt = pt;
+	assert_int_equal(siommu_domain_create(f->iommu, &cfg, &d), 0);
+	assert_ptr_equal(siommu_domain_pt(d), pt);
+	assert_int_equal(siommu_pt_get_info(pt, &pi), 0);
+	assert_int_equal(pi.max_table_pages, 8);
+	assert_int_equal(siommu_domain_destroy(d), 0);
+	assert_int_equal(siommu_pt_destroy(pt), 0);
+}
+
 /* ------------------------------------------------------------------ attach */
 
 static void test_core_attach_detach_replace(void **state)
@@ -1261,6 +1319,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_core_destroy_in_use_is_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_device_create_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_domain_types_and_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_domain_table_pool_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_attach_detach_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_pasid_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_core_attach_other_iommu_rejected, setup, teardown),

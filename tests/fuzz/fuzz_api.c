@@ -204,7 +204,7 @@ struct w_mm {
 
 struct w_sva {
 	struct siommu_sva *b;
-	int mm, dev, pidx;
+	int mm, dev, pidx, iommu;
 	bool released;			/* the mm's release detached it */
 };
 
@@ -238,28 +238,94 @@ struct world {
 static struct world W;
 
 /*
- * Kept across inputs (see fz_ctx_get()): the memory map and the IOMMUs,
- * with the caps byte each was made from; an input that creates an IOMMU
- * with the same caps gets the kept one (empty: the previous input's
- * teardown emptied it), one with other caps destroys it and creates anew.
+ * Kept across inputs (see fz_ctx_get()): the memory map, and idle IOMMUs
+ * by slot and capabilities.  siommu_iommu_destroy() waits for urcu's
+ * barrier (10 ms or more: liburcu's call_rcu thread sleeps 10 ms after each
+ * wakeup), so an IOMMU no input uses any more is parked here instead, empty
+ * (nothing of it is live: the context's object count says so at the end of
+ * each input), and the next siommu_iommu_create() of the same slot and
+ * capabilities gets it back.  That covers the teardown's IOMMUs and most of
+ * op_iommu_destroy()'s (which checks -EBUSY with the real call, and really
+ * destroys one in eight idle ones).  Parked IOMMUs are really destroyed,
+ * and must return 0, when the cache is full (the least recently parked)
+ * and when the context is renewed.
  */
+#define N_KEPT	72		/* every (slot, valid caps) op_iommu_create() makes: 2 x 36 */
+
+struct kept_iommu {
+	struct siommu_iommu *i;
+	int slot;
+	struct siommu_iommu_caps caps;	/* as asked */
+	long objs;			/* context objects it holds */
+	unsigned long stamp;		/* when parked */
+};
+
 static struct {
 	struct siommu_mem *mem;
-	struct siommu_iommu *i[N_IOMMU];
-	uint8_t caps[N_IOMMU];
-	long objs[N_IOMMU + 1];		/* context objects each holds ([N_IOMMU]: the map) */
+	long mem_objs;
+	struct kept_iommu k[N_KEPT];
+	unsigned long clock;
 } K;
+
+/* Live IOMMUs of the input: what each was asked and holds, to park it. */
+static struct kept_iommu live_io[N_IOMMU];
 
 static void kept_destroy(void)
 {
 	int s;
 
-	for (s = 0; s < N_IOMMU; s++)
-		if (K.i[s] && siommu_iommu_destroy(K.i[s]))
+	for (s = 0; s < N_KEPT; s++)
+		if (K.k[s].i && siommu_iommu_destroy(K.k[s].i))
 			fz_die("the destroy of a kept, empty IOMMU failed");
 	if (K.mem && siommu_mem_destroy(K.mem))
 		fz_die("the destroy of the kept, empty memory map failed");
 	memset(&K, 0, sizeof(K));
+}
+
+/* Context objects the kept things hold. */
+static long kept_objects(void)
+{
+	long n = K.mem_objs;
+	int s;
+
+	for (s = 0; s < N_KEPT; s++)
+		if (K.k[s].i)
+			n += K.k[s].objs;
+	return n;
+}
+
+/* Park the idle IOMMU of slot @s (the input's W.io[s]); the oldest goes if full. */
+static void kept_park(int s)
+{
+	struct kept_iommu *slot = NULL;
+	int k;
+
+	for (k = 0; k < N_KEPT; k++)
+		if (!K.k[k].i) {
+			slot = &K.k[k];
+			break;
+		}
+	if (!slot) {
+		slot = &K.k[0];
+		for (k = 1; k < N_KEPT; k++)
+			if (K.k[k].stamp < slot->stamp)
+				slot = &K.k[k];
+		FZ_WANT(FZ(siommu_iommu_destroy, slot->i), 0);
+	}
+	*slot = live_io[s];
+	slot->stamp = ++K.clock;
+	memset(&live_io[s], 0, sizeof(live_io[s]));
+}
+
+/* Take a parked IOMMU of slot @s with @caps, or NULL. */
+static struct kept_iommu *kept_find(int s, const struct siommu_iommu_caps *caps)
+{
+	int k;
+
+	for (k = 0; k < N_KEPT; k++)
+		if (K.k[k].i && K.k[k].slot == s && !memcmp(&K.k[k].caps, caps, sizeof(*caps)))
+			return &K.k[k];
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -436,10 +502,94 @@ static int model_translate(int di, int pidx, uint64_t iova, uint64_t *pa, unsign
 
 		if (!x)
 			return m->stale ? -1 : 0;
+		if (x->revoked) {
+			/* a DMA mapping a revoke tore down: its region is unreachable */
+			uint64_t p = x->pa + ((iova - x->iova) & ~(PG - 1));
+
+			return pa_revoked(p, PG) ? 0 : -1;
+		}
 		*pa = x->pa + (iova - x->iova);
 		*prot = x->prot;
 		return 1;
 	}
+}
+
+/* ------------------------------------------------------------------ table pools */
+
+/*
+ * Every table the fuzzer makes has a small pool (siommu_pt_cfg's,
+ * siommu_domain_cfg's and siommu_mirror_cfg's max_table_pages): pgtable's
+ * default reserves 512 MiB, whose shadow ASan poisons on create and destroy
+ * (tens of milliseconds: 60% of the time before).  Some pools are so small
+ * that maps run out: then -ENOMEM is the answer, and only then.
+ */
+static uint64_t pool_of(uint8_t b)
+{
+	static const uint64_t pages[4] = { 512, 64, 8, 5 };
+
+	return pages[b & 3];
+}
+
+/*
+ * Table pages a map of [iova, iova + size) can need at most (one table per
+ * level below the root per span it touches), or with @iova UINT64_MAX
+ * (unknown) of any @size <= 2 MiB.
+ */
+static uint64_t tables_needed(unsigned int levels, uint64_t iova, uint64_t size)
+{
+	uint64_t n = 0;
+	unsigned int l;
+
+	for (l = 0; l + 1 < levels; l++) {
+		unsigned int sh = 21 + 9 * l;
+
+		if (iova == UINT64_MAX)
+			n += 2;
+		else if (sh < 64)
+			n += ((iova + size - 1) >> sh) - (iova >> sh) + 1;
+		else
+			n++;
+	}
+	return n;
+}
+
+/* May a map of [iova, iova + size) in @pt fail with -ENOMEM (its pool nearly full)? */
+static bool pool_short(struct siommu_pt *pt, uint64_t iova, uint64_t size)
+{
+	struct siommu_pt_info pi;
+
+	if (!pt)
+		return false;
+	FZ_WANT(FZ(siommu_pt_get_info, pt, &pi), 0);
+	FZ_CHECK(pi.table_pages <= pi.max_table_pages, "%llu table pages of a pool of %llu",
+		 (unsigned long long)pi.table_pages, (unsigned long long)pi.max_table_pages);
+	return pi.table_pages + tables_needed(pi.levels, iova, size) > pi.max_table_pages;
+}
+
+/* The same for any domain of IOAS @s that is attached (and so filled). */
+static bool ioas_pool_short(int s, uint64_t iova, uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < N_DOM; i++)
+		if (W.dom[i].kind == DK_IOAS && W.dom[i].ioas == s && W.dom[i].users &&
+		    pool_short(siommu_domain_pt(W.dom[i].d), iova, len))
+			return true;
+	return false;
+}
+
+/* Could the fill of IOAS domain @m (every area of its IOAS) run out of table pages? */
+static bool ioas_fill_short(struct w_dom *m)
+{
+	struct w_ioas *a = &W.ioas[m->ioas];
+	struct siommu_pt_info pi;
+	uint64_t need = 0;
+	unsigned int i;
+
+	FZ_WANT(FZ(siommu_pt_get_info, siommu_domain_pt(m->d), &pi), 0);
+	for (i = 0; i < a->nar; i++)
+		need += tables_needed(pi.levels, a->ar[i].iova, a->ar[i].len);
+	return pi.table_pages + need > pi.max_table_pages;
 }
 
 /* ------------------------------------------------------------------ callbacks */
@@ -524,6 +674,7 @@ static void op_iommu_create(struct fz_in *in)
 	uint8_t c = fz_u8(in);
 	struct siommu_iommu_caps caps = { 0 };
 	struct siommu_iommu_caps eff;
+	struct kept_iommu *k;
 	struct fz_exp x = { 0 };
 	int ret;
 
@@ -545,22 +696,19 @@ static void op_iommu_create(struct fz_in *in)
 		if (c & 0x80)
 			fz_exp_add(&x, -EINVAL);
 	}
-	if (K.i[s] && K.caps[s] == c && !x.n) {
-		W.io[s].i = K.i[s];		/* the same IOMMU, empty */
+	if (!x.n && (k = kept_find(s, &caps))) {
+		live_io[s] = *k;		/* the same IOMMU, empty */
+		memset(k, 0, sizeof(*k));
+		W.io[s].i = live_io[s].i;
 	} else {
-		if (K.i[s]) {
-			FZ_WANT(FZ(siommu_iommu_destroy, K.i[s]), 0);
-			K.i[s] = NULL;
-		}
 		long before = fz_ctx_objects();
 
 		ret = FZ(siommu_iommu_create, W.ctx, &caps, s == 0 ? W.mem : NULL, &W.io[s].i);
 		fz_exp_check(&x, ret);
 		if (ret)
 			return;
-		K.i[s] = W.io[s].i;
-		K.objs[s] = fz_ctx_objects() - before;
-		K.caps[s] = c;
+		live_io[s] = (struct kept_iommu){ .i = W.io[s].i, .slot = s, .caps = caps,
+						  .objs = fz_ctx_objects() - before };
 	}
 	FZ_WANT(FZ(siommu_iommu_get_caps, W.io[s].i, &eff), 0);
 	W.io[s].pasid_bits = eff.pasid_bits;
@@ -579,26 +727,33 @@ static bool iommu_busy(int s)
 	for (i = 0; i < N_DOM; i++)
 		if (W.dom[i].kind != DK_FREE && W.dom[i].iommu == s)
 			return true;
+	/* a binding the mm's release detached holds nothing of the IOMMU */
 	for (i = 0; i < N_SVA; i++)
-		if (W.sva[i].b && W.dev[W.sva[i].dev].iommu == s)
+		if (W.sva[i].b && !W.sva[i].released && W.sva[i].iommu == s)
 			return true;
 	return false;
 }
 
 static void op_iommu_destroy(struct fz_in *in)
 {
-	int s = fz_u8(in) % N_IOMMU;
+	uint8_t c = fz_u8(in);
+	int s = c % N_IOMMU;
 	bool busy;
 	int ret;
 
 	if (!W.io[s].i)
 		return;
 	busy = iommu_busy(s);
+	if (!busy && (c & 0xe0) != 0xe0) {
+		kept_park(s);			/* destroyed later (see K) */
+		memset(&W.io[s], 0, sizeof(W.io[s]));
+		return;
+	}
 	ret = FZ(siommu_iommu_destroy, W.io[s].i);
 	FZ_WANT(ret, busy ? -EBUSY : 0);
 	if (!ret) {
 		memset(&W.io[s], 0, sizeof(W.io[s]));
-		K.i[s] = NULL;
+		memset(&live_io[s], 0, sizeof(live_io[s]));
 	}
 }
 
@@ -828,6 +983,7 @@ static void op_dom_create(struct fz_in *in)
 	}
 	if (f & 0x80)
 		cfg.table_phys_base = 1ull << 40;
+	cfg.max_table_pages = pool_of(t >> 2);	/* for a table of the domain's own */
 	/*
 	 * Mostly over a small table of our own: a default table's pool (512 MiB
 	 * of address space, poisoned page by page under ASan) costs tens of
@@ -838,11 +994,13 @@ static void op_dom_create(struct fz_in *in)
 		struct siommu_pt_cfg pc = { .fmt = cfg.fmt, .levels = cfg.levels,
 					    .flags = cfg.pt_flags,
 					    .table_phys_base = cfg.table_phys_base,
-					    .max_table_pages = 512 };
+					    .max_table_pages = pool_of(t >> 2) };
 
 		if (FZ(siommu_pt_create, W.ctx, &pc, &pt))
 			return;
 		cfg.pt = pt;
+		/* ignored with a table of the caller's, even out of range */
+		cfg.max_table_pages = (f & 1) ? (1ull << 26) + 1 : 0;
 	}
 	ret = FZ(siommu_domain_create, W.io[io].i, &cfg, &d);
 	if (ret && pt)
@@ -858,6 +1016,14 @@ static void op_dom_create(struct fz_in *in)
 	FZ_CHECK(W.dom[s].type == cfg.type, "the domain's type");
 	FZ_CHECK(!pt || siommu_domain_pt(d) == pt, "the domain translates through our table");
 	FZ_CHECK(cfg.type != SIOMMU_DOMAIN_PAGING || siommu_domain_pt(d), "a PAGING domain has a table");
+	if (cfg.type == SIOMMU_DOMAIN_PAGING) {
+		struct siommu_pt_info pi;
+
+		FZ_WANT(FZ(siommu_pt_get_info, siommu_domain_pt(d), &pi), 0);
+		FZ_CHECK(pi.max_table_pages == pool_of(t >> 2), "a pool of %llu pages, asked %llu",
+			 (unsigned long long)pi.max_table_pages,
+			 (unsigned long long)pool_of(t >> 2));
+	}
 }
 
 static void op_dom_destroy(struct fz_in *in)
@@ -954,6 +1120,8 @@ static void op_attach(struct fz_in *in)
 		ret = pidx ? FZ(siommu_pasid_detach, d->d, pasid) : FZ(siommu_device_detach, d->d);
 	if (weak && !x.n && (ret == -ENOSPC || ret == -EINVAL))
 		;	/* documented refusal of the fill */
+	else if (weak && !x.n && ret == -ENOMEM)
+		FZ_CHECK(ioas_fill_short(m), "the fill of an IOAS domain whose pool has room: ENOMEM");
 	else
 		fz_exp_check(&x, ret);
 	if (!ret && !badpasid) {
@@ -1045,9 +1213,19 @@ static void op_map(struct fz_in *in)
 		if (!host && pa_revoked(pa, size))
 			fz_exp_add(&x, -ENODEV);
 	}
+	if (m->type == SIOMMU_DOMAIN_PAGING && !x.n &&
+	    pool_short(siommu_domain_pt(m->d), iova, size))
+		fz_exp_add(&x, -ENOMEM);	/* or 0 */
 	ret = FZ(siommu_domain_map, m->d, iova, pa, size, prot);
+	if (fz_trace)
+		fprintf(stderr, "  map %#llx -> %#llx +%#llx prot %#x\n", (unsigned long long)iova,
+			(unsigned long long)pa, (unsigned long long)size, prot);
 	if (m->unknown && ret == -EEXIST)
 		return;
+	if (ret == -ENOMEM && fz_exp_has(&x, -ENOMEM))
+		return;			/* nothing mapped: later translates check it */
+	if (!ret && x.n == 1 && x.e[0] == -ENOMEM)
+		x.n = 0;
 	fz_exp_check(&x, ret);
 	if (ret)
 		return;
@@ -1094,8 +1272,18 @@ static void op_unmap(struct fz_in *in)
 		return;
 	}
 	if (iova + size > (1ull << m->ias)) {
-		FZ_CHECK(ret == -ERANGE || ret == -EINVAL, "beyond the aperture: %lld", (long long)ret);
-		return;
+		/*
+		 * Beyond the domain's aperture: -ERANGE from the table, or, where
+		 * the table is wider than the IOMMU (a caller's table), 0 bytes:
+		 * the contract's "as siommu_pt_unmap()" (map refuses there, so
+		 * nothing can be mapped).
+		 */
+		if (ret < 0) {
+			FZ_CHECK(ret == -ERANGE || ret == -EINVAL, "beyond the aperture: %lld",
+				 (long long)ret);
+			return;
+		}
+		/* else as below: what was mapped below the aperture went */
 	}
 	if (ret == -EINVAL && cut)
 		return;		/* a leaf straddles an end: nothing done */
@@ -1144,6 +1332,8 @@ static void op_dma_map(struct fz_in *in)
 		FZ_WANT(ret, -ENODEV);
 		return;
 	}
+	if (ret == -ENOMEM && pool_short(siommu_domain_pt(m->d), UINT64_MAX, size))
+		return;
 	FZ_WANT(ret, 0);
 	FZ_CHECK(!(iova & (PG - 1)) && iova >= PG && iova + size <= (1ull << m->ias),
 		 "dma iova %#llx", (unsigned long long)iova);
@@ -1222,6 +1412,9 @@ static void op_translate(struct fz_in *in)
 	if (pidx && !(d->flags & SIOMMU_DEV_PASID))
 		return;
 	want = model_translate(di, pidx, iova, &pa, &prot, &kind);
+	if (fz_trace)
+		fprintf(stderr, "  translate %#llx: model %d pa %#llx prot %#x\n",
+			(unsigned long long)iova, want, (unsigned long long)pa, prot);
 	if (!kind) {
 		FZ_WANT(ret, -ENODATA);
 		return;
@@ -1935,10 +2128,21 @@ static void op_ioas_map(struct fz_in *in)
 	ias = ioas_aperture(s);
 	if (fixed && ias < 64 && iova + len > (1ull << ias))
 		fz_exp_add(&x, -EINVAL);
+	if (!x.n && ioas_pool_short(s, fixed ? iova : UINT64_MAX, len))
+		fz_exp_add(&x, -ENOMEM);	/* or 0 */
 	ret = FZ(siommu_ioas_map, a->a, &mem, len, flags, &iova);
 	if (!fixed && !x.n && ret == -ENOSPC)
 		fz_die("no hole for %llu bytes", (unsigned long long)len);
+	if (!ret && x.n == 1 && x.e[0] == -ENOMEM)
+		x.n = 0;
 	fz_exp_check(&x, ret);
+	if (ret == -ENOMEM && fixed) {
+		struct siommu_ioas_area_info info;
+
+		/* a failed map left nothing behind */
+		FZ_CHECK(FZ(siommu_ioas_area_find, a->a, iova, &info) < 0 || ioas_overlaps(a, iova, len),
+			 "an area at %#llx after its map failed", (unsigned long long)iova);
+	}
 	if (ret)
 		return;
 	FZ_CHECK(!ioas_overlaps(a, iova, len) && !(iova & (PG - 1)), "the new area at %#llx",
@@ -2064,9 +2268,13 @@ static void op_ioas_copy(struct fz_in *in)
 		fz_exp_add(&x, -EPERM);
 	if (ar->revoked)
 		fz_exp_add(&x, -ENODEV);
+	if (!x.n && ioas_pool_short(d, UINT64_MAX, ar->len))
+		fz_exp_add(&x, -ENOMEM);	/* or 0 */
 	ret = FZ(siommu_ioas_copy, dst->a, &iova, src->a, ar->iova, ar->len, flags);
 	if (ret == -EINVAL && ar->reg >= 0 && dst->iommu != src->iommu)
 		return;
+	if (!ret && x.n == 1 && x.e[0] == -ENOMEM)
+		x.n = 0;
 	fz_exp_check(&x, ret);
 	if (ret)
 		return;
@@ -2143,6 +2351,7 @@ static void op_ioas_domain(struct fz_in *in)
 		cfg.levels = 3;		/* VT-d 39 bits; others refuse */
 	if (f & 8)
 		cfg.type = SIOMMU_DOMAIN_IDENTITY;
+	cfg.max_table_pages = pool_of(f >> 4);
 	ret = FZ(siommu_ioas_domain_alloc, W.ioas[a].a, &cfg, &d);
 	if (f & 8)
 		FZ_WANT(ret, -EINVAL);
@@ -2152,6 +2361,12 @@ static void op_ioas_domain(struct fz_in *in)
 		return;
 	dom_record(s, d, DK_IOAS, W.ioas[a].iommu);
 	W.dom[s].ioas = a;
+	{
+		struct siommu_pt_info pi;
+
+		FZ_WANT(FZ(siommu_pt_get_info, siommu_domain_pt(d), &pi), 0);
+		FZ_CHECK(pi.max_table_pages == cfg.max_table_pages, "an IOAS domain's pool");
+	}
 }
 
 /* ------------------------------------------------------------------ access objects */
@@ -2316,7 +2531,15 @@ static void op_unpin(struct fz_in *in)
 	if (!x->a)
 		return;
 	if (!x->npin || (c & 1)) {
-		FZ_WANT(FZ(siommu_ioas_access_unpin, x->a, iova_of(c) + 7 * PG, PG), -EINVAL);
+		/* any bounds: only a pin with exactly these goes */
+		uint64_t iova = iova_of(c) + 7 * PG;
+
+		for (k = 0; k < x->npin; k++)
+			if (x->pin[k].iova == iova && x->pin[k].len == PG)
+				break;
+		FZ_WANT(FZ(siommu_ioas_access_unpin, x->a, iova, PG), k < x->npin ? 0 : -EINVAL);
+		if (k < x->npin)
+			x->pin[k] = x->pin[--x->npin];
 		return;
 	}
 	k = (c >> 1) % x->npin;
@@ -2455,33 +2678,43 @@ static struct w_mma *mm_area_at(struct w_mm *m, uint64_t addr)
 	return NULL;
 }
 
-/* Cut [start, start + len) out of the areas; with @prot >= 0, add it back with @prot. */
+/*
+ * Cut [start, start + len) out of the areas; with @prot >= 0, add the parts
+ * that were covered back with @prot.  The areas grow by at most two (the
+ * pieces left of and right of the range): callers make sure there is room
+ * (mm_area_room()) before they change the mm.
+ */
 static void mm_area_set(struct w_mm *m, uint64_t start, uint64_t len, int prot)
 {
+	struct w_mma out[N_MMA + 2];
 	uint64_t end = start + len;
-	unsigned int i = 0, n = m->na;
+	unsigned int i, n = 0;
 
-	while (i < n) {
+	for (i = 0; i < m->na; i++) {
 		struct w_mma x = m->a[i];
 
 		if (!overlaps(start, len, x.start, x.end - x.start)) {
-			i++;
+			out[n++] = x;
 			continue;
 		}
-		m->a[i] = m->a[--m->na];
-		if (n > m->na + 1 || i < m->na)
-			n--;
-		else
-			n = m->na;
-		if (x.start < start && m->na < N_MMA)
-			m->a[m->na++] = (struct w_mma){ x.start, start, x.prot };
-		if (x.end > end && m->na < N_MMA)
-			m->a[m->na++] = (struct w_mma){ end, x.end, x.prot };
-		if (prot >= 0 && m->na < N_MMA)
-			m->a[m->na++] = (struct w_mma){ x.start > start ? x.start : start,
-							x.end < end ? x.end : end,
-							(unsigned int)prot };
+		if (x.start < start)
+			out[n++] = (struct w_mma){ x.start, start, x.prot };
+		if (x.end > end)
+			out[n++] = (struct w_mma){ end, x.end, x.prot };
+		if (prot >= 0)
+			out[n++] = (struct w_mma){ x.start > start ? x.start : start,
+						   x.end < end ? x.end : end, (unsigned int)prot };
 	}
+	if (n > N_MMA)
+		fz_die("the model's area table overflowed (%u areas)", n);
+	memcpy(m->a, out, n * sizeof(out[0]));
+	m->na = n;
+}
+
+/* Room in the model for a change of the mm's areas (up to two more). */
+static bool mm_area_room(struct w_mm *m)
+{
+	return m->na + 2 <= N_MMA;
 }
 
 static uint64_t mm_addr_of(uint8_t b)
@@ -2550,7 +2783,7 @@ static void op_munmap(struct fz_in *in)
 	uint64_t addr, len;
 	int ret, op = c & 3;
 
-	if (!m)
+	if (!m || !mm_area_room(m))
 		return;
 	if (m->na && (c & 4)) {
 		struct w_mma *x = &m->a[(c >> 3) % m->na];
@@ -2667,6 +2900,7 @@ static void op_mirror_create(struct fz_in *in)
 	cfg.fmt = (enum siommu_pt_fmt)(f % 4);
 	if (f & 4)
 		cfg.flags |= SIOMMU_MIRROR_4K_ONLY;
+	cfg.max_table_pages = pool_of(f >> 3);
 	ret = FZ(siommu_mirror_create, m->mm, W.io[io].i, &cfg, &mir);
 	if (m->dead)	/* a table narrower than the mm may be found first: both documented */
 		FZ_CHECK(ret == -ENODEV || ret == -ERANGE, "a mirror of a dead mm: %s",
@@ -2674,6 +2908,12 @@ static void op_mirror_create(struct fz_in *in)
 	if (ret)
 		return;
 	dom_record(s, siommu_mirror_domain(mir), DK_MIRROR, io);
+	{
+		struct siommu_pt_info pi;
+
+		FZ_WANT(FZ(siommu_pt_get_info, siommu_mirror_pt(mir), &pi), 0);
+		FZ_CHECK(pi.max_table_pages == cfg.max_table_pages, "a mirror's pool");
+	}
 	W.dom[s].mirror = mir;
 	W.dom[s].mm = mi;
 	m->refs++;
@@ -2701,7 +2941,9 @@ static void op_mirror_fault(struct fz_in *in)
 	else if (!x)
 		FZ_WANT(ret, -EFAULT);
 	else if ((x->prot & acc) == acc)
-		FZ_CHECK(ret == 0 || ret == -ERANGE, "mirror fault: %s", siommu_errname(ret));
+		FZ_CHECK(ret == 0 || ret == -ERANGE ||
+			 (ret == -ENOMEM && pool_short(siommu_mirror_pt(d->mirror), addr, PG)),
+			 "mirror fault: %s", siommu_errname(ret));
 }
 
 static void op_sva_bind(struct fz_in *in)
@@ -2748,6 +2990,7 @@ static void op_sva_bind(struct fz_in *in)
 	}
 	b->mm = mi;
 	b->dev = di;
+	b->iommu = d->iommu;
 	b->pidx = pidx;
 	d->att[pidx] = -(s + 1);
 	m->refs++;
@@ -2856,7 +3099,8 @@ static void teardown(void)
 			FZ_WANT(FZ(siommu_iopf_destroy, W.io[i].iopf), 0);
 		if (W.io[i].layer)
 			FZ_WANT(FZ(siommu_ioas_layer_destroy, W.io[i].layer), 0);
-		/* the IOMMUs are kept for the next input (K) */
+		if (W.io[i].i)
+			kept_park(i);		/* kept for the next input (K) */
 	}
 	for (i = 0; i < N_REG; i++)
 		if (W.reg[i].r)
@@ -2867,7 +3111,7 @@ static void teardown(void)
 		FZ_WANT(FZ(siommu_mem_get_stats, W.mem, &ms), 0);
 		FZ_CHECK(ms.regions == 0, "%u regions left", ms.regions);
 	}
-	fz_ctx_check_empty(K.objs[N_IOMMU] + (K.i[0] ? K.objs[0] : 0) + (K.i[1] ? K.objs[1] : 0));
+	fz_ctx_check_empty(kept_objects());
 }
 
 /* ------------------------------------------------------------------ the verbs */
@@ -2911,7 +3155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		long before = fz_ctx_objects();
 
 		FZ_WANT(FZ(siommu_mem_create, W.ctx, &K.mem), 0);
-		K.objs[N_IOMMU] = fz_ctx_objects() - before;
+		K.mem_objs = fz_ctx_objects() - before;
 	}
 	W.mem = K.mem;
 	while (in.left && fz_opno < MAX_OPS) {

@@ -234,8 +234,13 @@ static void fz_log_none(void *opaque, enum siommu_log_level level, const char *m
  * waits for urcu's barrier: targets keep IOMMUs across inputs (and check
  * they are empty) and destroy them when the context is renewed.
  */
-#define FZ_CTX_RENEW	256
-#define FZ_LEAK_CHECK	(16 * FZ_CTX_RENEW)	/* a LeakSanitizer check every so many inputs */
+/*
+ * 2048: a renewal destroys what the targets keep, fuzz_api's up to 72
+ * parked IOMMUs, each destroy waiting for urcu's barrier (10 ms or more):
+ * at 256 that was a quarter of fuzz_api's time.
+ */
+#define FZ_CTX_RENEW	2048
+#define FZ_LEAK_CHECK	(2 * FZ_CTX_RENEW)	/* a LeakSanitizer check every so many inputs */
 
 #if defined(__SANITIZE_ADDRESS__)
 #define FZ_LSAN 1

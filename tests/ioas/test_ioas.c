@@ -588,6 +588,34 @@ static void test_ioas_layer_skips_plain_domains(void **state)
 	assert_int_equal(siommu_domain_destroy(plain), 0);
 }
 
+/*
+ * An IOAS domain gets the table pool it asks for (siommu_domain_cfg's
+ * max_table_pages): a map that would need a table page beyond it, while the
+ * domain is attached, fails with -ENOMEM and leaves the IOAS as it was.
+ */
+static void test_ioas_domain_table_pool_size(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_domain_cfg cfg = { .type = SIOMMU_DOMAIN_PAGING,
+					 .fmt = SIOMMU_PT_FMT_X86_64, .max_table_pages = 4 };
+	struct siommu_pt_info pi;
+	struct siommu_domain *dom;
+
+	assert_int_equal(siommu_ioas_domain_alloc(f->ioas, &cfg, &dom), 0);
+	assert_int_equal(siommu_pt_get_info(siommu_domain_pt(dom), &pi), 0);
+	assert_int_equal(pi.max_table_pages, 4);
+	assert_int_equal(map_fixed(f, 0x10000, f->buf, 2 * PG, RW), 0);
+	assert_int_equal(siommu_device_attach(f->dev, dom), 0);	/* root, PDPT, PD, PT */
+	assert_true(pt_mapped(dom, 0x11000, NULL));
+	assert_int_equal(map_fixed(f, 1ull << 30, f->buf, PG, RW), -ENOMEM);
+	assert_int_equal(nr_areas(f->ioas), 1);
+	assert_false(pt_mapped(dom, 1ull << 30, NULL));
+	assert_int_equal(siommu_device_detach(f->dev), 0);
+	assert_int_equal(siommu_ioas_domain_free(f->l, dom), 0);
+	cfg.max_table_pages = (1ull << 26) + 1;
+	assert_int_equal(siommu_ioas_domain_alloc(f->ioas, &cfg, &dom), -EINVAL);
+}
+
 static void test_ioas_replace_between_domains(void **state)
 {
 	struct fixture *f = *state;
@@ -837,6 +865,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ioas_allow_iovas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_memfd_and_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_domain_filled_on_attach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ioas_domain_table_pool_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_replace_between_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_layer_skips_plain_domains, setup, teardown),
 		cmocka_unit_test(test_ioas_attach_refused_when_aperture_too_small),

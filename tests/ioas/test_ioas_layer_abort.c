@@ -197,8 +197,8 @@ static void test_ioas_layer_abort_first_attach(void **state)
 		assert_false(pt_mapped(dom, 0x20000));
 	}
 
-	/* a broken layer's positive refusal is still a refusal: -EINVAL */
-	f->v.ret = 1;
+	/* a broken layer's positive refusal (not SIOMMU_LAYER_NO_COMMIT) is still a refusal: -EINVAL */
+	f->v.ret = SIOMMU_LAYER_NO_COMMIT + 1;
 	assert_int_equal(siommu_device_attach(f->dev0, dom), -EINVAL);
 	assert_false(pt_mapped(dom, 0x10000));
 	assert_int_equal(filled(f), 0);

@@ -462,6 +462,52 @@ static void test_mm_mirror_basic(void **state)
 	iofx_fini(&io);
 }
 
+/*
+ * A mirror's table gets the pool size it asks for (max_table_pages): a
+ * fault whose fill needs a table page beyond it is -ENOMEM and maps
+ * nothing; 0 is pgtable's default; out of range is -EINVAL.
+ */
+static void test_mm_mirror_table_pool_size(void **state)
+{
+	struct fx *f = *state;
+	struct siommu_mirror_cfg cfg = { .flags = SIOMMU_MIRROR_4K_ONLY | SIOMMU_MIRROR_NO_HANDLER,
+					 .max_table_pages = 4 };
+	struct siommu_pt_info pi;
+	struct siommu_mirror *m;
+	struct iofx io;
+	uint64_t a = 1ull << 32, b = a + SZ_1G, out, pa;
+
+	iofx_init(f, &io, 0);
+	assert_int_equal(siommu_mm_mmap(f->mm, a, 2 * 4096, RW, ANON | SIOMMU_MM_MAP_FIXED, -1, 0,
+					&out), 0);
+	assert_int_equal(siommu_mm_mmap(f->mm, b, 4096, RW, ANON | SIOMMU_MM_MAP_FIXED, -1, 0,
+					&out), 0);
+	assert_int_equal(siommu_mirror_create(f->mm, io.iommu, &cfg, &m), 0);
+	assert_int_equal(siommu_pt_get_info(siommu_mirror_pt(m), &pi), 0);
+	assert_int_equal(pi.max_table_pages, 4);
+	/* root, PDPT, PD, PT: the whole pool */
+	assert_int_equal(siommu_mirror_fault(m, a, SIOMMU_ACC_READ), 0);
+	assert_int_equal(siommu_mirror_fault(m, a + 4096, SIOMMU_ACC_WRITE), 0);
+	/* another 1 GiB: a PD and a PT more */
+	assert_int_equal(siommu_mirror_fault(m, b, SIOMMU_ACC_READ), -ENOMEM);
+	assert_int_equal(siommu_pt_iova_to_phys(siommu_mirror_pt(m), b, &pa), -ENOENT);
+	assert_int_equal(siommu_pt_iova_to_phys(siommu_mirror_pt(m), a + 4096, &pa), 0);
+	assert_int_equal(siommu_mirror_destroy(m), 0);
+
+	cfg.max_table_pages = 0;	/* pgtable's default */
+	assert_int_equal(siommu_mirror_create(f->mm, io.iommu, &cfg, &m), 0);
+	assert_int_equal(siommu_pt_get_info(siommu_mirror_pt(m), &pi), 0);
+	assert_int_equal(pi.max_table_pages, 131072);
+	assert_int_equal(siommu_mirror_fault(m, b, SIOMMU_ACC_READ), 0);
+	assert_int_equal(siommu_mirror_destroy(m), 0);
+
+	cfg.max_table_pages = (1ull << 26) + 1;	/* refused as siommu_pt_create() refuses it */
+	m = NULL;
+	assert_int_equal(siommu_mirror_create(f->mm, io.iommu, &cfg, &m), -EINVAL);
+	assert_null(m);
+	iofx_fini(&io);
+}
+
 static void test_mm_sva_basic(void **state)
 {
 	struct fx *f = *state;
@@ -611,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mm_notifier_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_interval_notifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_mirror_basic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mm_mirror_table_pool_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_sva_basic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_sva_narrow_iommu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_unseen_thread, setup, teardown),
