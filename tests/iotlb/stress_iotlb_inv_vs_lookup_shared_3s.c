@@ -22,8 +22,8 @@
  *    mix two entries).
  *
  * Both run for SIOMMU_STRESS_SECONDS (default 1.5 s each), under ASan and
- * TSan in `make check`; test 1 goes on (30 s at most) until its readers have
- * hit and inserted enough, so a starved run does not fail for want of work.
+ * TSan in `make check`; each goes on (30 s at most) until its readers have
+ * hit (and inserted) enough, so a starved run does not fail for want of work.
  *
  * SIOMMU_STRESS_BREAK=1 (testing builds; elsewhere the test says
  * BREAK-UNSUPPORTED and skips) makes insert skip its generation check
@@ -306,8 +306,9 @@ static void test_iotlb_inv_contract_vs_lookup_insert(void **state)
 
 struct torn {
 	struct siommu_iotlb *tlb;
-	double deadline;
+	double deadline, hard_deadline;	/* as in struct contract */
 	bool stop;			/* atomic */
+	uint64_t seen_hits;		/* atomic: readers' running total */
 };
 
 struct torn_arg {
@@ -339,7 +340,8 @@ static void *torn_writer(void *p)
 	struct torn_arg *a = p;
 	uint64_t rs = 0x853c49e6748fea9bull * (a->id + 1);
 
-	while (test_now_s() < a->t->deadline) {
+	for (;;) {
+		double now = test_now_s();
 		unsigned int k = (unsigned int)(xorshift(&rs) % POOL);
 		struct siommu_iotlb_entry e = {
 			.addr = pool_addr(k), .size_lg2 = 12, .prot = pool_prot(k),
@@ -347,6 +349,10 @@ static void *torn_writer(void *p)
 		struct siommu_iotlb_seq seq;
 		uint32_t dom, pasid;
 
+		if (now >= a->t->hard_deadline ||
+		    (now >= a->t->deadline && a->writes >= ENOUGH &&
+		     __atomic_load_n(&a->t->seen_hits, __ATOMIC_RELAXED) >= ENOUGH))
+			break;
 		pool_tag(k, &dom, &pasid, &e.iova);
 		if (xorshift(&rs) % 32 == 0) {
 			siommu_iotlb_inv_range(a->t->tlb, dom, pasid, e.iova, K4);
@@ -377,7 +383,8 @@ static void *torn_reader(void *p)
 		pool_tag(k, &dom, &pasid, &iova);
 		if (siommu_iotlb_lookup(a->t->tlb, dom, pasid, iova, &e))
 			continue;
-		a->hits++;
+		if (++a->hits % 64 == 0)
+			__atomic_fetch_add(&a->t->seen_hits, 64, __ATOMIC_RELAXED);
 		if (e.addr != pool_addr(k) || e.prot != pool_prot(k) || e.iova != iova)
 			a->mismatches++;
 	}
@@ -398,6 +405,7 @@ static void test_iotlb_seqlock_no_torn_reads(void **state)
 	assert_int_equal(siommu_ctx_create(&ctx), 0);
 	assert_int_equal(siommu_iotlb_create(ctx, &cfg, &t.tlb), 0);
 	t.deadline = test_now_s() + test_stress_seconds(1.5);
+	t.hard_deadline = t.deadline + 30;
 	w.t = r[0].t = r[1].t = &t;
 	for (i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&tr[i], NULL, torn_reader, &r[i]), 0);
