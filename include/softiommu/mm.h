@@ -83,8 +83,9 @@ SIOMMU_API int siommu_mm_create(struct siommu_ctx *ctx,
  * siommu_mm_destroy() - The last user of the address space goes away (the
  * process exits): every notifier's release callback runs (mirrors zap and
  * stop faulting; SVA bindings detach their PASID, which drains it, and
- * destroy their domain), every area is unmapped as by siommu_mm_munmap(),
- * and the mm stops accepting operations (-ENODEV).  The object itself is
+ * destroy their domain), every area is unmapped as by siommu_mm_munmap()
+ * (but allocating nothing: no allocation failure can stop it), and the mm
+ * stops accepting operations (-ENODEV).  The object itself is
  * freed when the last mirror and binding of it is gone too.
  * Context: any thread, outside a read-side section (waits for grace
  *          periods), holding no library lock; no other thread operates on

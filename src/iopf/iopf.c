@@ -856,8 +856,10 @@ static int iopf_drain_fd(struct siommu_iopf *iopf, struct iopf_dev *fd,
 			continue;
 		}
 		siommu_mutex_lock(&fd->lock);
-		if ((e->req.flags & SIOMMU_PRQ_LAST) && !siommu_page_request_is_stop(&e->req))
+		if ((e->req.flags & SIOMMU_PRQ_LAST) && !siommu_page_request_is_stop(&e->req)) {
 			deliver_req_locked(fd, &e->req, SIOMMU_PAGE_RESP_INVALID);
+			answered++;	/* a group, answered here as much as in step 7 */
+		}
 		siommu_mutex_unlock(&fd->lock);
 		e->fd = NULL;
 		iopf_dev_put(fd);	/* not the last: the caller holds one */

@@ -744,7 +744,7 @@ static int mm_change(struct siommu_mm *mm, uint64_t addr, uint64_t len, enum mm_
 	if (siommu_rcu_read_ongoing())
 		return -EDEADLK;
 	siommu_mutex_lock(&mm->lock);
-	if (mm->dead && ch != CH_UNMAP) {
+	if (mm->dead) {
 		siommu_mutex_unlock(&mm->lock);
 		return -ENODEV;
 	}
@@ -831,9 +831,9 @@ done:
 SIOMMU_API int siommu_mm_munmap(struct siommu_mm *mm, uint64_t addr, uint64_t len)
 {
 	/*
-	 * The teardown's own unmap runs on a dead mm (mm_change lets CH_UNMAP
-	 * through); a caller's gets -ENODEV as documented (fuzz_api found it
-	 * returning 0).
+	 * On a dead mm: -ENODEV, as documented (fuzz_api found it returning 0),
+	 * before the arguments are looked at (mm_change() checks again under
+	 * the lock).
 	 */
 	if (mm && __atomic_load_n(&mm->dead, __ATOMIC_RELAXED))
 		return -ENODEV;
@@ -1222,6 +1222,46 @@ SIOMMU_API int siommu_mm_get_info(struct siommu_mm *mm, struct siommu_mm_info *o
 	return 0;
 }
 
+/*
+ * The teardown's invalidation of everything (siommu_mm_destroy()): a munmap
+ * of the whole space that allocates nothing, so a destroy, which returns
+ * nothing, cannot fail half-way and leak.  A dead mm gains no folio, area
+ * or split (faults, mmap and the changes refuse it; only this unmap runs),
+ * and no straddling folio needs a split: the folios and file mappings are
+ * taken straight from the tree and the areas after the grace period,
+ * instead of through the deferral lists a munmap reserves.
+ */
+static void mm_teardown(struct siommu_mm *mm)
+{
+	struct mm_op op = { 0 };
+	struct mm_folio *f;
+
+	siommu_mutex_lock(&mm->lock);
+	op_begin_locked(mm, &op, 0, mm->va_limit - 1, SIOMMU_MM_EV_UNMAP);
+	op_unmap(mm, &op, 0, mm->va_limit);
+	if (!RB_EMPTY(&mm->folios) || mm->nr_areas)
+		op.cleared = true;	/* their memory goes after a grace period */
+	op_finish_unlock(mm, &op);
+
+	/* After it: no translation of the table reaches a folio or a file. */
+	siommu_mutex_lock(&mm->lock);
+	while ((f = RB_MIN(mm_folio_tree, &mm->folios))) {
+		RB_REMOVE(mm_folio_tree, &mm->folios, f);
+		mm->rss -= 1ull << f->size_lg2;
+		folio_retire(f);
+	}
+	for (uint32_t i = 0; i < mm->nr_areas; i++) {
+		struct mm_file *file = mm->areas[i].file;
+
+		if (file && --file->refs == 0) {
+			munmap(file->host, file->len);
+			siommu_free(file);
+		}
+	}
+	mm->nr_areas = 0;
+	siommu_mutex_unlock(&mm->lock);
+}
+
 SIOMMU_API void siommu_mm_destroy(struct siommu_mm *mm)
 {
 	if (!mm)
@@ -1235,7 +1275,7 @@ SIOMMU_API void siommu_mm_destroy(struct siommu_mm *mm)
 	siommu_mutex_unlock(&mm->lock);
 	/* Subscribers first (SVA detaches and drains, mirrors zap and stop). */
 	mm_notifiers_release(mm);
-	/* Then the teardown: one invalidation of everything. */
-	mm_change(mm, 0, mm->va_limit, CH_UNMAP, 0);
+	/* Then the teardown: one invalidation of everything, allocating nothing. */
+	mm_teardown(mm);
 	mm_put(mm);
 }

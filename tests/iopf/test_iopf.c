@@ -655,6 +655,18 @@ static void test_iopf_drain_explicit(void **state)
 	assert_int_equal(siommu_iopf_drain(f->iopf, f->a, SIOMMU_NO_PASID), 0);
 	assert_int_equal(rec_count(&f->ra), 2);
 	assert_int_equal(siommu_iopf_drain(f->iopf, f->a, 1), 1);
+	/*
+	 * A group still in the PRQ (MANUAL: nothing processed it) is answered
+	 * Invalid by the drain too, and counted: its Returns says "the number
+	 * of groups it answered".  A partial request is dropped, not answered.
+	 */
+	report_ok(f, f->a, preq(1, 4, true, 0x1000));
+	report_ok(f, f->a, preq(1, 5, false, 0x2000));
+	assert_int_equal(siommu_iopf_drain(f->iopf, f->a, 1), 1);
+	assert_int_equal(rec_count(&f->ra), 4);
+	assert_int_equal(f->ra.r[3].code, SIOMMU_PAGE_RESP_INVALID);
+	assert_int_equal(f->ra.r[3].prgi, 4);
+	assert_int_equal(siommu_iopf_drain(f->iopf, f->a, 1), 0);
 	assert_int_equal(siommu_iopf_drain(f->iopf, f->n, 1), -ENODEV);
 	assert_int_equal(siommu_iopf_drain(f->iopf, f->a, 1u << 20), -EINVAL);
 }

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "failnth.h"
 
@@ -303,6 +305,78 @@ static void test_mm_release_enomem_keeps_nothing(void **state)
 		assert_int_equal(rd(f, a + k * PG), 0);
 }
 
+/*
+ * siommu_mm_destroy() returns nothing, so it must not be able to fail: its
+ * invalidation of everything and its teardown of every folio, file mapping
+ * and area must happen whatever allocation fails.  It used to run the
+ * munmap path, which reserves the folio list (and the area and file lists)
+ * first; with one of those allocations failing the destroy did nothing
+ * and the folios, their blocks and the file mapping leaked.  (The release
+ * callbacks' snapshot may fail: they are then called one by one.)
+ *
+ * An mm holding 4 KiB, 2 MiB and 1 GiB folios, a shared memfd area and a
+ * notifier is destroyed with the N-th allocation failing, for every N the
+ * destroy reaches: the notifier must see the one invalidation of
+ * everything start and end, the context's destroy must succeed, and in
+ * ASan builds a leak check follows each destroy.
+ */
+static void destroy_world(struct fx *g)
+{
+	uint64_t a, a2m, a1g, v = 0x1234;
+	int mfd = memfd_create("mm-destroy", 0);
+
+	memset(g, 0, sizeof(*g));
+	assert_true(mfd >= 0);
+	assert_int_equal(ftruncate(mfd, 4 * PG), 0);
+	assert_int_equal(siommu_ctx_create(&g->ctx), 0);
+	siommu_ctx_set_log(g->ctx, SIOMMU_LOG_ERR, quiet, NULL);
+	assert_int_equal(siommu_mm_create(g->ctx, NULL, &g->mm), 0);
+	assert_int_equal(siommu_mm_notifier_register(g->mm, &n_ops, g, &g->n), 0);
+	assert_int_equal(siommu_mm_mmap(g->mm, 0, 8 * PG, RW, ANON | SIOMMU_MM_PAGE_4K, -1, 0, &a),
+			 0);
+	for (unsigned int k = 0; k < 8; k++)
+		assert_int_equal(siommu_mm_write(g->mm, a + k * PG, &v, 8), 0);
+	map_huge(g, &a2m, &a1g);
+	assert_int_equal(siommu_mm_mmap(g->mm, 0, 4 * PG, RW, SIOMMU_MM_MAP_SHARED, mfd, 0, &a),
+			 0);
+	assert_int_equal(siommu_mm_write(g->mm, a + PG, &v, 8), 0);
+	close(mfd);	/* the mm keeps its own mapping */
+	g->starts = g->ends = 0;
+}
+
+static void test_mm_destroy_cannot_fail(void **state)
+{
+	unsigned long n, total;
+	struct fx g;
+
+	(void)state;
+	if (!siommu_testing_build())
+		skip();
+	destroy_world(&g);
+	siommu_test_fail_nth(0);	/* counts, fails nothing */
+	siommu_mm_destroy(g.mm);
+	total = (unsigned long)siommu_test_alloc_count();
+	assert_int_equal(g.starts, 1);
+	assert_int_equal(g.ends, 1);
+	assert_int_equal(siommu_ctx_destroy(g.ctx), 0);
+	for (n = 1; n <= total; n++) {
+		destroy_world(&g);
+		siommu_test_fail_nth(n);
+		siommu_mm_destroy(g.mm);
+		siommu_test_fail_nth(0);
+		if (g.starts != 1 || g.ends != 1)
+			print_message("N=%lu: the teardown's invalidation did not run "
+				      "(%u starts, %u ends)\n", n, g.starts, g.ends);
+		assert_int_equal(g.starts, 1);
+		assert_int_equal(g.ends, 1);
+		assert_int_equal(siommu_ctx_destroy(g.ctx), 0);
+#ifdef FN_LSAN
+		assert_int_equal(__lsan_do_recoverable_leak_check(), 0);
+#endif
+	}
+	print_message("# destroy: %lu allocations, each failed once\n", total);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +386,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mm_nohuge_split_enomem, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_release_enomem_keeps_nothing, setup,
 						teardown),
+		cmocka_unit_test(test_mm_destroy_cannot_fail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
