@@ -43,6 +43,8 @@ struct siommu_device *run_device_of(void *obj);
 /* The object type name of ioas-create IOASes; verbs_ioas.c: the IOAS of one. */
 #define RUN_IOAS_TYPE	"ioas"
 struct siommu_ioas *run_ioas_of(void *obj);
+/* verbs_ioas.c: the name of @dom if it is an ioas-domain-create domain of the run, or NULL. */
+const char *run_ioas_domain_name(struct run_ctx *rc, struct siommu_domain *dom);
 
 /* verbs_mem.c: the region of a mem-add object, and its memory map. */
 struct siommu_mem_region *run_region_of(void *obj);

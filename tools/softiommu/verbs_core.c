@@ -342,7 +342,10 @@ static void dev_unlink(struct cli_dev *cd)
 	}
 }
 
-/* Object names for messages: "-" for none, "?" for one this run did not make. */
+/*
+ * Object names for messages: "-" for none, "?" for one this run did not make
+ * (an SVA or mirror domain, made by the library).
+ */
 static const char *dev_name(struct cli_iommu *ci, struct siommu_device *dev)
 {
 	struct cli_dev *cd;
@@ -356,10 +359,14 @@ static const char *dev_name(struct cli_iommu *ci, struct siommu_device *dev)
 static const char *dom_name(struct cli_iommu *ci, struct siommu_domain *dom)
 {
 	struct cli_domain *cdom;
+	const char *name;
 
 	for (cdom = ci->doms; cdom; cdom = cdom->next)
 		if (cdom->dom == dom)
 			return cdom->name;
+	name = run_ioas_domain_name(ci->rc, dom);	/* an IOAS domain has its own verbs */
+	if (name)
+		return name;
 	return dom ? "?" : "-";
 }
 

@@ -250,6 +250,28 @@ struct siommu_ioas *run_ioas_of(void *obj)
 	return ((struct cli_ioas *)obj)->ioas;
 }
 
+struct idom_name {
+	struct siommu_domain *dom;
+	const char *name;
+};
+
+static void idom_name_fn(void *obj, const char *name, void *opaque)
+{
+	struct idom_name *q = opaque;
+
+	if (((struct cli_idom *)obj)->dom == q->dom)
+		q->name = name;
+}
+
+const char *run_ioas_domain_name(struct run_ctx *rc, struct siommu_domain *dom)
+{
+	struct idom_name q = { .dom = dom };
+
+	if (dom)
+		run_obj_for_each(rc, IDOM_TYPE, idom_name_fn, &q);
+	return q.name;
+}
+
 static void ioas_obj_destroy(void *obj)
 {
 	struct cli_ioas *ci = obj;
