@@ -86,7 +86,8 @@ SIOMMU_API int siommu_mm_create(struct siommu_ctx *ctx,
  * destroy their domain), every area is unmapped as by siommu_mm_munmap()
  * (but allocating nothing: no allocation failure can stop it), and the mm
  * stops accepting operations (-ENODEV).  The object itself is
- * freed when the last mirror and binding of it is gone too.
+ * freed when the last mirror, binding, notifier and interval of it is gone
+ * too: those may be unregistered (removed) after the destroy.
  * Context: any thread, outside a read-side section (waits for grace
  *          periods), holding no library lock; no other thread operates on
  *          @mm or unregisters its notifiers meanwhile.  NULL is a no-op.
@@ -325,7 +326,8 @@ SIOMMU_API int siommu_mm_notifier_register(struct siommu_mm *mm,
 
 /**
  * siommu_mm_notifier_unregister() - Unsubscribe: when this returns no
- * callback of @n is running or will run.  Frees @n.  NULL returns 0.
+ * callback of @n is running or will run.  Frees @n, and the mm if it was
+ * destroyed and this was its last user.  NULL returns 0.
  * Context: any thread, not from @n's callbacks; takes the mm's lock.
  * Returns: 0.
  */
@@ -376,7 +378,8 @@ SIOMMU_API int siommu_mm_interval_insert(struct siommu_mm *mm, uint64_t start,
 					 struct siommu_mm_interval **out);
 /**
  * siommu_mm_interval_remove() - Stop watching; no callback of @in runs
- * after this returns.  Frees @in.  NULL returns 0.
+ * after this returns.  Frees @in, and the mm if it was destroyed and this
+ * was its last user.  NULL returns 0.
  * Context: any thread, not from its callback; takes the mm's lock.
  */
 SIOMMU_API int siommu_mm_interval_remove(struct siommu_mm_interval *in);

@@ -77,14 +77,14 @@ struct mm_area {
 #define MM_AREA_NOHUGE	(1u << 16)	/* madvise NOHUGEPAGE: fault 4 KiB */
 
 struct siommu_mm_notifier {
-	struct siommu_mm *mm;		/* immutable */
+	struct siommu_mm *mm;		/* immutable; a reference (mm_get) */
 	const struct siommu_mm_notifier_ops *ops; /* immutable (copied) */
 	struct siommu_mm_notifier_ops ops_copy;
 	void *opaque;			/* immutable */
 };
 
 struct siommu_mm_interval {
-	struct siommu_mm *mm;		/* immutable */
+	struct siommu_mm *mm;		/* immutable; a reference (mm_get) */
 	uint64_t start, last;		/* immutable */
 	const struct siommu_mm_interval_ops *ops; /* immutable */
 	void *opaque;			/* immutable */

@@ -282,6 +282,7 @@ SIOMMU_API int siommu_mm_notifier_register(struct siommu_mm *mm,
 		siommu_free(n);
 		return ret;
 	}
+	mm_get(mm);	/* the notifier's: unregister after siommu_mm_destroy() is valid */
 	*out = n;
 	return 0;
 }
@@ -298,6 +299,7 @@ SIOMMU_API int siommu_mm_notifier_unregister(struct siommu_mm_notifier *n)
 	mm_ptr_array_del((void **)mm->notifiers, &mm->nr_notifiers, n);
 	siommu_mutex_unlock(&mm->lock);
 	siommu_free(n);
+	mm_put(mm);	/* may free a destroyed mm */
 	return 0;
 }
 
@@ -342,6 +344,7 @@ SIOMMU_API int siommu_mm_interval_insert(struct siommu_mm *mm, uint64_t start,
 		siommu_free(in);
 		return ret;
 	}
+	mm_get(mm);	/* the interval's, as a notifier's */
 	*out = in;
 	return 0;
 }
@@ -357,6 +360,7 @@ SIOMMU_API int siommu_mm_interval_remove(struct siommu_mm_interval *in)
 	mm_ptr_array_del((void **)mm->intervals, &mm->nr_intervals, in);
 	siommu_mutex_unlock(&mm->lock);
 	siommu_free(in);
+	mm_put(mm);
 	return 0;
 }
 

@@ -358,6 +358,8 @@ static void test_mm_destroy_cannot_fail(void **state)
 	total = (unsigned long)siommu_test_alloc_count();
 	assert_int_equal(g.starts, 1);
 	assert_int_equal(g.ends, 1);
+	assert_int_equal(siommu_ctx_destroy(g.ctx), -EBUSY);	/* the notifier holds the mm */
+	assert_int_equal(siommu_mm_notifier_unregister(g.n), 0);	/* frees it */
 	assert_int_equal(siommu_ctx_destroy(g.ctx), 0);
 	for (n = 1; n <= total; n++) {
 		destroy_world(&g);
@@ -369,6 +371,7 @@ static void test_mm_destroy_cannot_fail(void **state)
 				      "(%u starts, %u ends)\n", n, g.starts, g.ends);
 		assert_int_equal(g.starts, 1);
 		assert_int_equal(g.ends, 1);
+		assert_int_equal(siommu_mm_notifier_unregister(g.n), 0);
 		assert_int_equal(siommu_ctx_destroy(g.ctx), 0);
 #ifdef FN_LSAN
 		assert_int_equal(__lsan_do_recoverable_leak_check(), 0);
