@@ -108,10 +108,14 @@ SIOMMU_API int siommu_pt_create(struct siommu_ctx *ctx,
 				struct siommu_pt **out);
 
 /**
- * siommu_pt_destroy() - Free the table and every table page.
+ * siommu_pt_destroy() - Free the table and every table page (pages still
+ * waiting for their grace period, from unmaps synced without
+ * SIOMMU_PT_SYNC_WAIT, are freed with the table's memory by their reclaim
+ * callback after it; siommu_ctx_destroy() waits for such callbacks).
+ * Never waits.
  * Context: no other thread uses @pt, now or later; every read-side section
- * that walked it has ended; outside a read-side section (waits for pending
- * reclaim callbacks of this table).  Mappings still present are dropped.
+ * that walked it has ended; outside a read-side section.  Mappings still
+ * present are dropped.
  * Returns: 0; -EBUSY (nothing done) while it has users (siommu_pt_hold(),
  * e.g. a core domain translating through it) or a gather holding its
  * pages has not been synced; -EDEADLK inside a read-side section.  NULL

@@ -179,8 +179,18 @@ err_free:
 	return ret;
 }
 
+/* The table's memory, when no callback of it is pending: every page is back. */
+static void pt_free_final(struct siommu_pt *pt)
+{
+	SIOMMU_WARN_ON(pt->pages_in_use != 0);
+	pt_pool_fini(pt);
+	siommu_free(pt);
+}
+
 SIOMMU_API int siommu_pt_destroy(struct siommu_pt *pt)
 {
+	bool orphaned;
+
 	if (!pt)
 		return 0;
 	if (siommu_rcu_read_ongoing())
@@ -190,13 +200,21 @@ SIOMMU_API int siommu_pt_destroy(struct siommu_pt *pt)
 		return -EBUSY;
 	if (__atomic_load_n(&pt->pages_detached, __ATOMIC_ACQUIRE))
 		return -EBUSY;
-	/* A reclaim callback of this table still to run uses its pool. */
-	pt_reclaim_drain(pt);
 	pt->ops->free_tree(pt, pt->root, pt->top);
-	SIOMMU_WARN_ON(pt->pages_in_use != 0);
-	siommu_ctx_unhold(pt->ctx);
-	pt_pool_fini(pt);
-	siommu_free(pt);
+	siommu_ctx_unhold(pt->ctx);	/* siommu_ctx_destroy() waits for the callback */
+	/*
+	 * A reclaim callback still to run uses the pool (its pages wait for
+	 * their grace period): waiting for it here (an rcu_barrier, 10 ms and
+	 * more with liburcu's call_rcu thread) made every domain free and mm
+	 * teardown that unmapped something that slow.  It frees the table
+	 * instead, after its own frees (pt_reclaim_cb()).
+	 */
+	siommu_mutex_lock(&pt->pool_lock);
+	pt->orphaned = pt->rcu_armed;
+	orphaned = pt->orphaned;
+	siommu_mutex_unlock(&pt->pool_lock);
+	if (!orphaned)
+		pt_free_final(pt);
 	return 0;
 }
 
@@ -391,6 +409,7 @@ static void pt_free_list(struct siommu_pt *pt, uint32_t head, uint64_t nr_pages)
 static void pt_reclaim_cb(struct siommu_rcu_head *head)
 {
 	struct siommu_pt *pt = siommu_container_of(head, struct siommu_pt, reclaim_rcu);
+	bool orphaned;
 	uint32_t list;
 	uint64_t nr;
 
@@ -415,7 +434,10 @@ static void pt_reclaim_cb(struct siommu_rcu_head *head)
 	}
 	/* Last touch of @pt: siommu_pt_reclaim_wait() reads it under the lock. */
 	pt->rcu_armed = false;
+	orphaned = pt->orphaned;
 	siommu_mutex_unlock(&pt->pool_lock);
+	if (orphaned)
+		pt_free_final(pt);	/* siommu_pt_destroy() left it to us */
 }
 
 /* Queue the list @head..@tail for freeing after a grace period; never waits. */

@@ -124,6 +124,7 @@ struct siommu_pt {
 	 */
 	struct siommu_rcu_head reclaim_rcu;	/* [P] used while rcu_armed */
 	bool rcu_armed;			/* [P] the callback is queued or running */
+	bool orphaned;			/* [P] destroyed while armed: the callback frees @pt */
 	uint32_t rq_head, rq_tail;	/* [P] queued lists (meta index + 1) */
 	uint64_t rq_pages;		/* [P] */
 	uint32_t rf_head;		/* [P] in flight: the armed callback frees it */
