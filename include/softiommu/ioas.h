@@ -249,7 +249,9 @@ SIOMMU_API int siommu_ioas_iova_ranges(struct siommu_ioas *ioas,
 
 /**
  * siommu_ioas_allow_iovas() - Replace the allowed set by @n ranges (n = 0:
- * everything allowed again), atomically.
+ * everything allowed again), atomically.  Adjacent ranges allow what they
+ * cover together (an area or a map may cross their boundary).  The allowed
+ * and the reserved ranges are disjoint (see siommu_ioas_reserve()).
  * Context: as siommu_ioas_iova_ranges().
  * Returns: 0; -EINVAL (NULL @ranges with @n > 0, a range with last < start
  *          or not granule-aligned (start and last + 1), overlapping
@@ -267,7 +269,7 @@ SIOMMU_API int siommu_ioas_allow_iovas(struct siommu_ioas *ioas,
  * reservation made with the same bounds.
  * Context: as siommu_ioas_iova_ranges().
  * Returns: 0; -EINVAL (last < start, misaligned); -EEXIST (overlaps an
- *          area); -EADDRINUSE (outside the allowed set, with one set);
+ *          area); -EADDRINUSE (overlaps the allowed set, with one set);
  *          -ENOENT (unreserve: no such reservation); -ENOMEM; -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_reserve(struct siommu_ioas *ioas, uint64_t start,

@@ -42,7 +42,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <softiommu/base.h>
 #include <softiommu/mem.h>
@@ -50,6 +53,7 @@
 #include <softiommu/ioas.h>
 #include <softiommu/iopf.h>
 #include <softiommu/mm.h>
+#include <softiommu/pgtable.h>
 
 #include "fuzz_model.h"
 
@@ -70,6 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define N_MMA	24
 #define N_SVA	3
 #define N_FQ	2
+#define N_FILE	3		/* files (memfd or unlinked temp file) IOAS areas map */
+#define N_ALLOW	3		/* ranges of an IOAS's allowed set */
+#define N_PT	2		/* tables of the direct siommu_pt_* verbs */
+#define N_PTM	16		/* mappings of one */
 #define N_HELD	32
 #define N_COOKIE 64
 #define MAX_OPS	256
@@ -163,6 +171,8 @@ struct w_area {
 	unsigned int flags;
 	int reg;			/* REGION: slot; else -1 */
 	bool revoked;
+	int file;			/* MEMFD/FILE: the file slot + 1 while the model holds its fd; else 0 */
+	uint64_t foff;			/* MEMFD/FILE: offset of the area in the file */
 };
 
 struct w_ioas {
@@ -172,6 +182,32 @@ struct w_ioas {
 	unsigned int nar;
 	struct siommu_ioas_range res[N_RES];
 	unsigned int nres;
+	struct siommu_ioas_range allow[N_ALLOW];	/* sorted, adjacent ones merged */
+	unsigned int nallow;		/* 0: everything allowed */
+};
+
+/* A file IOAS areas map (MEMFD or FILE memory): the model's descriptor. */
+struct w_file {
+	int fd;				/* valid while size != 0 */
+	uint64_t size;
+	bool memfd;			/* F_GET_SEALS works on it */
+	bool ro;			/* opened O_RDONLY, or sealed F_SEAL_WRITE */
+};
+
+/* A table of the direct siommu_pt_* verbs and its shadow. */
+struct w_ptm {
+	uint64_t iova, pa, size;
+	unsigned int prot;
+};
+
+struct w_pt {
+	struct siommu_pt *pt;
+	unsigned int levels, ias;
+	uint64_t oas;			/* output width, bits */
+	bool dirty_hw;			/* translate sets dirty (x86-64, or F_DIRTY) */
+	unsigned int holds;
+	struct w_ptm m[N_PTM];
+	unsigned int nm;
 };
 
 struct w_pin {
@@ -230,12 +266,17 @@ struct world {
 	struct w_mm mm[N_MM];
 	struct w_sva sva[N_SVA];
 	struct w_fq fq[N_FQ];
+	struct w_file file[N_FILE];
+	struct w_pt pt[N_PT];
 	struct siommu_iopf_group *held[N_HELD];
 	int held_dom[N_HELD];
 	unsigned int nheld;
 };
 
 static struct world W;
+
+static void file_check(const uint8_t *h, const uint8_t *buf, size_t len, const char *what);
+static bool host_of_area(uint64_t h, uint64_t len);
 
 /*
  * Kept across inputs (see fz_ctx_get()): the memory map, and idle IOMMUs
@@ -1495,8 +1536,10 @@ static void op_dma(struct fz_in *in)
 	if (d->iommu == 1 && want == -1 && d->att[pidx] > 0 && W.dom[d->att[pidx] - 1].kind != DK_MIRROR)
 		return;		/* unknown mappings of a host domain (resolver, stale) */
 	if (want == 1 && d->iommu == 1 &&
-	    (pa < (uint64_t)(uintptr_t)arena || pa + len > (uint64_t)(uintptr_t)arena + ARENA))
-		fz_die("the model maps %#llx outside the arena", (unsigned long long)pa);
+	    (pa < (uint64_t)(uintptr_t)arena || pa + len > (uint64_t)(uintptr_t)arena + ARENA) &&
+	    !host_of_area(pa, PG - (pa & (PG - 1))))
+		fz_die("the model maps %#llx outside the arena and the areas' files",
+		       (unsigned long long)pa);
 	if (want == 1 && (iova & (PG - 1)) + len > PG)
 		len = PG - (iova & (PG - 1));
 	memset(buf, (int)(c ^ bi ^ len8), sizeof(buf));
@@ -1528,6 +1571,7 @@ static void op_dma(struct fz_in *in)
 		if (d->iommu == 1) {
 			FZ_CHECK(!memcmp((void *)(uintptr_t)pa, buf, len), "DMA write at %#llx",
 				 (unsigned long long)iova);
+			file_check((const uint8_t *)(uintptr_t)pa, buf, len, "DMA write");
 		} else if (pa_ram(pa, len)) {
 			FZ_WANT(FZ_MMIO(siommu_mem_rw, W.mem, pa, back, len, false), 0);
 			FZ_CHECK(!memcmp(back, buf, len), "DMA write reaches pa %#llx",
@@ -2076,13 +2120,136 @@ static bool ioas_overlaps(struct w_ioas *a, uint64_t iova, uint64_t len)
 	return false;
 }
 
+/* Is [iova, iova + len) inside one range of the allowed set (anywhere, without one)? */
+static bool ioas_allowed(struct w_ioas *a, uint64_t iova, uint64_t len)
+{
+	unsigned int i;
+
+	if (!a->nallow)
+		return true;
+	for (i = 0; i < a->nallow; i++)
+		if (iova >= a->allow[i].start && iova + len - 1 <= a->allow[i].last)
+			return true;
+	return false;
+}
+
+static bool ioas_allow_overlaps(struct w_ioas *a, uint64_t start, uint64_t last)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nallow; i++)
+		if (start <= a->allow[i].last && a->allow[i].start <= last)
+			return true;
+	return false;
+}
+
+/*
+ * What siommu_ioas_iova_ranges() must say for IOAS @s: the allowed set
+ * (everything without one) minus the reserved ranges (the caller's and,
+ * while a domain of the IOAS is attached, what lies beyond the narrowest
+ * aperture), ascending; the first @max in @out, the count returned.
+ */
+static unsigned int model_ranges(int s, struct siommu_ioas_range *out, unsigned int max)
+{
+	struct w_ioas *a = &W.ioas[s];
+	struct siommu_ioas_range all = { 0, UINT64_MAX }, res[N_RES + 1];
+	const struct siommu_ioas_range *al = a->nallow ? a->allow : &all;
+	unsigned int nal = a->nallow ? a->nallow : 1, nres = a->nres, ias = ioas_aperture(s);
+	unsigned int i, j, n = 0;
+
+	memcpy(res, a->res, nres * sizeof(res[0]));
+	if (ias < 64)
+		res[nres++] = (struct siommu_ioas_range){ 1ull << ias, UINT64_MAX };
+	for (i = 0; i < nal; i++) {
+		uint64_t cur = al[i].start;
+		bool done = false;
+
+		for (;;) {
+			const struct siommu_ioas_range *r = NULL;
+
+			for (j = 0; j < nres; j++)
+				if (res[j].last >= cur && res[j].start <= al[i].last &&
+				    (!r || res[j].start < r->start))
+					r = &res[j];
+			if (!r)
+				break;
+			if (r->start > cur) {
+				if (n < max)
+					out[n] = (struct siommu_ioas_range){ cur, r->start - 1 };
+				n++;
+			}
+			if (r->last >= al[i].last) {
+				done = true;
+				break;
+			}
+			cur = r->last + 1;
+		}
+		if (!done) {
+			if (n < max)
+				out[n] = (struct siommu_ioas_range){ cur, al[i].last };
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Where a map of @len bytes (< 2 MiB: only the 4 KiB alignment applies) of
+ * IOAS @s without FIXED_IOVA must go: the lowest hole of the ranges above
+ * with no area.  false: none (-ENOSPC).
+ */
+static bool model_hole(int s, uint64_t len, uint64_t *iova)
+{
+	struct w_ioas *a = &W.ioas[s];
+	struct siommu_ioas_range r[32];
+	unsigned int n = model_ranges(s, r, 32), i, k;
+
+	FZ_CHECK(n <= 32, "%u ranges", n);
+	for (i = 0; i < n; i++) {
+		uint64_t cur = r[i].start;
+
+		while (cur >= r[i].start && cur <= r[i].last && r[i].last - cur >= len - 1) {
+			bool hit = false;
+
+			for (k = 0; k < a->nar; k++)
+				if (overlaps(cur, len, a->ar[k].iova, a->ar[k].len)) {
+					cur = a->ar[k].iova + a->ar[k].len;
+					hit = true;
+					break;
+				}
+			if (!hit) {
+				*iova = cur;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The IOAS's own count of areas and bytes must be the model's. */
+static void ioas_check_info(int s)
+{
+	struct w_ioas *a = &W.ioas[s];
+	struct siommu_ioas_info info;
+	uint64_t bytes = 0;
+	unsigned int k;
+
+	for (k = 0; k < a->nar; k++)
+		bytes += a->ar[k].len;
+	FZ_WANT(FZ(siommu_ioas_get_info, a->a, &info), 0);
+	FZ_CHECK(info.areas == a->nar && info.mapped_bytes == bytes,
+		 "IOAS %d: %llu areas of %llu bytes, the model %u of %llu", s,
+		 (unsigned long long)info.areas, (unsigned long long)info.mapped_bytes, a->nar,
+		 (unsigned long long)bytes);
+}
+
 static void op_ioas_map(struct fz_in *in)
 {
 	int s = fz_u8(in) % N_IOAS;
 	uint8_t c = fz_u8(in), bi = fz_u8(in), bo = fz_u8(in), bl = fz_u8(in);
 	struct w_ioas *a = &W.ioas[s];
 	struct siommu_ioas_mem mem = { 0 };
-	uint64_t len = (uint64_t)(bl % 8 + 1) * PG, off = (uint64_t)bo * PG, iova = 0;
+	uint64_t len = (uint64_t)(bl % 8 + 1) * PG, off = (uint64_t)bo * PG, iova = 0, hole = 0;
 	unsigned int flags = (c & 3) ? (c & 3) : SIOMMU_IOAS_MAP_READ, ias;
 	struct fz_exp x = { 0 };
 	bool fixed = c & 4;
@@ -2122,20 +2289,22 @@ static void op_ioas_map(struct fz_in *in)
 			fz_exp_add(&x, -EINVAL);
 		else if (ioas_overlaps(a, iova, len))
 			fz_exp_add(&x, -EEXIST);
-		if (ioas_reserved(a, iova, len))
+		if (ioas_reserved(a, iova, len) || !ioas_allowed(a, iova, len))
 			fz_exp_add(&x, -EINVAL);
-	}
+	} else if (!model_hole(s, len, &hole))
+		fz_exp_add(&x, -ENOSPC);
 	ias = ioas_aperture(s);
 	if (fixed && ias < 64 && iova + len > (1ull << ias))
 		fz_exp_add(&x, -EINVAL);
 	if (!x.n && ioas_pool_short(s, fixed ? iova : UINT64_MAX, len))
 		fz_exp_add(&x, -ENOMEM);	/* or 0 */
 	ret = FZ(siommu_ioas_map, a->a, &mem, len, flags, &iova);
-	if (!fixed && !x.n && ret == -ENOSPC)
-		fz_die("no hole for %llu bytes", (unsigned long long)len);
 	if (!ret && x.n == 1 && x.e[0] == -ENOMEM)
 		x.n = 0;
 	fz_exp_check(&x, ret);
+	if (!ret && !fixed)
+		FZ_CHECK(iova == hole, "a map of %llu bytes went to %#llx, the lowest hole is %#llx",
+			 (unsigned long long)len, (unsigned long long)iova, (unsigned long long)hole);
 	if (ret == -ENOMEM && fixed) {
 		struct siommu_ioas_area_info info;
 
@@ -2256,7 +2425,7 @@ static void op_ioas_copy(struct fz_in *in)
 	uint8_t c = fz_u8(in);
 	struct w_ioas *src = &W.ioas[s], *dst = &W.ioas[d];
 	struct w_area *ar;
-	uint64_t iova = 0;
+	uint64_t iova = 0, hole = 0;
 	unsigned int flags = (c & 3) ? (c & 3) : SIOMMU_IOAS_MAP_READ;
 	struct fz_exp x = { 0 };
 	int ret;
@@ -2268,6 +2437,8 @@ static void op_ioas_copy(struct fz_in *in)
 		fz_exp_add(&x, -EPERM);
 	if (ar->revoked)
 		fz_exp_add(&x, -ENODEV);
+	if (!model_hole(d, ar->len, &hole))
+		fz_exp_add(&x, -ENOSPC);
 	if (!x.n && ioas_pool_short(d, UINT64_MAX, ar->len))
 		fz_exp_add(&x, -ENOMEM);	/* or 0 */
 	ret = FZ(siommu_ioas_copy, dst->a, &iova, src->a, ar->iova, ar->len, flags);
@@ -2278,6 +2449,8 @@ static void op_ioas_copy(struct fz_in *in)
 	fz_exp_check(&x, ret);
 	if (ret)
 		return;
+	FZ_CHECK(iova == hole, "a copy of %llu bytes went to %#llx, the lowest hole is %#llx",
+		 (unsigned long long)ar->len, (unsigned long long)iova, (unsigned long long)hole);
 	FZ_CHECK(!ioas_overlaps(dst, iova, ar->len), "copy into an area");
 	dst->ar[dst->nar] = *ar;
 	dst->ar[dst->nar].iova = iova;
@@ -2313,10 +2486,9 @@ static void op_ioas_reserve(struct fz_in *in)
 	if (a->nres >= N_RES)
 		return;
 	ret = FZ(siommu_ioas_reserve, a->a, start, last);
-	if (ret == -EEXIST)
-		FZ_CHECK(ioas_overlaps(a, start, last - start + 1), "reserve: -EEXIST with no area");
-	else
-		FZ_WANT(ret, ioas_overlaps(a, start, last - start + 1) ? -EEXIST : 0);
+	/* reserved and allowed ranges are disjoint (siommu_ioas_allow_iovas()) */
+	FZ_WANT(ret, ioas_overlaps(a, start, last - start + 1) ? -EEXIST :
+		     ioas_allow_overlaps(a, start, last) ? -EADDRINUSE : 0);
 	if (!ret)
 		a->res[a->nres++] = (struct siommu_ioas_range){ start, last };
 }
@@ -2330,10 +2502,385 @@ static void op_ioas_ranges(struct fz_in *in)
 
 	if (!W.ioas[s].a)
 		return;
+	{
+	struct siommu_ioas_range want[4];
+	unsigned int max = n, nwant = model_ranges(s, want, 4);
+
 	ret = FZ(siommu_ioas_iova_ranges, W.ioas[s].a, r, &n);
-	if (!ret)
-		for (i = 1; i < n; i++)
-			FZ_CHECK(r[i].start > r[i - 1].last, "ranges ascend");
+	FZ_WANT(ret, nwant > max ? -EMSGSIZE : 0);
+	FZ_CHECK(n == nwant, "%u ranges, the model %u", n, nwant);
+	for (i = 0; i < n && i < max; i++)
+		FZ_CHECK(r[i].start == want[i].start && r[i].last == want[i].last,
+			 "range %u: [%#llx, %#llx], the model [%#llx, %#llx]", i,
+			 (unsigned long long)r[i].start, (unsigned long long)r[i].last,
+			 (unsigned long long)want[i].start, (unsigned long long)want[i].last);
+	}
+}
+
+/*
+ * siommu_ioas_allow_iovas(): up to three ranges (around IOVAs the other
+ * verbs use, around an area, large, whole, or malformed), or none (all
+ * allowed again).  The model: -EINVAL for a malformed set (last < start,
+ * misaligned, overlapping), -EADDRINUSE if a range overlaps a caller's
+ * reservation or an area would be outside the set; on error the old set
+ * stays.  Adjacent ranges allow what they cover together.
+ */
+static void op_ioas_allow(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_IOAS;
+	uint8_t c = fz_u8(in);
+	struct w_ioas *a = &W.ioas[s];
+	struct siommu_ioas_range r[N_ALLOW], set[N_ALLOW], t;
+	unsigned int n = c % (N_ALLOW + 1), i, j, ns = 0;
+	int want = 0, ret;
+
+	if (!a->a)
+		return;
+	for (i = 0; i < n; i++) {
+		uint8_t b1 = fz_u8(in), b2 = fz_u8(in);
+		uint64_t start = iova_of(b1), last;
+
+		switch (b2 >> 6) {
+		case 0:
+			last = start + (uint64_t)((b2 & 0x3f) + 1) * PG - 1;
+			break;
+		case 1:
+			if (a->nar) {
+				struct w_area *ar = &a->ar[b1 % a->nar];
+				uint64_t lo = (uint64_t)(b2 & 7) * PG;
+
+				start = ar->iova >= lo ? ar->iova - lo : 0;
+				last = ar->iova + ar->len - 1 + (uint64_t)((b2 >> 3) & 7) * PG;
+			} else {
+				last = start + PG - 1;
+			}
+			break;
+		case 2:
+			last = start + (SZ_1G << (b2 & 3)) - 1;
+			break;
+		default:
+			switch (b2 & 3) {
+			case 0:		/* last + 1 misaligned */
+				last = start + (uint64_t)((b2 >> 2) & 0xf) * PG + 0x7ff;
+				break;
+			case 1:		/* last < start */
+				start += 2 * PG;
+				last = start - PG - 1;
+				break;
+			case 2:		/* start misaligned */
+				last = start + 2 * PG - 1;
+				start += 0x800;
+				break;
+			default:	/* everything */
+				start = 0;
+				last = UINT64_MAX;
+				break;
+			}
+			break;
+		}
+		r[i] = (struct siommu_ioas_range){ start, last };
+	}
+	if (n && (c & 0x80)) {
+		FZ_WANT(FZ(siommu_ioas_allow_iovas, a->a, NULL, n), -EINVAL);
+		return;
+	}
+	/* the model: sort, validate, merge adjacent ranges */
+	memcpy(set, r, n * sizeof(r[0]));
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && set[j].start < set[j - 1].start; j--) {
+			t = set[j];
+			set[j] = set[j - 1];
+			set[j - 1] = t;
+		}
+	for (i = 0; i < n; i++) {
+		if (set[i].last < set[i].start || set[i].start % PG ||
+		    (set[i].last != UINT64_MAX && (set[i].last + 1) % PG) ||
+		    (i && set[i].start <= set[i - 1].last))
+			want = -EINVAL;
+	}
+	if (!want) {
+		for (i = 0; i < n; i++) {
+			if (ns && set[ns - 1].last != UINT64_MAX && set[ns - 1].last + 1 == set[i].start)
+				set[ns - 1].last = set[i].last;
+			else
+				set[ns++] = set[i];
+		}
+		for (i = 0; i < ns; i++)
+			for (j = 0; j < a->nres; j++)
+				if (set[i].start <= a->res[j].last && a->res[j].start <= set[i].last)
+					want = -EADDRINUSE;
+		for (j = 0; j < a->nar && ns; j++) {
+			bool in_one = false;
+
+			for (i = 0; i < ns; i++)
+				if (a->ar[j].iova >= set[i].start &&
+				    a->ar[j].iova + a->ar[j].len - 1 <= set[i].last)
+					in_one = true;
+			if (!in_one)
+				want = -EADDRINUSE;
+		}
+	}
+	ret = FZ(siommu_ioas_allow_iovas, a->a, r, n);
+	FZ_WANT(ret, want);
+	if (!ret) {
+		memcpy(a->allow, set, ns * sizeof(set[0]));
+		a->nallow = ns;
+	}
+	{
+		/* what iova_ranges says follows the set (or the old one) */
+		struct siommu_ioas_range got[8], exp[8];
+		unsigned int ng = 8, ne = model_ranges(s, exp, 8);
+
+		ret = FZ(siommu_ioas_iova_ranges, a->a, got, &ng);
+		FZ_WANT(ret, ne > 8 ? -EMSGSIZE : 0);
+		FZ_CHECK(ng == ne, "%u ranges after allow_iovas, the model %u", ng, ne);
+		for (i = 0; i < ng && i < 8; i++)
+			FZ_CHECK(got[i].start == exp[i].start && got[i].last == exp[i].last,
+				 "range %u after allow_iovas: [%#llx, %#llx], the model [%#llx, %#llx]",
+				 i, (unsigned long long)got[i].start, (unsigned long long)got[i].last,
+				 (unsigned long long)exp[i].start, (unsigned long long)exp[i].last);
+	}
+	ioas_check_info(s);
+}
+
+/* ------------------------------------------------------------------ file memory */
+
+/* The byte a file of the model holds at @off when it is made. */
+static uint8_t file_byte(int f, uint64_t off)
+{
+	return (uint8_t)(0xa5 ^ (f * 0x35) ^ ((off >> 12) * 7) ^ off);
+}
+
+/*
+ * Make file slot @f: a memfd or an unlinked temp file of 1..12 pages
+ * filled with file_byte(), read-write, sealed against writes (memfd) or
+ * reopened read-only (temp file).
+ */
+static void file_make(int f, uint8_t k)
+{
+	struct w_file *x = &W.file[f];
+	uint64_t size = (uint64_t)(k % 12 + 1) * PG, off;
+	uint8_t page[PG];
+	int fd, kind = (k >> 4) & 3, i;
+
+	if (kind < 2) {
+		fd = memfd_create("fuzz_api", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	} else {
+		char name[] = "/tmp/fuzz_api.XXXXXX";
+
+		fd = mkstemp(name);
+		if (fd >= 0)
+			unlink(name);
+	}
+	if (fd < 0 || ftruncate(fd, (off_t)size))
+		fz_die("making a file for IOAS memory: %s", strerror(errno));
+	for (off = 0; off < size; off += PG) {
+		for (i = 0; i < (int)PG; i++)
+			page[i] = file_byte(f, off + (uint64_t)i);
+		if (pwrite(fd, page, PG, (off_t)off) != (ssize_t)PG)
+			fz_die("filling a file: %s", strerror(errno));
+	}
+	x->ro = false;
+	if (kind == 1) {
+		if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW))
+			fz_die("sealing a memfd: %s", strerror(errno));
+		x->ro = true;
+	} else if (kind == 3) {
+		char path[64];
+		int ro;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ro = open(path, O_RDONLY | O_CLOEXEC);
+		if (ro < 0)
+			fz_die("reopening a file read-only: %s", strerror(errno));
+		close(fd);
+		fd = ro;
+		x->ro = true;
+	}
+	x->fd = fd;
+	x->size = size;
+	x->memfd = fcntl(fd, F_GET_SEALS) >= 0;
+}
+
+static void file_close(int f)
+{
+	int i;
+	unsigned int k;
+
+	if (!W.file[f].size)
+		return;
+	close(W.file[f].fd);
+	memset(&W.file[f], 0, sizeof(W.file[f]));
+	for (i = 0; i < N_IOAS; i++)
+		for (k = 0; k < W.ioas[i].nar; k++)
+			if (W.ioas[i].ar[k].file == f + 1)
+				W.ioas[i].ar[k].file = 0;
+}
+
+/*
+ * The file bytes behind host address @h (an area of file memory the model
+ * still holds the descriptor of) must be @buf: the mapping is MAP_SHARED.
+ */
+static void file_check(const uint8_t *h, const uint8_t *buf, size_t len, const char *what)
+{
+	static uint8_t back[8 * PG];
+	int i;
+	unsigned int k;
+
+	for (i = 0; i < N_IOAS; i++)
+		for (k = 0; k < W.ioas[i].nar; k++) {
+			struct w_area *ar = &W.ioas[i].ar[k];
+
+			if (!ar->file || !ar->host || h < ar->host || h + len > ar->host + ar->len ||
+			    len > sizeof(back))
+				continue;
+			if (pread(W.file[ar->file - 1].fd, back, len,
+				  (off_t)(ar->foff + (uint64_t)(h - ar->host))) != (ssize_t)len)
+				fz_die("reading a file back: %s", strerror(errno));
+			FZ_CHECK(!memcmp(back, buf, len), "%s: the file holds other bytes", what);
+			return;
+		}
+}
+
+/* Is [h, h + len) host memory of an IOAS area (the arena or a file's mapping)? */
+static bool host_of_area(uint64_t h, uint64_t len)
+{
+	int i;
+	unsigned int k;
+
+	for (i = 0; i < N_IOAS; i++)
+		for (k = 0; k < W.ioas[i].nar; k++) {
+			struct w_area *ar = &W.ioas[i].ar[k];
+			uint64_t b = (uint64_t)(uintptr_t)ar->host;
+
+			if (ar->host && h >= b && h + len <= b + ar->len)
+				return true;
+		}
+	return false;
+}
+
+/*
+ * siommu_ioas_map() of MEMFD and FILE memory: a file slot of the model
+ * (made on first use), at an offset, and the bad cases: a bad descriptor,
+ * a descriptor that is no regular file, a misaligned or wrapping offset,
+ * a range beyond the file's end, a non-memfd as MEMFD, WRITE of a
+ * read-only descriptor or a write-sealed memfd.  On success the area's
+ * bytes are the file's (read with pread()), the area is in the model with
+ * its host address (the IOAS's mapping, from siommu_ioas_area_find()), so
+ * pins, access rw and DMA check against it, and writes through it must
+ * reach the file.  c & 0x40: the model closes its descriptor at once (the
+ * IOAS holds its own).
+ */
+static void op_ioas_map_fd(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_IOAS;
+	uint8_t c = fz_u8(in), f8 = fz_u8(in), bo = fz_u8(in), bl = fz_u8(in), bi = fz_u8(in);
+	int f = f8 % N_FILE, variant = (c >> 3) & 7, other = -1, ret;
+	struct w_ioas *a = &W.ioas[s];
+	struct w_file *x = &W.file[f];
+	struct siommu_ioas_mem mem = { 0 };
+	uint64_t len = (uint64_t)(bl % 8 + 1) * PG, iova = 0, hole = 0, ias;
+	unsigned int flags = (c & 3) ? (c & 3) : SIOMMU_IOAS_MAP_READ;
+	bool fixed = c & 4, good_fd = true;
+	struct fz_exp e = { 0 };
+
+	if (!a->a || a->nar >= N_AREA)
+		return;
+	if (!x->size)
+		file_make(f, f8 >> 2);
+	mem.type = (c & 0x80) ? SIOMMU_IOAS_MEM_FILE : SIOMMU_IOAS_MEM_MEMFD;
+	mem.fd = x->fd;
+	mem.offset = (uint64_t)(bo % 12) * PG;
+	switch (variant) {
+	case 5:			/* no descriptor */
+		mem.fd = (bo & 1) ? -1 : 1 << 20;
+		good_fd = false;
+		fz_exp_add(&e, -EBADF);
+		break;
+	case 6:
+		mem.offset += 0x200;
+		fz_exp_add(&e, -EINVAL);
+		break;
+	case 7:
+		if (bo & 1) {
+			mem.offset = UINT64_MAX & ~(PG - 1);
+			fz_exp_add(&e, -EOVERFLOW);
+		} else {
+			other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (other < 0)
+				fz_die("/dev/null: %s", strerror(errno));
+			mem.fd = other;
+			good_fd = false;
+			fz_exp_add(&e, -EINVAL);	/* not a regular file */
+		}
+		break;
+	default:
+		break;
+	}
+	if (good_fd) {
+		if (mem.type == SIOMMU_IOAS_MEM_MEMFD && !x->memfd)
+			fz_exp_add(&e, -EINVAL);
+		if (variant != 7 && mem.offset + len > x->size)
+			fz_exp_add(&e, -EINVAL);
+		if ((flags & SIOMMU_IOAS_MAP_WRITE) && x->ro)
+			fz_exp_add(&e, -EPERM);
+	}
+	if (fixed) {
+		flags |= SIOMMU_IOAS_MAP_FIXED_IOVA;
+		iova = iova_of(bi);
+		if (ioas_overlaps(a, iova, len))
+			fz_exp_add(&e, -EEXIST);
+		ias = ioas_aperture(s);
+		if (ioas_reserved(a, iova, len) || !ioas_allowed(a, iova, len) ||
+		    (ias < 64 && iova + len > (1ull << ias)))
+			fz_exp_add(&e, -EINVAL);
+	} else if (!model_hole(s, len, &hole)) {
+		fz_exp_add(&e, -ENOSPC);
+	}
+	if (!e.n && ioas_pool_short(s, fixed ? iova : UINT64_MAX, len))
+		fz_exp_add(&e, -ENOMEM);	/* or 0 */
+	ret = FZ(siommu_ioas_map, a->a, &mem, len, flags, &iova);
+	if (other >= 0)
+		close(other);
+	if (!ret && e.n == 1 && e.e[0] == -ENOMEM)
+		e.n = 0;
+	fz_exp_check(&e, ret);
+	if (ret) {
+		ioas_check_info(s);	/* nothing changed */
+		return;
+	}
+	if (!fixed)
+		FZ_CHECK(iova == hole, "a map of %llu bytes went to %#llx, the lowest hole is %#llx",
+			 (unsigned long long)len, (unsigned long long)iova, (unsigned long long)hole);
+	FZ_CHECK(!ioas_overlaps(a, iova, len), "the new area at %#llx", (unsigned long long)iova);
+	{
+		struct siommu_ioas_area_info info;
+		struct w_area *ar = &a->ar[a->nar++];
+		uint64_t o;
+
+		FZ_WANT(FZ(siommu_ioas_area_find, a->a, iova, &info), 0);
+		FZ_CHECK(info.iova == iova && info.length == len && info.host &&
+			 info.pa == (uint64_t)(uintptr_t)info.host && info.type == mem.type &&
+			 info.flags == (flags & 3) && !info.revoked, "area info of a file area");
+		*ar = (struct w_area){
+			.iova = iova, .len = len, .flags = flags & 3, .reg = -1,
+			.host = info.host, .pa = info.pa,
+			.file = f + 1, .foff = mem.offset,
+		};
+		/* the bytes the IOAS maps are the file's */
+		for (o = 0; o < len; o += PG) {
+			uint8_t want[PG];
+
+			if (pread(x->fd, want, PG, (off_t)(mem.offset + o)) != (ssize_t)PG)
+				fz_die("reading a file: %s", strerror(errno));
+			FZ_CHECK(!memcmp(ar->host + o, want, PG),
+				 "the area at %#llx maps other bytes than the file's at %#llx",
+				 (unsigned long long)(iova + o), (unsigned long long)(mem.offset + o));
+		}
+	}
+	ioas_check_info(s);
+	if (c & 0x40)
+		file_close(f);
 }
 
 static void op_ioas_domain(struct fz_in *in)
@@ -2585,12 +3132,22 @@ static void op_acc_rw(struct fz_in *in)
 		{
 			uint8_t *h = ioas_host(a, iova);
 
-			if (h && ioas_host(a, iova + len - 1) == h + len - 1)
+			if (h && ioas_host(a, iova + len - 1) == h + len - 1) {
 				FZ_CHECK(!memcmp(h, buf, len), "access write reaches the host memory");
+				file_check(h, buf, len, "access write");
+			}
 		}
 	} else {
 		ret = FZ(siommu_ioas_access_rw, x->a, iova, back, len, 0);
 		fz_exp_check(&e, ret);
+		if (!ret) {
+			uint8_t *h = ioas_host(a, iova);
+
+			if (h && ioas_host(a, iova + len - 1) == h + len - 1) {
+				FZ_CHECK(!memcmp(h, back, len), "access read gives the host memory");
+				file_check(h, back, len, "access read");
+			}
+		}
 	}
 }
 
@@ -3088,6 +3645,8 @@ static void teardown(void)
 	for (i = 0; i < N_IOAS; i++)
 		if (W.ioas[i].a)
 			FZ_WANT(FZ(siommu_ioas_destroy, W.ioas[i].a), 0);
+	for (i = 0; i < N_FILE; i++)
+		file_close(i);
 	for (i = 0; i < N_MM; i++)
 		if (W.mm[i].mm && !W.mm[i].dead)
 			siommu_mm_destroy(W.mm[i].mm);
@@ -3131,6 +3690,8 @@ static op_fn *const ops[] = {
 	op_mirror_create, op_mirror_fault, op_sva_bind,
 	/* the common ones again, so that random inputs reach deep states */
 	op_attach, op_map, op_translate, op_dma, op_report, op_ioas_map, op_pin,
+	/* added later (the ones above keep their numbers: inputs keep their meaning) */
+	op_ioas_map_fd, op_ioas_allow,
 };
 
 #define NR_OPS	(sizeof(ops) / sizeof(ops[0]))
