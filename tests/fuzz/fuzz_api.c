@@ -11,12 +11,28 @@
  * destroyed), devices with PASIDs and PRI, domains of every type and
  * page-table format, attach/replace/detach of devices and PASIDs, map,
  * unmap, DMA map/unmap, translate and DMA, the ioas layer (IOAS, areas of
- * host or region memory, copy, reserve, IOAS domains, access objects that
- * pin, unpin and rw), the iopf layer (INLINE and MANUAL), page requests and
- * responses, drains, handlers, fault queues read and written, CPU address
- * spaces (mmap, munmap, mprotect, madvise, split, fault, read/write),
- * mirrors and SVA bindings.  Single-threaded and deterministic (the iopf
- * drain does not wait; no worker threads).
+ * host, region, memfd and file memory, copy, reserve, allowed sets, IOAS
+ * domains, access objects that pin, unpin and rw), the iopf layer (INLINE
+ * and MANUAL), page requests and responses, drains, handlers, fault queues
+ * read and written, CPU address spaces (mmap, munmap, mprotect, madvise,
+ * split, fault, read/write), mirrors and SVA bindings.  Single-threaded and
+ * deterministic (the iopf drain does not wait; no worker threads).
+ *
+ * New verbs go at the end of ops[]: an op byte b below 64 then keeps its
+ * meaning (ops[b]), so an input written with op bytes < 64 (as cmd2api.py
+ * and tests/fuzz/corpus/api are) means the same program after a verb is
+ * added; the corpus's inputs were rewritten so (b % 64) when the table grew
+ * past 64.  MEMFD and FILE memory comes from files the input makes (a
+ * memfd, possibly sealed, or an unlinked temp file under /tmp, possibly
+ * reopened read-only), filled with a known pattern and closed at the end.
+ *
+ * Kept across inputs, for speed: one context (fuzz_model.h), the memory
+ * map, and idle IOMMUs, which the teardown parks by slot and capabilities
+ * instead of destroying them (siommu_iommu_destroy() waits for urcu's
+ * barrier); the next input's siommu_iommu_create() of the same slot and
+ * capabilities gets one back, empty (see K below).  They are really
+ * destroyed, each returning 0, when the cache is full and when the
+ * context is renewed.
  *
  * Oracles, for every call:
  *  - its result, when negative, is one its contract's Returns documents
@@ -27,8 +43,13 @@
  *    of map/unmap/dma_map and of the IOAS areas an attached IOAS domain
  *    holds), so a translate of a mapped address gives the mapped address
  *    and of an unmapped one fails; DMA writes land where the shadow says
- *    (the host bytes, or the memory map's); pins give the pages of their
- *    areas; an mm's areas (fixed mmap over one: -EEXIST; fresh and
+ *    (the host bytes, or the memory map's, and for file memory the file's,
+ *    read back with pread()); pins give the pages of their areas; access
+ *    reads give the area's bytes; a map or copy without FIXED_IOVA goes
+ *    to the lowest hole of the allowed, unreserved IOVAs, and
+ *    siommu_ioas_iova_ranges() gives exactly the model's allowed set minus
+ *    its reservations (the caller's and the aperture bound); a failed map
+ *    leaves the IOAS's area count and bytes unchanged; an mm's areas (fixed mmap over one: -EEXIST; fresh and
  *    discarded anonymous memory reads zero; a write reads back);
  *  - every page-request group is answered exactly once: when a device's
  *    PRI is disabled, the responses it got equal the groups it started;
@@ -76,8 +97,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define N_FQ	2
 #define N_FILE	3		/* files (memfd or unlinked temp file) IOAS areas map */
 #define N_ALLOW	3		/* ranges of an IOAS's allowed set */
-#define N_PT	2		/* tables of the direct siommu_pt_* verbs */
-#define N_PTM	16		/* mappings of one */
 #define N_HELD	32
 #define N_COOKIE 64
 #define MAX_OPS	256
@@ -194,21 +213,6 @@ struct w_file {
 	bool ro;			/* opened O_RDONLY, or sealed F_SEAL_WRITE */
 };
 
-/* A table of the direct siommu_pt_* verbs and its shadow. */
-struct w_ptm {
-	uint64_t iova, pa, size;
-	unsigned int prot;
-};
-
-struct w_pt {
-	struct siommu_pt *pt;
-	unsigned int levels, ias;
-	uint64_t oas;			/* output width, bits */
-	bool dirty_hw;			/* translate sets dirty (x86-64, or F_DIRTY) */
-	unsigned int holds;
-	struct w_ptm m[N_PTM];
-	unsigned int nm;
-};
 
 struct w_pin {
 	uint64_t iova, len;
@@ -267,7 +271,6 @@ struct world {
 	struct w_sva sva[N_SVA];
 	struct w_fq fq[N_FQ];
 	struct w_file file[N_FILE];
-	struct w_pt pt[N_PT];
 	struct siommu_iopf_group *held[N_HELD];
 	int held_dom[N_HELD];
 	unsigned int nheld;
@@ -3690,7 +3693,7 @@ static op_fn *const ops[] = {
 	op_mirror_create, op_mirror_fault, op_sva_bind,
 	/* the common ones again, so that random inputs reach deep states */
 	op_attach, op_map, op_translate, op_dma, op_report, op_ioas_map, op_pin,
-	/* added later (the ones above keep their numbers: inputs keep their meaning) */
+	/* added later: op bytes < 64 keep their meaning (see the top comment) */
 	op_ioas_map_fd, op_ioas_allow,
 };
 
