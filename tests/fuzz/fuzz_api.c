@@ -15,7 +15,10 @@
  * domains, access objects that pin, unpin and rw), the iopf layer (INLINE
  * and MANUAL), page requests and responses, drains, handlers, fault queues
  * read and written, CPU address spaces (mmap, munmap, mprotect, madvise,
- * split, fault, read/write), mirrors and SVA bindings.  Single-threaded and
+ * split, fault, read/write), mirrors and SVA bindings, and page tables of
+ * the fuzzer's own (siommu_pt_*: create of a fuzzed format, levels and
+ * pool, map, unmap, iova_to_phys, walk, lookup_level, translate, dirty
+ * read and clear, hold, unhold, destroy).  Single-threaded and
  * deterministic (the iopf drain does not wait; no worker threads).
  *
  * New verbs go at the end of ops[]: an op byte b below 64 then keeps its
@@ -49,7 +52,11 @@
  *    to the lowest hole of the allowed, unreserved IOVAs, and
  *    siommu_ioas_iova_ranges() gives exactly the model's allowed set minus
  *    its reservations (the caller's and the aperture bound); a failed map
- *    leaves the IOAS's area count and bytes unchanged; an mm's areas (fixed mmap over one: -EEXIST; fresh and
+ *    leaves the IOAS's area count and bytes unchanged; a direct table
+ *    translates, walks and unmaps as its shadow says, a write translate
+ *    makes a page dirty where the format has A/D and the dirty read gives
+ *    exactly those pages (the bitmap too), and destroy is -EBUSY while
+ *    held; an mm's areas (fixed mmap over one: -EEXIST; fresh and
  *    discarded anonymous memory reads zero; a write reads back);
  *  - every page-request group is answered exactly once: when a device's
  *    PRI is disabled, the responses it got equal the groups it started;
@@ -97,6 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define N_FQ	2
 #define N_FILE	3		/* files (memfd or unlinked temp file) IOAS areas map */
 #define N_ALLOW	3		/* ranges of an IOAS's allowed set */
+#define N_PT	2		/* tables of the direct siommu_pt_* verbs */
+#define N_PTM	16		/* mappings of one */
 #define N_HELD	32
 #define N_COOKIE 64
 #define MAX_OPS	256
@@ -205,6 +214,22 @@ struct w_ioas {
 	unsigned int nallow;		/* 0: everything allowed */
 };
 
+/* A table of the direct siommu_pt_* verbs: its shadow (4 KiB leaves only). */
+struct w_ptm {
+	uint64_t iova, pa, size;	/* size: 16 pages at most */
+	unsigned int prot;
+	bool dirty[16];			/* per page */
+};
+
+struct w_pt {
+	struct siommu_pt *pt;
+	unsigned int levels, ias;
+	bool dirty_hw;			/* a write translate sets dirty (x86-64, or F_DIRTY) */
+	unsigned int holds;
+	struct w_ptm m[N_PTM];
+	unsigned int nm;
+};
+
 /* A file IOAS areas map (MEMFD or FILE memory): the model's descriptor. */
 struct w_file {
 	int fd;				/* valid while size != 0 */
@@ -271,6 +296,7 @@ struct world {
 	struct w_sva sva[N_SVA];
 	struct w_fq fq[N_FQ];
 	struct w_file file[N_FILE];
+	struct w_pt pt[N_PT];
 	struct siommu_iopf_group *held[N_HELD];
 	int held_dom[N_HELD];
 	unsigned int nheld;
@@ -2886,6 +2912,309 @@ static void op_ioas_map_fd(struct fz_in *in)
 		file_close(f);
 }
 
+/* ------------------------------------------------------------------ direct page tables */
+
+/*
+ * Tables of the fuzzer's own (siommu_pt_*, no domain): a fuzzed format,
+ * levels and pool, 4 KiB pages only (every leaf is one page, so the
+ * dirty state of each is the model's), and a shadow of what they map.
+ */
+
+static struct w_ptm *pt_find(struct w_pt *t, uint64_t iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nm; i++)
+		if (iova >= t->m[i].iova && iova - t->m[i].iova < t->m[i].size)
+			return &t->m[i];
+	return NULL;
+}
+
+/* The mapping's dirty bit of page @iova. */
+static bool *pt_dirty(struct w_ptm *x, uint64_t iova)
+{
+	return &x->dirty[(iova - x->iova) / PG];
+}
+
+/*
+ * Create (empty slot), or hold, unhold, destroy (-EBUSY while held,
+ * nothing changed; then unhold is -EINVAL with no user).
+ */
+static void op_pt_life(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_PT;
+	uint8_t c = fz_u8(in), b = fz_u8(in);
+	struct w_pt *t = &W.pt[s];
+	int ret;
+
+	if (!t->pt) {
+		static const unsigned int lv[4] = { 0, 3, 4, 5 };
+		struct siommu_pt_cfg cfg = { .pgsize_bitmap = SIOMMU_PT_SZ_4K };
+		enum siommu_pt_fmt fmt = (enum siommu_pt_fmt)(c % 3 + 1);
+		unsigned int levels = lv[(c >> 2) & 3], want_levels, min, max, def;
+		struct siommu_pt_info pi;
+		int want = 0;
+
+		cfg.fmt = fmt;
+		cfg.levels = levels;
+		cfg.max_table_pages = pool_of(b);
+		if (c & 0x10)
+			cfg.flags = SIOMMU_PT_F_DIRTY;
+		if (c & 0x20) {
+			cfg.pgsize_bitmap = SIOMMU_PT_SZ_2M;	/* no 4 KiB: refused */
+			want = -EINVAL;
+		}
+		min = fmt == SIOMMU_PT_FMT_VTD_SS ? 3 : 4;
+		max = fmt == SIOMMU_PT_FMT_ARM_LPAE_S1 ? 4 : 5;
+		def = fmt == SIOMMU_PT_FMT_VTD_SS ? 3 : 4;
+		want_levels = levels ? levels : def;
+		if (want_levels < min || want_levels > max)
+			want = -EINVAL;
+		ret = FZ(siommu_pt_create, W.ctx, &cfg, &t->pt);
+		FZ_WANT(ret, want);
+		if (ret) {
+			t->pt = NULL;
+			return;
+		}
+		FZ_WANT(FZ(siommu_pt_get_info, t->pt, &pi), 0);
+		FZ_CHECK(pi.fmt == fmt && pi.levels == want_levels &&
+			 pi.pgsize_bitmap == SIOMMU_PT_SZ_4K &&
+			 pi.max_table_pages == cfg.max_table_pages && pi.table_pages == 1,
+			 "a new table's info");
+		if (fmt == SIOMMU_PT_FMT_VTD_SS)
+			FZ_CHECK(pi.ias_lg2 == 39 + 9 * (want_levels - 3), "VT-d ias %u", pi.ias_lg2);
+		else if (fmt == SIOMMU_PT_FMT_ARM_LPAE_S1)
+			FZ_CHECK(pi.ias_lg2 == 48, "Arm ias %u", pi.ias_lg2);
+		else
+			FZ_CHECK(pi.ias_lg2 >= 47 + 9 * (want_levels - 4) &&
+				 pi.ias_lg2 <= 48 + 9 * (want_levels - 4), "x86-64 ias %u", pi.ias_lg2);
+		t->levels = want_levels;
+		t->ias = pi.ias_lg2;
+		t->dirty_hw = fmt == SIOMMU_PT_FMT_X86_64 || (c & 0x10);
+		return;
+	}
+	switch (c & 3) {
+	case 0:
+		FZ_WANT(FZ(siommu_pt_hold, t->pt), 0);
+		t->holds++;
+		break;
+	case 1:
+		FZ_WANT(FZ(siommu_pt_unhold, t->pt), t->holds ? 0 : -EINVAL);
+		if (t->holds)
+			t->holds--;
+		break;
+	default:
+		ret = FZ(siommu_pt_destroy, t->pt);
+		FZ_WANT(ret, t->holds ? -EBUSY : 0);
+		if (!ret) {
+			memset(t, 0, sizeof(*t));
+		} else if (t->nm) {
+			uint64_t pa;
+
+			/* nothing changed */
+			FZ_WANT(FZ(siommu_pt_iova_to_phys, t->pt, t->m[0].iova, &pa), 0);
+			FZ_CHECK(pa == t->m[0].pa, "a held table after its refused destroy");
+		}
+		break;
+	}
+}
+
+/* Sync a gather of table @t (no IOTLB caches its translations). */
+static void pt_sync(struct siommu_pt_gather *g)
+{
+	FZ_WANT(FZ(siommu_pt_gather_sync, g, NULL, NULL, 0), 0);
+}
+
+/*
+ * map, unmap, iova_to_phys, translate (a write sets the page dirty on a
+ * table with hardware A/D), walk, lookup_level, read (and clear) dirty.
+ */
+static void op_pt_op(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_PT;
+	uint8_t c = fz_u8(in), bi = fz_u8(in), bl = fz_u8(in);
+	struct w_pt *t = &W.pt[s];
+	uint64_t iova = iova_of(bi), size = (uint64_t)(bl % 16 + 1) * PG, top;
+	struct siommu_pt_gather g;
+	struct w_ptm *x;
+	struct fz_exp e = { 0 };
+	bool beyond;
+	int ret;
+
+	if (!t->pt)
+		return;
+	top = t->ias >= 64 ? UINT64_MAX : (1ull << t->ias);
+	if ((bl & 0x80) && t->nm) {
+		x = &t->m[bi % t->nm];
+		iova = x->iova + (uint64_t)(((bl >> 4) & 7) % (x->size / PG)) * PG;
+	}
+	beyond = iova + size > top;
+	siommu_pt_gather_init(&g);
+	switch ((c >> 1) & 7) {
+	case 0:
+	case 1: {		/* map */
+		uint64_t pa = SZ_1G + (uint64_t)(c >> 4) * 16 * PG + (uint64_t)(bl & 0x70) * PG;
+		unsigned int prot = (c & 1) ? SIOMMU_PT_READ | SIOMMU_PT_WRITE : SIOMMU_PT_READ;
+		uint64_t i;
+
+		if (t->nm >= N_PTM)
+			return;
+		if ((bl & 0x40) && !(bl & 0x80)) {
+			iova += 0x800;
+			fz_exp_add(&e, -EINVAL);
+		}
+		if (beyond)
+			fz_exp_add(&e, -ERANGE);
+		else
+			for (i = 0; i < t->nm; i++)
+				if (overlaps(iova, size, t->m[i].iova, t->m[i].size))
+					fz_exp_add(&e, -EEXIST);
+		if (!e.n && pool_short(t->pt, iova, size))
+			fz_exp_add(&e, -ENOMEM);	/* or 0 */
+		ret = FZ(siommu_pt_map, t->pt, iova, pa, size, prot);
+		if (!ret && e.n == 1 && e.e[0] == -ENOMEM)
+			e.n = 0;
+		fz_exp_check(&e, ret);
+		if (ret) {
+			uint64_t got;
+
+			if (!beyond && !(iova & (PG - 1)) && !pt_find(t, iova))
+				FZ_WANT(FZ(siommu_pt_iova_to_phys, t->pt, iova, &got), -ENOENT);
+			return;
+		}
+		t->m[t->nm] = (struct w_ptm){ .iova = iova, .pa = pa, .size = size, .prot = prot };
+		t->nm++;
+		return;
+	}
+	case 2: {		/* unmap */
+		uint64_t want = 0;
+		int64_t r;
+		unsigned int k;
+
+		if (t->nm >= N_PTM)
+			return;		/* a split adds a piece */
+		for (k = 0; k < t->nm; k++)
+			if (overlaps(iova, size, t->m[k].iova, t->m[k].size))
+				want += (t->m[k].iova + t->m[k].size < iova + size ?
+					 t->m[k].iova + t->m[k].size : iova + size) -
+					(t->m[k].iova > iova ? t->m[k].iova : iova);
+		r = FZ64(siommu_pt_unmap, t->pt, iova, size, &g);
+		if (beyond && r == -ERANGE)
+			return;
+		FZ_CHECK(r == (int64_t)want, "pt unmap of [%#llx, +%#llx): %lld, the model %llu",
+			 (unsigned long long)iova, (unsigned long long)size, (long long)r,
+			 (unsigned long long)want);
+		pt_sync(&g);
+		/* the shadow: cut [iova, iova + size) out (pieces keep their dirty bits) */
+		k = 0;
+		while (k < t->nm) {
+			struct w_ptm m = t->m[k];
+			uint64_t me = m.iova + m.size, end = iova + size;
+
+			if (!overlaps(iova, size, m.iova, m.size)) {
+				k++;
+				continue;
+			}
+			t->m[k] = t->m[--t->nm];
+			if (m.iova < iova) {
+				struct w_ptm l = m;
+
+				l.size = iova - m.iova;
+				t->m[t->nm++] = l;
+			}
+			if (me > end) {
+				struct w_ptm rt = m;
+				uint64_t cut = (end - m.iova) / PG;
+
+				rt.iova = end;
+				rt.pa = m.pa + (end - m.iova);
+				rt.size = me - end;
+				memset(rt.dirty, 0, sizeof(rt.dirty));
+				memcpy(rt.dirty, m.dirty + cut, (16 - cut) * sizeof(bool));
+				t->m[t->nm++] = rt;
+			}
+		}
+		return;
+	}
+	case 3: {		/* iova_to_phys, walk, lookup_level */
+		struct siommu_pt_walk w;
+		uint64_t pa = 0;
+
+		x = pt_find(t, iova);
+		ret = FZ(siommu_pt_iova_to_phys, t->pt, iova, &pa);
+		if (iova >= top) {
+			FZ_WANT(ret, -ERANGE);
+			return;
+		}
+		FZ_WANT(ret, x ? 0 : -ENOENT);
+		if (x)
+			FZ_CHECK(pa == x->pa + (iova - x->iova), "iova_to_phys %#llx: %#llx",
+				 (unsigned long long)iova, (unsigned long long)pa);
+		FZ_WANT(FZ(siommu_pt_walk, t->pt, iova, &w), 0);
+		FZ_CHECK(w.levels == t->levels && w.leaf_level == (x ? 0 : -1),
+			 "walk of %#llx: %u levels, leaf at %d", (unsigned long long)iova, w.levels,
+			 w.leaf_level);
+		FZ_WANT(FZ(siommu_pt_lookup_level, t->pt, iova), x ? 12 : 0);
+		return;
+	}
+	case 4:
+	case 5: {		/* translate, as a device would (a write sets dirty) */
+		struct siommu_pt_xlate xl;
+		unsigned int acc = (c & 1) ? SIOMMU_PT_ACC_WRITE : SIOMMU_PT_ACC_READ;
+		int want;
+
+		x = pt_find(t, iova);
+		siommu_read_lock();
+		ret = siommu_pt_translate_rcu(t->pt, iova, acc, &xl);
+		siommu_read_unlock();
+		ret = (int)fz_ret("siommu_pt_translate_rcu", ret);
+		want = iova >= top ? -ERANGE : !x ? -ENOENT :
+		       (acc & SIOMMU_PT_ACC_WRITE) && !(x->prot & SIOMMU_PT_WRITE) ? -EACCES : 0;
+		FZ_WANT(ret, want);
+		if (ret)
+			return;
+		FZ_CHECK(xl.pa == x->pa + (iova - x->iova) && xl.pgsize_lg2 == 12,
+			 "translate %#llx: %#llx at 2^%u", (unsigned long long)iova,
+			 (unsigned long long)xl.pa, xl.pgsize_lg2);
+		if ((acc & SIOMMU_PT_ACC_WRITE) && t->dirty_hw)
+			*pt_dirty(x, iova) = true;
+		return;
+	}
+	default: {		/* read_and_clear_dirty over up to 64 pages */
+		uint64_t bm = 0, want_bm = 0, len = (uint64_t)(bl % 64 + 1) * PG, p;
+		unsigned int flags = (c & 1) ? SIOMMU_PT_DIRTY_NO_CLEAR : 0;
+		int64_t r, want = 0;
+
+		r = FZ64(siommu_pt_read_and_clear_dirty, t->pt, iova, len, flags, &bm, 12, &g);
+		if (iova + len > top) {
+			FZ_CHECK(r == -ERANGE || (!t->dirty_hw && r == -EOPNOTSUPP),
+				 "dirty beyond the input width: %lld", (long long)r);
+			pt_sync(&g);
+			return;
+		}
+		if (!t->dirty_hw) {
+			FZ_CHECK(r == -EOPNOTSUPP, "dirty without A/D: %lld", (long long)r);
+			return;
+		}
+		for (p = 0; p < len; p += PG) {
+			x = pt_find(t, iova + p);
+			if (x && *pt_dirty(x, iova + p)) {
+				want++;
+				want_bm |= 1ull << (p / PG);
+				if (!flags)
+					*pt_dirty(x, iova + p) = false;
+			}
+		}
+		FZ_CHECK(r == want && bm == want_bm,
+			 "dirty of [%#llx, +%#llx): %lld leaves, bitmap %#llx; the model %lld, %#llx",
+			 (unsigned long long)iova, (unsigned long long)len, (long long)r,
+			 (unsigned long long)bm, (long long)want, (unsigned long long)want_bm);
+		pt_sync(&g);
+		return;
+	}
+	}
+}
+
 static void op_ioas_domain(struct fz_in *in)
 {
 	int s = fz_u8(in) % N_DOM, a = fz_u8(in) % N_IOAS;
@@ -3650,6 +3979,15 @@ static void teardown(void)
 			FZ_WANT(FZ(siommu_ioas_destroy, W.ioas[i].a), 0);
 	for (i = 0; i < N_FILE; i++)
 		file_close(i);
+	for (i = 0; i < N_PT; i++) {
+		struct w_pt *t = &W.pt[i];
+
+		if (!t->pt)
+			continue;
+		for (; t->holds; t->holds--)
+			FZ_WANT(FZ(siommu_pt_unhold, t->pt), 0);
+		FZ_WANT(FZ(siommu_pt_destroy, t->pt), 0);
+	}
 	for (i = 0; i < N_MM; i++)
 		if (W.mm[i].mm && !W.mm[i].dead)
 			siommu_mm_destroy(W.mm[i].mm);
@@ -3694,7 +4032,7 @@ static op_fn *const ops[] = {
 	/* the common ones again, so that random inputs reach deep states */
 	op_attach, op_map, op_translate, op_dma, op_report, op_ioas_map, op_pin,
 	/* added later: op bytes < 64 keep their meaning (see the top comment) */
-	op_ioas_map_fd, op_ioas_allow,
+	op_ioas_map_fd, op_ioas_allow, op_pt_life, op_pt_op, op_pt_op,
 };
 
 #define NR_OPS	(sizeof(ops) / sizeof(ops[0]))
