@@ -18,7 +18,8 @@
  * split, fault, read/write), mirrors and SVA bindings, and page tables of
  * the fuzzer's own (siommu_pt_*: create of a fuzzed format, levels and
  * pool, map, unmap, iova_to_phys, walk, lookup_level, translate, dirty
- * read and clear, hold, unhold, destroy).  Single-threaded and
+ * read and clear, hold, unhold, destroy), and revoke notifiers of the
+ * memory map (registered, unregistered).  Single-threaded and
  * deterministic (the iopf drain does not wait; no worker threads).
  *
  * New verbs go at the end of ops[]: an op byte b below 64 then keeps its
@@ -56,7 +57,10 @@
  *    translates, walks and unmaps as its shadow says, a write translate
  *    makes a page dirty where the format has A/D and the dirty read gives
  *    exactly those pages (the bitmap too), and destroy is -EBUSY while
- *    held; an mm's areas (fixed mmap over one: -EEXIST; fresh and
+ *    held; a revoke notifier is called once per region revoked (by revoke
+ *    or destroy, not again for a revoked one, not by a refused destroy)
+ *    while it is registered, with that region already reading revoked, and
+ *    what a notifier must not do there is -EDEADLK; an mm's areas (fixed mmap over one: -EEXIST; fresh and
  *    discarded anonymous memory reads zero; a write reads back);
  *  - every page-request group is answered exactly once: when a device's
  *    PRI is disabled, the responses it got equal the groups it started;
@@ -106,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define N_ALLOW	3		/* ranges of an IOAS's allowed set */
 #define N_PT	2		/* tables of the direct siommu_pt_* verbs */
 #define N_PTM	16		/* mappings of one */
+#define N_MN	2		/* revoke notifiers on the memory map */
 #define N_HELD	32
 #define N_COOKIE 64
 #define MAX_OPS	256
@@ -230,6 +235,13 @@ struct w_pt {
 	unsigned int nm;
 };
 
+/* A revoke notifier of the memory map: called once per region revoked since it was registered. */
+struct w_mn {
+	struct siommu_mem_notifier *n;
+	unsigned long base, calls;	/* W.mn_revokes when registered; calls since */
+	bool nasty;			/* tries what a notifier must not (-EDEADLK) */
+};
+
 /* A file IOAS areas map (MEMFD or FILE memory): the model's descriptor. */
 struct w_file {
 	int fd;				/* valid while size != 0 */
@@ -296,6 +308,9 @@ struct world {
 	struct w_sva sva[N_SVA];
 	struct w_fq fq[N_FQ];
 	struct w_file file[N_FILE];
+	struct w_mn mn[N_MN];
+	unsigned long mn_revokes;	/* revocations of regions the model has seen */
+	struct siommu_mem_region *mn_cur;	/* the region being revoked */
 	struct w_pt pt[N_PT];
 	struct siommu_iopf_group *held[N_HELD];
 	int held_dom[N_HELD];
@@ -827,6 +842,62 @@ static void op_iommu_destroy(struct fz_in *in)
 	}
 }
 
+/* ------------------------------------------------------------------ revoke notifiers */
+
+static void mn_fn(void *opaque, struct siommu_mem_region *r)
+{
+	struct w_mn *x = opaque;
+	struct siommu_mem_region_info info;
+
+	x->calls++;
+	FZ_CHECK(r == W.mn_cur, "a revoke notifier called for %p, the region revoked is %p",
+		 (void *)r, (void *)W.mn_cur);
+	FZ_WANT(FZ(siommu_mem_region_info, r, &info), 0);
+	FZ_CHECK(info.revoked, "a revoke notifier called before the region reads revoked");
+	if (x->nasty) {
+		FZ_WANT(FZ(siommu_mem_notifier_unregister, x->n), -EDEADLK);
+		FZ_WANT(FZ(siommu_mem_region_revoke, r), -EDEADLK);
+		FZ_WANT(FZ(siommu_mem_region_destroy, r), -EDEADLK);
+	}
+}
+
+/* Every notifier was called once per revocation since its registration. */
+static void mn_check(void)
+{
+	int i;
+
+	for (i = 0; i < N_MN; i++)
+		if (W.mn[i].n)
+			FZ_CHECK(W.mn[i].calls == W.mn_revokes - W.mn[i].base,
+				 "revoke notifier %d called %lu times for %lu revocations", i,
+				 W.mn[i].calls, W.mn_revokes - W.mn[i].base);
+}
+
+/* Register (or, with c & 1, a NULL function: -EINVAL) or unregister a revoke notifier. */
+static void op_mem_notifier(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_MN;
+	uint8_t c = fz_u8(in);
+	struct w_mn *x = &W.mn[s];
+	struct siommu_mem_notifier *n = NULL;
+
+	if (x->n) {
+		mn_check();
+		FZ_WANT(FZ(siommu_mem_notifier_unregister, x->n), 0);
+		memset(x, 0, sizeof(*x));
+		return;
+	}
+	if (c & 1) {
+		FZ_WANT(FZ(siommu_mem_notifier_register, W.mem, NULL, x, &n), -EINVAL);
+		FZ_WANT(FZ(siommu_mem_notifier_unregister, NULL), -EINVAL);
+		return;
+	}
+	x->base = W.mn_revokes;
+	x->calls = 0;
+	x->nasty = c & 2;
+	FZ_WANT(FZ(siommu_mem_notifier_register, W.mem, mn_fn, x, &x->n), 0);
+}
+
 static void op_region_add(struct fz_in *in)
 {
 	int s = fz_u8(in) % N_REG;
@@ -844,7 +915,10 @@ static void op_region_add(struct fz_in *in)
 			FZ_WANT(ret, W.reg[s].r && W.reg[s].size > PG ? -EEXIST : 0);
 		if (!ret) {
 			/* a one-page region inside the slot: destroy it again */
+			W.mn_cur = r;
 			FZ_WANT(FZ(siommu_mem_region_destroy, r), 0);
+			W.mn_revokes++;
+			mn_check();
 		}
 		return;
 	}
@@ -904,7 +978,11 @@ static void op_region_revoke(struct fz_in *in)
 
 	if (!W.reg[s].r)
 		return;
+	W.mn_cur = W.reg[s].r;
 	FZ_WANT(FZ(siommu_mem_region_revoke, W.reg[s].r), 0);
+	if (!W.reg[s].revoked)
+		W.mn_revokes++;		/* a second revoke calls no notifier */
+	mn_check();
 	FZ_WANT(FZ(siommu_mem_region_info, W.reg[s].r, &info), 0);
 	FZ_CHECK(info.revoked, "revoked after revoke");
 	model_revoked(s);
@@ -917,11 +995,15 @@ static void op_region_destroy(struct fz_in *in)
 
 	if (!W.reg[s].r)
 		return;
+	W.mn_cur = W.reg[s].r;
 	ret = FZ(siommu_mem_region_destroy, W.reg[s].r);
 	if (W.reg[s].areas)
-		FZ_WANT(ret, -EBUSY);
+		FZ_WANT(ret, -EBUSY);	/* not even revoked */
 	else
 		FZ_WANT(ret, 0);
+	if (!ret && !W.reg[s].revoked)
+		W.mn_revokes++;
+	mn_check();
 	if (ret)
 		return;
 	model_revoked(s);
@@ -4003,8 +4085,16 @@ static void teardown(void)
 			kept_park(i);		/* kept for the next input (K) */
 	}
 	for (i = 0; i < N_REG; i++)
-		if (W.reg[i].r)
+		if (W.reg[i].r) {
+			W.mn_cur = W.reg[i].r;
 			FZ_WANT(FZ(siommu_mem_region_destroy, W.reg[i].r), 0);
+			if (!W.reg[i].revoked)
+				W.mn_revokes++;
+			mn_check();
+		}
+	for (i = 0; i < N_MN; i++)
+		if (W.mn[i].n)
+			FZ_WANT(FZ(siommu_mem_notifier_unregister, W.mn[i].n), 0);
 	{
 		struct siommu_mem_stats ms;
 
@@ -4032,7 +4122,7 @@ static op_fn *const ops[] = {
 	/* the common ones again, so that random inputs reach deep states */
 	op_attach, op_map, op_translate, op_dma, op_report, op_ioas_map, op_pin,
 	/* added later: op bytes < 64 keep their meaning (see the top comment) */
-	op_ioas_map_fd, op_ioas_allow, op_pt_life, op_pt_op, op_pt_op,
+	op_ioas_map_fd, op_ioas_allow, op_pt_life, op_pt_op, op_pt_op, op_mem_notifier,
 };
 
 #define NR_OPS	(sizeof(ops) / sizeof(ops[0]))
