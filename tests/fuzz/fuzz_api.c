@@ -18,8 +18,8 @@
  * split, fault, read/write), mirrors and SVA bindings, and page tables of
  * the fuzzer's own (siommu_pt_*: create of a fuzzed format, levels and
  * pool, map, unmap, iova_to_phys, walk, lookup_level, translate, dirty
- * read and clear, hold, unhold, destroy), and revoke notifiers of the
- * memory map (registered, unregistered).  Single-threaded and
+ * read and clear, hold, unhold, destroy), revoke notifiers of the memory
+ * map and notifiers of mms (registered, unregistered).  Single-threaded and
  * deterministic (the iopf drain does not wait; no worker threads).
  *
  * New verbs go at the end of ops[]: an op byte b below 64 then keeps its
@@ -60,7 +60,10 @@
  *    held; a revoke notifier is called once per region revoked (by revoke
  *    or destroy, not again for a revoked one, not by a refused destroy)
  *    while it is registered, with that region already reading revoked, and
- *    what a notifier must not do there is -EDEADLK; an mm's areas (fixed mmap over one: -EEXIST; fresh and
+ *    what a notifier must not do there is -EDEADLK; an mm notifier's
+ *    calls pair (tlbs inside start/end, none open when a call returns),
+ *    its release runs once, at the mm's destroy, it keeps the mm object
+ *    until unregistered, and registering on a destroyed mm is -ENODEV; an mm's areas (fixed mmap over one: -EEXIST; fresh and
  *    discarded anonymous memory reads zero; a write reads back);
  *  - every page-request group is answered exactly once: when a device's
  *    PRI is disabled, the responses it got equal the groups it started;
@@ -111,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define N_PT	2		/* tables of the direct siommu_pt_* verbs */
 #define N_PTM	16		/* mappings of one */
 #define N_MN	2		/* revoke notifiers on the memory map */
+#define N_MMN	2		/* notifiers on mms */
 #define N_HELD	32
 #define N_COOKIE 64
 #define MAX_OPS	256
@@ -242,6 +246,14 @@ struct w_mn {
 	bool nasty;			/* tries what a notifier must not (-EDEADLK) */
 };
 
+/* A notifier of an mm: its calls, which pair (start, tlbs inside, end). */
+struct w_mmn {
+	struct siommu_mm_notifier *n;
+	int mm;
+	unsigned long starts, tlbs, ends, releases;
+	int depth;			/* starts not yet ended */
+};
+
 /* A file IOAS areas map (MEMFD or FILE memory): the model's descriptor. */
 struct w_file {
 	int fd;				/* valid while size != 0 */
@@ -309,6 +321,7 @@ struct world {
 	struct w_fq fq[N_FQ];
 	struct w_file file[N_FILE];
 	struct w_mn mn[N_MN];
+	struct w_mmn mmn[N_MMN];
 	unsigned long mn_revokes;	/* revocations of regions the model has seen */
 	struct siommu_mem_region *mn_cur;	/* the region being revoked */
 	struct w_pt pt[N_PT];
@@ -3857,6 +3870,107 @@ static void op_mm_touch(struct fz_in *in)
 	FZ_CHECK(!memcmp(buf, back, sizeof(buf)), "the mm reads back what it wrote");
 }
 
+/* ------------------------------------------------------------------ mm notifiers */
+
+static struct w_mmn *mmn_of(void *opaque, struct siommu_mm *mm)
+{
+	struct w_mmn *x = opaque;
+
+	FZ_CHECK(x->n, "an mm notifier called after its unregister");
+	FZ_CHECK(W.mm[x->mm].mm == mm, "an mm notifier called for another mm");
+	return x;
+}
+
+static void mmn_start(void *opaque, struct siommu_mm *mm, const struct siommu_mm_range *r)
+{
+	struct w_mmn *x = mmn_of(opaque, mm);
+
+	FZ_CHECK(r->start <= r->last, "invalidate_start of [%#llx, %#llx]",
+		 (unsigned long long)r->start, (unsigned long long)r->last);
+	x->starts++;
+	x->depth++;
+}
+
+static void mmn_tlbs(void *opaque, struct siommu_mm *mm, const struct siommu_mm_range *r)
+{
+	struct w_mmn *x = mmn_of(opaque, mm);
+
+	FZ_CHECK(x->depth > 0, "invalidate_tlbs outside a start/end");
+	x->tlbs++;
+}
+
+static void mmn_end(void *opaque, struct siommu_mm *mm, const struct siommu_mm_range *r)
+{
+	struct w_mmn *x = mmn_of(opaque, mm);
+
+	FZ_CHECK(x->depth > 0, "invalidate_end without a start");
+	x->ends++;
+	x->depth--;
+}
+
+static void mmn_release(void *opaque, struct siommu_mm *mm)
+{
+	struct w_mmn *x = mmn_of(opaque, mm);
+
+	FZ_CHECK(x->depth == 0, "release inside an invalidation");
+	x->releases++;
+}
+
+static const struct siommu_mm_notifier_ops mmn_ops = {
+	.invalidate_start = mmn_start, .invalidate_tlbs = mmn_tlbs,
+	.invalidate_end = mmn_end, .release = mmn_release,
+};
+
+/* After every call: no invalidation is left open, release ran once iff the mm was destroyed. */
+static void mmn_check(void)
+{
+	int i;
+
+	for (i = 0; i < N_MMN; i++) {
+		struct w_mmn *x = &W.mmn[i];
+
+		if (!x->n)
+			continue;
+		FZ_CHECK(x->depth == 0 && x->starts == x->ends,
+			 "mm notifier %d: %lu starts, %lu ends after the call", i, x->starts, x->ends);
+		FZ_CHECK(x->releases == (W.mm[x->mm].dead ? 1u : 0u),
+			 "mm notifier %d: %lu releases, the mm is %s", i, x->releases,
+			 W.mm[x->mm].dead ? "destroyed" : "live");
+	}
+}
+
+/*
+ * Register a notifier on an mm (-ENODEV once it was destroyed while a
+ * mirror, binding or notifier keeps the object), or unregister one (it
+ * keeps the object: an mm destroyed meanwhile goes with the last).
+ */
+static void op_mm_notifier(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_MMN, mi = fz_u8(in) % N_MM;
+	struct w_mmn *x = &W.mmn[s];
+	struct siommu_mm_notifier *n = NULL;
+	struct w_mm *m;
+	int ret;
+
+	if (x->n) {
+		m = &W.mm[x->mm];
+		FZ_WANT(FZ(siommu_mm_notifier_unregister, x->n), 0);
+		memset(x, 0, sizeof(*x));
+		if (!--m->refs && m->dead)
+			memset(m, 0, sizeof(*m));
+		return;
+	}
+	m = &W.mm[mi];
+	if (!m->mm)
+		return;
+	ret = FZ(siommu_mm_notifier_register, m->mm, &mmn_ops, x, &n);
+	FZ_WANT(ret, m->dead ? -ENODEV : 0);
+	if (ret)
+		return;
+	*x = (struct w_mmn){ .n = n, .mm = mi };
+	m->refs++;
+}
+
 static void op_mirror_create(struct fz_in *in)
 {
 	int s = fz_u8(in) % N_DOM, mi = fz_u8(in) % N_MM, io = fz_u8(in) % N_IOMMU;
@@ -4071,8 +4185,14 @@ static void teardown(void)
 		FZ_WANT(FZ(siommu_pt_destroy, t->pt), 0);
 	}
 	for (i = 0; i < N_MM; i++)
-		if (W.mm[i].mm && !W.mm[i].dead)
+		if (W.mm[i].mm && !W.mm[i].dead) {
 			siommu_mm_destroy(W.mm[i].mm);
+			W.mm[i].dead = true;
+		}
+	mmn_check();		/* every notifier's release ran */
+	for (i = 0; i < N_MMN; i++)
+		if (W.mmn[i].n)
+			FZ_WANT(FZ(siommu_mm_notifier_unregister, W.mmn[i].n), 0);
 	for (i = 0; i < N_DEV; i++)
 		if (W.dev[i].d)
 			FZ_WANT(FZ(siommu_device_destroy, W.dev[i].d), 0);
@@ -4123,6 +4243,7 @@ static op_fn *const ops[] = {
 	op_attach, op_map, op_translate, op_dma, op_report, op_ioas_map, op_pin,
 	/* added later: op bytes < 64 keep their meaning (see the top comment) */
 	op_ioas_map_fd, op_ioas_allow, op_pt_life, op_pt_op, op_pt_op, op_mem_notifier,
+	op_mm_notifier,
 };
 
 #define NR_OPS	(sizeof(ops) / sizeof(ops[0]))
@@ -4155,6 +4276,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		fz_opno++;
 		ops[op % NR_OPS](&in);
+		mmn_check();
 	}
 	fz_opno++;
 	teardown();
