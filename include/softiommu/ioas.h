@@ -186,10 +186,11 @@ SIOMMU_API int siommu_ioas_map(struct siommu_ioas *ioas,
  * writable source), FIXED_IOVA.
  * Context: as siommu_ioas_map(); takes @src's lock, then @dst's (never
  *          both at once).
- * Returns: as siommu_ioas_map(), and -ENOENT (some byte of the source range
- *          is not mapped); -EPERM (WRITE of a source area that is not
- *          writable); -ENODEV (a source area's region was revoked).  On
- *          error nothing changed.
+ * Returns: as siommu_ioas_map(), and -EINVAL (@src and @dst of different
+ *          layers: as in iommufd, a copy stays in one context); -ENOENT
+ *          (some byte of the source range is not mapped); -EPERM (WRITE of
+ *          a source area that is not writable); -ENODEV (a source area's
+ *          region was revoked).  On error nothing changed.
  */
 SIOMMU_API int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
 				struct siommu_ioas *src, uint64_t src_iova,

@@ -2557,6 +2557,13 @@ static void op_ioas_copy(struct fz_in *in)
 	if (!src->a || !dst->a || !src->nar || dst->nar >= N_AREA)
 		return;
 	ar = &src->ar[(c >> 2) % src->nar];
+	if (dst->iommu != src->iommu) {
+		/* IOASes of two layers (iommufd contexts): refused, whatever the memory */
+		FZ_WANT(FZ(siommu_ioas_copy, dst->a, &iova, src->a, ar->iova, ar->len, flags),
+			-EINVAL);
+		ioas_check_info(d);
+		return;
+	}
 	if ((flags & SIOMMU_IOAS_MAP_WRITE) && !(ar->flags & SIOMMU_IOAS_MAP_WRITE))
 		fz_exp_add(&x, -EPERM);
 	if (ar->revoked)
@@ -2566,8 +2573,6 @@ static void op_ioas_copy(struct fz_in *in)
 	if (!x.n && ioas_pool_short(d, UINT64_MAX, ar->len))
 		fz_exp_add(&x, -ENOMEM);	/* or 0 */
 	ret = FZ(siommu_ioas_copy, dst->a, &iova, src->a, ar->iova, ar->len, flags);
-	if (ret == -EINVAL && ar->reg >= 0 && dst->iommu != src->iommu)
-		return;
 	if (!ret && x.n == 1 && x.e[0] == -ENOMEM)
 		x.n = 0;
 	fz_exp_check(&x, ret);
