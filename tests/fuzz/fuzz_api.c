@@ -932,6 +932,8 @@ static void op_region_add(struct fz_in *in)
 			FZ_WANT(FZ(siommu_mem_region_destroy, r), 0);
 			W.mn_revokes++;
 			mn_check();
+			/* its destroy revoked it: the core tore down the mappings of its page */
+			model_revoked_range(pa + PG, PG);
 		}
 		return;
 	}
@@ -947,13 +949,13 @@ static void op_region_add(struct fz_in *in)
 }
 
 /* After a revoke of region @s: the core tore the region's mappings down. */
-static void model_revoked(int s)
+/* The core tore down every domain mapping of [rpa, rpa + rsize) (a region revoked). */
+static void model_revoked_range(uint64_t rpa, uint64_t rsize)
 {
-	struct w_reg *r = &W.reg[s];
-	int d, i;
+	struct { uint64_t pa, size; } rr = { rpa, rsize }, *r = &rr;
+	int d;
 	unsigned int k;
 
-	r->revoked = true;
 	for (d = 0; d < N_DOM; d++) {
 		struct w_dom *m = &W.dom[d];
 
@@ -978,6 +980,15 @@ static void model_revoked(int s)
 			shadow_del(m, k);
 		}
 	}
+}
+
+static void model_revoked(int s)
+{
+	int i;
+	unsigned int k;
+
+	W.reg[s].revoked = true;
+	model_revoked_range(W.reg[s].pa, W.reg[s].size);
 	for (i = 0; i < N_IOAS; i++)
 		for (k = 0; k < W.ioas[i].nar; k++)
 			if (W.ioas[i].ar[k].reg == s)
