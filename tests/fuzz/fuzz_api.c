@@ -334,6 +334,7 @@ static struct world W;
 
 static void file_check(const uint8_t *h, const uint8_t *buf, size_t len, const char *what);
 static bool host_of_area(uint64_t h, uint64_t len);
+static void model_revoked_range(uint64_t rpa, uint64_t rsize);
 
 /*
  * Kept across inputs (see fz_ctx_get()): the memory map, and idle IOMMUs
