@@ -186,10 +186,11 @@ SIOMMU_API int siommu_ioas_map(struct siommu_ioas *ioas,
  * writable source), FIXED_IOVA.
  * Context: as siommu_ioas_map(); takes @src's lock, then @dst's (never
  *          both at once).
- * Returns: as siommu_ioas_map(), and -ENOENT (some byte of the source range
- *          is not mapped); -EPERM (WRITE of a source area that is not
- *          writable); -ENODEV (a source area's region was revoked).  On
- *          error nothing changed.
+ * Returns: as siommu_ioas_map(), and -EINVAL (@src and @dst of different
+ *          layers: as in iommufd, a copy stays in one context); -ENOENT
+ *          (some byte of the source range is not mapped); -EPERM (WRITE of
+ *          a source area that is not writable); -ENODEV (a source area's
+ *          region was revoked).  On error nothing changed.
  */
 SIOMMU_API int siommu_ioas_copy(struct siommu_ioas *dst, uint64_t *dst_iova,
 				struct siommu_ioas *src, uint64_t src_iova,
@@ -249,7 +250,9 @@ SIOMMU_API int siommu_ioas_iova_ranges(struct siommu_ioas *ioas,
 
 /**
  * siommu_ioas_allow_iovas() - Replace the allowed set by @n ranges (n = 0:
- * everything allowed again), atomically.
+ * everything allowed again), atomically.  Adjacent ranges allow what they
+ * cover together (an area or a map may cross their boundary).  The allowed
+ * and the reserved ranges are disjoint (see siommu_ioas_reserve()).
  * Context: as siommu_ioas_iova_ranges().
  * Returns: 0; -EINVAL (NULL @ranges with @n > 0, a range with last < start
  *          or not granule-aligned (start and last + 1), overlapping
@@ -267,7 +270,7 @@ SIOMMU_API int siommu_ioas_allow_iovas(struct siommu_ioas *ioas,
  * reservation made with the same bounds.
  * Context: as siommu_ioas_iova_ranges().
  * Returns: 0; -EINVAL (last < start, misaligned); -EEXIST (overlaps an
- *          area); -EADDRINUSE (outside the allowed set, with one set);
+ *          area); -EADDRINUSE (overlaps the allowed set, with one set);
  *          -ENOENT (unreserve: no such reservation); -ENOMEM; -EDEADLK.
  */
 SIOMMU_API int siommu_ioas_reserve(struct siommu_ioas *ioas, uint64_t start,

@@ -315,7 +315,9 @@ struct siommu_mm_notifier_ops {
 
 /**
  * siommu_mm_notifier_register() - Subscribe @ops(@opaque) to @mm's
- * invalidations that start after this returns.
+ * invalidations that start after this returns.  The notifier keeps the mm
+ * object (as a mirror or binding does): after siommu_mm_destroy() (its
+ * release callback ran) it must still be unregistered, which frees it.
  * Context: any thread; takes the mm's lock.
  * Returns: 0; -EINVAL; -ENODEV (the mm is gone); -ENOMEM.
  */

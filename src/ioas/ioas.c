@@ -767,7 +767,7 @@ int siommu_ioas_allow_iovas(struct siommu_ioas *ioas,
 {
 	struct siommu_ioas_range *set = NULL, *old;
 	struct ioas_area *a;
-	unsigned int i, old_n;
+	unsigned int i, j, old_n;
 	int ret = 0;
 
 	if (!ioas || (!ranges && n))
@@ -788,6 +788,18 @@ int siommu_ioas_allow_iovas(struct siommu_ioas *ioas,
 				return -EINVAL;
 			}
 		}
+		/*
+		 * Adjacent ranges allow what they cover together: merged, so that
+		 * an area, a map or a hole may cross their boundary (allowed()
+		 * and hole_in() look inside one range) and iova_ranges lists one.
+		 */
+		for (i = 1, j = 0; i < n; i++) {
+			if (set[j].last != UINT64_MAX && set[j].last + 1 == set[i].start)
+				set[j].last = set[i].last;
+			else
+				set[++j] = set[i];
+		}
+		n = j + 1;
 	}
 	siommu_mutex_lock(&ioas->lock);
 	for (i = 0; i < n && !ret; i++) {

@@ -276,13 +276,19 @@ SIOMMU_API int siommu_mm_notifier_register(struct siommu_mm *mm,
 	} else {
 		ret = mm_ptr_array_add((void ***)&mm->notifiers, &mm->nr_notifiers,
 				       &mm->cap_notifiers, n);
+		/*
+		 * The notifier keeps the object (not the address space): it may
+		 * be unregistered after siommu_mm_destroy(), whose release call
+		 * must not free it (nor the mm's lock) under the subscriber.
+		 */
+		if (!ret)
+			mm_get(mm);
 	}
 	siommu_mutex_unlock(&mm->lock);
 	if (ret) {
 		siommu_free(n);
 		return ret;
 	}
-	mm_get(mm);	/* the notifier's: unregister after siommu_mm_destroy() is valid */
 	*out = n;
 	return 0;
 }
@@ -299,7 +305,7 @@ SIOMMU_API int siommu_mm_notifier_unregister(struct siommu_mm_notifier *n)
 	mm_ptr_array_del((void **)mm->notifiers, &mm->nr_notifiers, n);
 	siommu_mutex_unlock(&mm->lock);
 	siommu_free(n);
-	mm_put(mm);	/* may free a destroyed mm */
+	mm_put(mm);		/* the register's reference: may free a destroyed mm */
 	return 0;
 }
 

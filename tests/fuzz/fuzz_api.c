@@ -11,12 +11,32 @@
  * destroyed), devices with PASIDs and PRI, domains of every type and
  * page-table format, attach/replace/detach of devices and PASIDs, map,
  * unmap, DMA map/unmap, translate and DMA, the ioas layer (IOAS, areas of
- * host or region memory, copy, reserve, IOAS domains, access objects that
- * pin, unpin and rw), the iopf layer (INLINE and MANUAL), page requests and
- * responses, drains, handlers, fault queues read and written, CPU address
- * spaces (mmap, munmap, mprotect, madvise, split, fault, read/write),
- * mirrors and SVA bindings.  Single-threaded and deterministic (the iopf
- * drain does not wait; no worker threads).
+ * host, region, memfd and file memory, copy, reserve, allowed sets, IOAS
+ * domains, access objects that pin, unpin and rw), the iopf layer (INLINE
+ * and MANUAL), page requests and responses, drains, handlers, fault queues
+ * read and written, CPU address spaces (mmap, munmap, mprotect, madvise,
+ * split, fault, read/write), mirrors and SVA bindings, and page tables of
+ * the fuzzer's own (siommu_pt_*: create of a fuzzed format, levels and
+ * pool, map, unmap, iova_to_phys, walk, lookup_level, translate, dirty
+ * read and clear, hold, unhold, destroy), revoke notifiers of the memory
+ * map and notifiers of mms (registered, unregistered).  Single-threaded and
+ * deterministic (the iopf drain does not wait; no worker threads).
+ *
+ * New verbs go at the end of ops[]: an op byte b below 64 then keeps its
+ * meaning (ops[b]), so an input written with op bytes < 64 (as cmd2api.py
+ * and tests/fuzz/corpus/api are) means the same program after a verb is
+ * added; the corpus's inputs were rewritten so (b % 64) when the table grew
+ * past 64.  MEMFD and FILE memory comes from files the input makes (a
+ * memfd, possibly sealed, or an unlinked temp file under /tmp, possibly
+ * reopened read-only), filled with a known pattern and closed at the end.
+ *
+ * Kept across inputs, for speed: one context (fuzz_model.h), the memory
+ * map, and idle IOMMUs, which the teardown parks by slot and capabilities
+ * instead of destroying them (siommu_iommu_destroy() waits for urcu's
+ * barrier); the next input's siommu_iommu_create() of the same slot and
+ * capabilities gets one back, empty (see K below).  They are really
+ * destroyed, each returning 0, when the cache is full and when the
+ * context is renewed.
  *
  * Oracles, for every call:
  *  - its result, when negative, is one its contract's Returns documents
@@ -27,8 +47,23 @@
  *    of map/unmap/dma_map and of the IOAS areas an attached IOAS domain
  *    holds), so a translate of a mapped address gives the mapped address
  *    and of an unmapped one fails; DMA writes land where the shadow says
- *    (the host bytes, or the memory map's); pins give the pages of their
- *    areas; an mm's areas (fixed mmap over one: -EEXIST; fresh and
+ *    (the host bytes, or the memory map's, and for file memory the file's,
+ *    read back with pread()); pins give the pages of their areas; access
+ *    reads give the area's bytes; a map or copy without FIXED_IOVA goes
+ *    to the lowest hole of the allowed, unreserved IOVAs, and
+ *    siommu_ioas_iova_ranges() gives exactly the model's allowed set minus
+ *    its reservations (the caller's and the aperture bound); a failed map
+ *    leaves the IOAS's area count and bytes unchanged; a direct table
+ *    translates, walks and unmaps as its shadow says, a write translate
+ *    makes a page dirty where the format has A/D and the dirty read gives
+ *    exactly those pages (the bitmap too), and destroy is -EBUSY while
+ *    held; a revoke notifier is called once per region revoked (by revoke
+ *    or destroy, not again for a revoked one, not by a refused destroy)
+ *    while it is registered, with that region already reading revoked, and
+ *    what a notifier must not do there is -EDEADLK; an mm notifier's
+ *    calls pair (tlbs inside start/end, none open when a call returns),
+ *    its release runs once, at the mm's destroy, it keeps the mm object
+ *    until unregistered, and registering on a destroyed mm is -ENODEV; an mm's areas (fixed mmap over one: -EEXIST; fresh and
  *    discarded anonymous memory reads zero; a write reads back);
  *  - every page-request group is answered exactly once: when a device's
  *    PRI is disabled, the responses it got equal the groups it started;
@@ -42,7 +77,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <softiommu/base.h>
 #include <softiommu/mem.h>
@@ -50,6 +88,7 @@
 #include <softiommu/ioas.h>
 #include <softiommu/iopf.h>
 #include <softiommu/mm.h>
+#include <softiommu/pgtable.h>
 
 #include "fuzz_model.h"
 
@@ -70,6 +109,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define N_MMA	24
 #define N_SVA	3
 #define N_FQ	2
+#define N_FILE	3		/* files (memfd or unlinked temp file) IOAS areas map */
+#define N_ALLOW	3		/* ranges of an IOAS's allowed set */
+#define N_PT	2		/* tables of the direct siommu_pt_* verbs */
+#define N_PTM	16		/* mappings of one */
+#define N_MN	2		/* revoke notifiers on the memory map */
+#define N_MMN	2		/* notifiers on mms */
 #define N_HELD	32
 #define N_COOKIE 64
 #define MAX_OPS	256
@@ -163,6 +208,8 @@ struct w_area {
 	unsigned int flags;
 	int reg;			/* REGION: slot; else -1 */
 	bool revoked;
+	int file;			/* MEMFD/FILE: the file slot + 1 while the model holds its fd; else 0 */
+	uint64_t foff;			/* MEMFD/FILE: offset of the area in the file */
 };
 
 struct w_ioas {
@@ -172,7 +219,49 @@ struct w_ioas {
 	unsigned int nar;
 	struct siommu_ioas_range res[N_RES];
 	unsigned int nres;
+	struct siommu_ioas_range allow[N_ALLOW];	/* sorted, adjacent ones merged */
+	unsigned int nallow;		/* 0: everything allowed */
 };
+
+/* A table of the direct siommu_pt_* verbs: its shadow (4 KiB leaves only). */
+struct w_ptm {
+	uint64_t iova, pa, size;	/* size: 16 pages at most */
+	unsigned int prot;
+	bool dirty[16];			/* per page */
+};
+
+struct w_pt {
+	struct siommu_pt *pt;
+	unsigned int levels, ias;
+	bool dirty_hw;			/* a write translate sets dirty (x86-64, or F_DIRTY) */
+	unsigned int holds;
+	struct w_ptm m[N_PTM];
+	unsigned int nm;
+};
+
+/* A revoke notifier of the memory map: called once per region revoked since it was registered. */
+struct w_mn {
+	struct siommu_mem_notifier *n;
+	unsigned long base, calls;	/* W.mn_revokes when registered; calls since */
+	bool nasty;			/* tries what a notifier must not (-EDEADLK) */
+};
+
+/* A notifier of an mm: its calls, which pair (start, tlbs inside, end). */
+struct w_mmn {
+	struct siommu_mm_notifier *n;
+	int mm;
+	unsigned long starts, tlbs, ends, releases;
+	int depth;			/* starts not yet ended */
+};
+
+/* A file IOAS areas map (MEMFD or FILE memory): the model's descriptor. */
+struct w_file {
+	int fd;				/* valid while size != 0 */
+	uint64_t size;
+	bool memfd;			/* F_GET_SEALS works on it */
+	bool ro;			/* opened O_RDONLY, or sealed F_SEAL_WRITE */
+};
+
 
 struct w_pin {
 	uint64_t iova, len;
@@ -230,12 +319,22 @@ struct world {
 	struct w_mm mm[N_MM];
 	struct w_sva sva[N_SVA];
 	struct w_fq fq[N_FQ];
+	struct w_file file[N_FILE];
+	struct w_mn mn[N_MN];
+	struct w_mmn mmn[N_MMN];
+	unsigned long mn_revokes;	/* revocations of regions the model has seen */
+	struct siommu_mem_region *mn_cur;	/* the region being revoked */
+	struct w_pt pt[N_PT];
 	struct siommu_iopf_group *held[N_HELD];
 	int held_dom[N_HELD];
 	unsigned int nheld;
 };
 
 static struct world W;
+
+static void file_check(const uint8_t *h, const uint8_t *buf, size_t len, const char *what);
+static bool host_of_area(uint64_t h, uint64_t len);
+static void model_revoked_range(uint64_t rpa, uint64_t rsize);
 
 /*
  * Kept across inputs (see fz_ctx_get()): the memory map, and idle IOMMUs
@@ -757,6 +856,62 @@ static void op_iommu_destroy(struct fz_in *in)
 	}
 }
 
+/* ------------------------------------------------------------------ revoke notifiers */
+
+static void mn_fn(void *opaque, struct siommu_mem_region *r)
+{
+	struct w_mn *x = opaque;
+	struct siommu_mem_region_info info;
+
+	x->calls++;
+	FZ_CHECK(r == W.mn_cur, "a revoke notifier called for %p, the region revoked is %p",
+		 (void *)r, (void *)W.mn_cur);
+	FZ_WANT(FZ(siommu_mem_region_info, r, &info), 0);
+	FZ_CHECK(info.revoked, "a revoke notifier called before the region reads revoked");
+	if (x->nasty) {
+		FZ_WANT(FZ(siommu_mem_notifier_unregister, x->n), -EDEADLK);
+		FZ_WANT(FZ(siommu_mem_region_revoke, r), -EDEADLK);
+		FZ_WANT(FZ(siommu_mem_region_destroy, r), -EDEADLK);
+	}
+}
+
+/* Every notifier was called once per revocation since its registration. */
+static void mn_check(void)
+{
+	int i;
+
+	for (i = 0; i < N_MN; i++)
+		if (W.mn[i].n)
+			FZ_CHECK(W.mn[i].calls == W.mn_revokes - W.mn[i].base,
+				 "revoke notifier %d called %lu times for %lu revocations", i,
+				 W.mn[i].calls, W.mn_revokes - W.mn[i].base);
+}
+
+/* Register (or, with c & 1, a NULL function: -EINVAL) or unregister a revoke notifier. */
+static void op_mem_notifier(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_MN;
+	uint8_t c = fz_u8(in);
+	struct w_mn *x = &W.mn[s];
+	struct siommu_mem_notifier *n = NULL;
+
+	if (x->n) {
+		mn_check();
+		FZ_WANT(FZ(siommu_mem_notifier_unregister, x->n), 0);
+		memset(x, 0, sizeof(*x));
+		return;
+	}
+	if (c & 1) {
+		FZ_WANT(FZ(siommu_mem_notifier_register, W.mem, NULL, x, &n), -EINVAL);
+		FZ_WANT(FZ(siommu_mem_notifier_unregister, NULL), -EINVAL);
+		return;
+	}
+	x->base = W.mn_revokes;
+	x->calls = 0;
+	x->nasty = c & 2;
+	FZ_WANT(FZ(siommu_mem_notifier_register, W.mem, mn_fn, x, &x->n), 0);
+}
+
 static void op_region_add(struct fz_in *in)
 {
 	int s = fz_u8(in) % N_REG;
@@ -774,7 +929,12 @@ static void op_region_add(struct fz_in *in)
 			FZ_WANT(ret, W.reg[s].r && W.reg[s].size > PG ? -EEXIST : 0);
 		if (!ret) {
 			/* a one-page region inside the slot: destroy it again */
+			W.mn_cur = r;
 			FZ_WANT(FZ(siommu_mem_region_destroy, r), 0);
+			W.mn_revokes++;
+			mn_check();
+			/* its destroy revoked it: the core tore down the mappings of its page */
+			model_revoked_range(pa + PG, PG);
 		}
 		return;
 	}
@@ -790,13 +950,13 @@ static void op_region_add(struct fz_in *in)
 }
 
 /* After a revoke of region @s: the core tore the region's mappings down. */
-static void model_revoked(int s)
+/* The core tore down every domain mapping of [rpa, rpa + rsize) (a region revoked). */
+static void model_revoked_range(uint64_t rpa, uint64_t rsize)
 {
-	struct w_reg *r = &W.reg[s];
-	int d, i;
+	struct { uint64_t pa, size; } rr = { rpa, rsize }, *r = &rr;
+	int d;
 	unsigned int k;
 
-	r->revoked = true;
 	for (d = 0; d < N_DOM; d++) {
 		struct w_dom *m = &W.dom[d];
 
@@ -821,6 +981,15 @@ static void model_revoked(int s)
 			shadow_del(m, k);
 		}
 	}
+}
+
+static void model_revoked(int s)
+{
+	int i;
+	unsigned int k;
+
+	W.reg[s].revoked = true;
+	model_revoked_range(W.reg[s].pa, W.reg[s].size);
 	for (i = 0; i < N_IOAS; i++)
 		for (k = 0; k < W.ioas[i].nar; k++)
 			if (W.ioas[i].ar[k].reg == s)
@@ -834,7 +1003,11 @@ static void op_region_revoke(struct fz_in *in)
 
 	if (!W.reg[s].r)
 		return;
+	W.mn_cur = W.reg[s].r;
 	FZ_WANT(FZ(siommu_mem_region_revoke, W.reg[s].r), 0);
+	if (!W.reg[s].revoked)
+		W.mn_revokes++;		/* a second revoke calls no notifier */
+	mn_check();
 	FZ_WANT(FZ(siommu_mem_region_info, W.reg[s].r, &info), 0);
 	FZ_CHECK(info.revoked, "revoked after revoke");
 	model_revoked(s);
@@ -847,11 +1020,15 @@ static void op_region_destroy(struct fz_in *in)
 
 	if (!W.reg[s].r)
 		return;
+	W.mn_cur = W.reg[s].r;
 	ret = FZ(siommu_mem_region_destroy, W.reg[s].r);
 	if (W.reg[s].areas)
-		FZ_WANT(ret, -EBUSY);
+		FZ_WANT(ret, -EBUSY);	/* not even revoked */
 	else
 		FZ_WANT(ret, 0);
+	if (!ret && !W.reg[s].revoked)
+		W.mn_revokes++;
+	mn_check();
 	if (ret)
 		return;
 	model_revoked(s);
@@ -1495,8 +1672,10 @@ static void op_dma(struct fz_in *in)
 	if (d->iommu == 1 && want == -1 && d->att[pidx] > 0 && W.dom[d->att[pidx] - 1].kind != DK_MIRROR)
 		return;		/* unknown mappings of a host domain (resolver, stale) */
 	if (want == 1 && d->iommu == 1 &&
-	    (pa < (uint64_t)(uintptr_t)arena || pa + len > (uint64_t)(uintptr_t)arena + ARENA))
-		fz_die("the model maps %#llx outside the arena", (unsigned long long)pa);
+	    (pa < (uint64_t)(uintptr_t)arena || pa + len > (uint64_t)(uintptr_t)arena + ARENA) &&
+	    !host_of_area(pa, PG - (pa & (PG - 1))))
+		fz_die("the model maps %#llx outside the arena and the areas' files",
+		       (unsigned long long)pa);
 	if (want == 1 && (iova & (PG - 1)) + len > PG)
 		len = PG - (iova & (PG - 1));
 	memset(buf, (int)(c ^ bi ^ len8), sizeof(buf));
@@ -1528,6 +1707,7 @@ static void op_dma(struct fz_in *in)
 		if (d->iommu == 1) {
 			FZ_CHECK(!memcmp((void *)(uintptr_t)pa, buf, len), "DMA write at %#llx",
 				 (unsigned long long)iova);
+			file_check((const uint8_t *)(uintptr_t)pa, buf, len, "DMA write");
 		} else if (pa_ram(pa, len)) {
 			FZ_WANT(FZ_MMIO(siommu_mem_rw, W.mem, pa, back, len, false), 0);
 			FZ_CHECK(!memcmp(back, buf, len), "DMA write reaches pa %#llx",
@@ -2076,13 +2256,136 @@ static bool ioas_overlaps(struct w_ioas *a, uint64_t iova, uint64_t len)
 	return false;
 }
 
+/* Is [iova, iova + len) inside one range of the allowed set (anywhere, without one)? */
+static bool ioas_allowed(struct w_ioas *a, uint64_t iova, uint64_t len)
+{
+	unsigned int i;
+
+	if (!a->nallow)
+		return true;
+	for (i = 0; i < a->nallow; i++)
+		if (iova >= a->allow[i].start && iova + len - 1 <= a->allow[i].last)
+			return true;
+	return false;
+}
+
+static bool ioas_allow_overlaps(struct w_ioas *a, uint64_t start, uint64_t last)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->nallow; i++)
+		if (start <= a->allow[i].last && a->allow[i].start <= last)
+			return true;
+	return false;
+}
+
+/*
+ * What siommu_ioas_iova_ranges() must say for IOAS @s: the allowed set
+ * (everything without one) minus the reserved ranges (the caller's and,
+ * while a domain of the IOAS is attached, what lies beyond the narrowest
+ * aperture), ascending; the first @max in @out, the count returned.
+ */
+static unsigned int model_ranges(int s, struct siommu_ioas_range *out, unsigned int max)
+{
+	struct w_ioas *a = &W.ioas[s];
+	struct siommu_ioas_range all = { 0, UINT64_MAX }, res[N_RES + 1];
+	const struct siommu_ioas_range *al = a->nallow ? a->allow : &all;
+	unsigned int nal = a->nallow ? a->nallow : 1, nres = a->nres, ias = ioas_aperture(s);
+	unsigned int i, j, n = 0;
+
+	memcpy(res, a->res, nres * sizeof(res[0]));
+	if (ias < 64)
+		res[nres++] = (struct siommu_ioas_range){ 1ull << ias, UINT64_MAX };
+	for (i = 0; i < nal; i++) {
+		uint64_t cur = al[i].start;
+		bool done = false;
+
+		for (;;) {
+			const struct siommu_ioas_range *r = NULL;
+
+			for (j = 0; j < nres; j++)
+				if (res[j].last >= cur && res[j].start <= al[i].last &&
+				    (!r || res[j].start < r->start))
+					r = &res[j];
+			if (!r)
+				break;
+			if (r->start > cur) {
+				if (n < max)
+					out[n] = (struct siommu_ioas_range){ cur, r->start - 1 };
+				n++;
+			}
+			if (r->last >= al[i].last) {
+				done = true;
+				break;
+			}
+			cur = r->last + 1;
+		}
+		if (!done) {
+			if (n < max)
+				out[n] = (struct siommu_ioas_range){ cur, al[i].last };
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * Where a map of @len bytes (< 2 MiB: only the 4 KiB alignment applies) of
+ * IOAS @s without FIXED_IOVA must go: the lowest hole of the ranges above
+ * with no area.  false: none (-ENOSPC).
+ */
+static bool model_hole(int s, uint64_t len, uint64_t *iova)
+{
+	struct w_ioas *a = &W.ioas[s];
+	struct siommu_ioas_range r[32];
+	unsigned int n = model_ranges(s, r, 32), i, k;
+
+	FZ_CHECK(n <= 32, "%u ranges", n);
+	for (i = 0; i < n; i++) {
+		uint64_t cur = r[i].start;
+
+		while (cur >= r[i].start && cur <= r[i].last && r[i].last - cur >= len - 1) {
+			bool hit = false;
+
+			for (k = 0; k < a->nar; k++)
+				if (overlaps(cur, len, a->ar[k].iova, a->ar[k].len)) {
+					cur = a->ar[k].iova + a->ar[k].len;
+					hit = true;
+					break;
+				}
+			if (!hit) {
+				*iova = cur;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The IOAS's own count of areas and bytes must be the model's. */
+static void ioas_check_info(int s)
+{
+	struct w_ioas *a = &W.ioas[s];
+	struct siommu_ioas_info info;
+	uint64_t bytes = 0;
+	unsigned int k;
+
+	for (k = 0; k < a->nar; k++)
+		bytes += a->ar[k].len;
+	FZ_WANT(FZ(siommu_ioas_get_info, a->a, &info), 0);
+	FZ_CHECK(info.areas == a->nar && info.mapped_bytes == bytes,
+		 "IOAS %d: %llu areas of %llu bytes, the model %u of %llu", s,
+		 (unsigned long long)info.areas, (unsigned long long)info.mapped_bytes, a->nar,
+		 (unsigned long long)bytes);
+}
+
 static void op_ioas_map(struct fz_in *in)
 {
 	int s = fz_u8(in) % N_IOAS;
 	uint8_t c = fz_u8(in), bi = fz_u8(in), bo = fz_u8(in), bl = fz_u8(in);
 	struct w_ioas *a = &W.ioas[s];
 	struct siommu_ioas_mem mem = { 0 };
-	uint64_t len = (uint64_t)(bl % 8 + 1) * PG, off = (uint64_t)bo * PG, iova = 0;
+	uint64_t len = (uint64_t)(bl % 8 + 1) * PG, off = (uint64_t)bo * PG, iova = 0, hole = 0;
 	unsigned int flags = (c & 3) ? (c & 3) : SIOMMU_IOAS_MAP_READ, ias;
 	struct fz_exp x = { 0 };
 	bool fixed = c & 4;
@@ -2122,20 +2425,22 @@ static void op_ioas_map(struct fz_in *in)
 			fz_exp_add(&x, -EINVAL);
 		else if (ioas_overlaps(a, iova, len))
 			fz_exp_add(&x, -EEXIST);
-		if (ioas_reserved(a, iova, len))
+		if (ioas_reserved(a, iova, len) || !ioas_allowed(a, iova, len))
 			fz_exp_add(&x, -EINVAL);
-	}
+	} else if (!model_hole(s, len, &hole))
+		fz_exp_add(&x, -ENOSPC);
 	ias = ioas_aperture(s);
 	if (fixed && ias < 64 && iova + len > (1ull << ias))
 		fz_exp_add(&x, -EINVAL);
 	if (!x.n && ioas_pool_short(s, fixed ? iova : UINT64_MAX, len))
 		fz_exp_add(&x, -ENOMEM);	/* or 0 */
 	ret = FZ(siommu_ioas_map, a->a, &mem, len, flags, &iova);
-	if (!fixed && !x.n && ret == -ENOSPC)
-		fz_die("no hole for %llu bytes", (unsigned long long)len);
 	if (!ret && x.n == 1 && x.e[0] == -ENOMEM)
 		x.n = 0;
 	fz_exp_check(&x, ret);
+	if (!ret && !fixed)
+		FZ_CHECK(iova == hole, "a map of %llu bytes went to %#llx, the lowest hole is %#llx",
+			 (unsigned long long)len, (unsigned long long)iova, (unsigned long long)hole);
 	if (ret == -ENOMEM && fixed) {
 		struct siommu_ioas_area_info info;
 
@@ -2256,7 +2561,7 @@ static void op_ioas_copy(struct fz_in *in)
 	uint8_t c = fz_u8(in);
 	struct w_ioas *src = &W.ioas[s], *dst = &W.ioas[d];
 	struct w_area *ar;
-	uint64_t iova = 0;
+	uint64_t iova = 0, hole = 0;
 	unsigned int flags = (c & 3) ? (c & 3) : SIOMMU_IOAS_MAP_READ;
 	struct fz_exp x = { 0 };
 	int ret;
@@ -2264,20 +2569,29 @@ static void op_ioas_copy(struct fz_in *in)
 	if (!src->a || !dst->a || !src->nar || dst->nar >= N_AREA)
 		return;
 	ar = &src->ar[(c >> 2) % src->nar];
+	if (dst->iommu != src->iommu) {
+		/* IOASes of two layers (iommufd contexts): refused, whatever the memory */
+		FZ_WANT(FZ(siommu_ioas_copy, dst->a, &iova, src->a, ar->iova, ar->len, flags),
+			-EINVAL);
+		ioas_check_info(d);
+		return;
+	}
 	if ((flags & SIOMMU_IOAS_MAP_WRITE) && !(ar->flags & SIOMMU_IOAS_MAP_WRITE))
 		fz_exp_add(&x, -EPERM);
 	if (ar->revoked)
 		fz_exp_add(&x, -ENODEV);
+	if (!model_hole(d, ar->len, &hole))
+		fz_exp_add(&x, -ENOSPC);
 	if (!x.n && ioas_pool_short(d, UINT64_MAX, ar->len))
 		fz_exp_add(&x, -ENOMEM);	/* or 0 */
 	ret = FZ(siommu_ioas_copy, dst->a, &iova, src->a, ar->iova, ar->len, flags);
-	if (ret == -EINVAL && ar->reg >= 0 && dst->iommu != src->iommu)
-		return;
 	if (!ret && x.n == 1 && x.e[0] == -ENOMEM)
 		x.n = 0;
 	fz_exp_check(&x, ret);
 	if (ret)
 		return;
+	FZ_CHECK(iova == hole, "a copy of %llu bytes went to %#llx, the lowest hole is %#llx",
+		 (unsigned long long)ar->len, (unsigned long long)iova, (unsigned long long)hole);
 	FZ_CHECK(!ioas_overlaps(dst, iova, ar->len), "copy into an area");
 	dst->ar[dst->nar] = *ar;
 	dst->ar[dst->nar].iova = iova;
@@ -2313,10 +2627,9 @@ static void op_ioas_reserve(struct fz_in *in)
 	if (a->nres >= N_RES)
 		return;
 	ret = FZ(siommu_ioas_reserve, a->a, start, last);
-	if (ret == -EEXIST)
-		FZ_CHECK(ioas_overlaps(a, start, last - start + 1), "reserve: -EEXIST with no area");
-	else
-		FZ_WANT(ret, ioas_overlaps(a, start, last - start + 1) ? -EEXIST : 0);
+	/* reserved and allowed ranges are disjoint (siommu_ioas_allow_iovas()) */
+	FZ_WANT(ret, ioas_overlaps(a, start, last - start + 1) ? -EEXIST :
+		     ioas_allow_overlaps(a, start, last) ? -EADDRINUSE : 0);
 	if (!ret)
 		a->res[a->nres++] = (struct siommu_ioas_range){ start, last };
 }
@@ -2330,10 +2643,688 @@ static void op_ioas_ranges(struct fz_in *in)
 
 	if (!W.ioas[s].a)
 		return;
+	{
+	struct siommu_ioas_range want[4];
+	unsigned int max = n, nwant = model_ranges(s, want, 4);
+
 	ret = FZ(siommu_ioas_iova_ranges, W.ioas[s].a, r, &n);
-	if (!ret)
-		for (i = 1; i < n; i++)
-			FZ_CHECK(r[i].start > r[i - 1].last, "ranges ascend");
+	FZ_WANT(ret, nwant > max ? -EMSGSIZE : 0);
+	FZ_CHECK(n == nwant, "%u ranges, the model %u", n, nwant);
+	for (i = 0; i < n && i < max; i++)
+		FZ_CHECK(r[i].start == want[i].start && r[i].last == want[i].last,
+			 "range %u: [%#llx, %#llx], the model [%#llx, %#llx]", i,
+			 (unsigned long long)r[i].start, (unsigned long long)r[i].last,
+			 (unsigned long long)want[i].start, (unsigned long long)want[i].last);
+	}
+}
+
+/*
+ * siommu_ioas_allow_iovas(): up to three ranges (around IOVAs the other
+ * verbs use, around an area, large, whole, or malformed), or none (all
+ * allowed again).  The model: -EINVAL for a malformed set (last < start,
+ * misaligned, overlapping), -EADDRINUSE if a range overlaps a caller's
+ * reservation or an area would be outside the set; on error the old set
+ * stays.  Adjacent ranges allow what they cover together.
+ */
+static void op_ioas_allow(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_IOAS;
+	uint8_t c = fz_u8(in);
+	struct w_ioas *a = &W.ioas[s];
+	struct siommu_ioas_range r[N_ALLOW], set[N_ALLOW], t;
+	unsigned int n = c % (N_ALLOW + 1), i, j, ns = 0;
+	int want = 0, ret;
+
+	if (!a->a)
+		return;
+	for (i = 0; i < n; i++) {
+		uint8_t b1 = fz_u8(in), b2 = fz_u8(in);
+		uint64_t start = iova_of(b1), last;
+
+		switch (b2 >> 6) {
+		case 0:
+			last = start + (uint64_t)((b2 & 0x3f) + 1) * PG - 1;
+			break;
+		case 1:
+			if (a->nar) {
+				struct w_area *ar = &a->ar[b1 % a->nar];
+				uint64_t lo = (uint64_t)(b2 & 7) * PG;
+
+				start = ar->iova >= lo ? ar->iova - lo : 0;
+				last = ar->iova + ar->len - 1 + (uint64_t)((b2 >> 3) & 7) * PG;
+			} else {
+				last = start + PG - 1;
+			}
+			break;
+		case 2:
+			last = start + (SZ_1G << (b2 & 3)) - 1;
+			break;
+		default:
+			switch (b2 & 3) {
+			case 0:		/* last + 1 misaligned */
+				last = start + (uint64_t)((b2 >> 2) & 0xf) * PG + 0x7ff;
+				break;
+			case 1:		/* last < start */
+				start += 2 * PG;
+				last = start - PG - 1;
+				break;
+			case 2:		/* start misaligned */
+				last = start + 2 * PG - 1;
+				start += 0x800;
+				break;
+			default:	/* everything */
+				start = 0;
+				last = UINT64_MAX;
+				break;
+			}
+			break;
+		}
+		r[i] = (struct siommu_ioas_range){ start, last };
+	}
+	if (n && (c & 0x80)) {
+		FZ_WANT(FZ(siommu_ioas_allow_iovas, a->a, NULL, n), -EINVAL);
+		return;
+	}
+	/* the model: sort, validate, merge adjacent ranges */
+	memcpy(set, r, n * sizeof(r[0]));
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && set[j].start < set[j - 1].start; j--) {
+			t = set[j];
+			set[j] = set[j - 1];
+			set[j - 1] = t;
+		}
+	for (i = 0; i < n; i++) {
+		if (set[i].last < set[i].start || set[i].start % PG ||
+		    (set[i].last != UINT64_MAX && (set[i].last + 1) % PG) ||
+		    (i && set[i].start <= set[i - 1].last))
+			want = -EINVAL;
+	}
+	if (!want) {
+		for (i = 0; i < n; i++) {
+			if (ns && set[ns - 1].last != UINT64_MAX && set[ns - 1].last + 1 == set[i].start)
+				set[ns - 1].last = set[i].last;
+			else
+				set[ns++] = set[i];
+		}
+		for (i = 0; i < ns; i++)
+			for (j = 0; j < a->nres; j++)
+				if (set[i].start <= a->res[j].last && a->res[j].start <= set[i].last)
+					want = -EADDRINUSE;
+		for (j = 0; j < a->nar && ns; j++) {
+			bool in_one = false;
+
+			for (i = 0; i < ns; i++)
+				if (a->ar[j].iova >= set[i].start &&
+				    a->ar[j].iova + a->ar[j].len - 1 <= set[i].last)
+					in_one = true;
+			if (!in_one)
+				want = -EADDRINUSE;
+		}
+	}
+	ret = FZ(siommu_ioas_allow_iovas, a->a, r, n);
+	FZ_WANT(ret, want);
+	if (!ret) {
+		memcpy(a->allow, set, ns * sizeof(set[0]));
+		a->nallow = ns;
+	}
+	{
+		/* what iova_ranges says follows the set (or the old one) */
+		struct siommu_ioas_range got[8], exp[8];
+		unsigned int ng = 8, ne = model_ranges(s, exp, 8);
+
+		ret = FZ(siommu_ioas_iova_ranges, a->a, got, &ng);
+		FZ_WANT(ret, ne > 8 ? -EMSGSIZE : 0);
+		FZ_CHECK(ng == ne, "%u ranges after allow_iovas, the model %u", ng, ne);
+		for (i = 0; i < ng && i < 8; i++)
+			FZ_CHECK(got[i].start == exp[i].start && got[i].last == exp[i].last,
+				 "range %u after allow_iovas: [%#llx, %#llx], the model [%#llx, %#llx]",
+				 i, (unsigned long long)got[i].start, (unsigned long long)got[i].last,
+				 (unsigned long long)exp[i].start, (unsigned long long)exp[i].last);
+	}
+	ioas_check_info(s);
+}
+
+/* ------------------------------------------------------------------ file memory */
+
+/* The byte a file of the model holds at @off when it is made. */
+static uint8_t file_byte(int f, uint64_t off)
+{
+	return (uint8_t)(0xa5 ^ (f * 0x35) ^ ((off >> 12) * 7) ^ off);
+}
+
+/*
+ * Make file slot @f: a memfd or an unlinked temp file of 1..12 pages
+ * filled with file_byte(), read-write, sealed against writes (memfd) or
+ * reopened read-only (temp file).
+ */
+static void file_make(int f, uint8_t k)
+{
+	struct w_file *x = &W.file[f];
+	uint64_t size = (uint64_t)(k % 12 + 1) * PG, off;
+	uint8_t page[PG];
+	int fd, kind = (k >> 4) & 3, i;
+
+	if (kind < 2) {
+		fd = memfd_create("fuzz_api", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	} else {
+		char name[] = "/tmp/fuzz_api.XXXXXX";
+
+		fd = mkstemp(name);
+		if (fd >= 0)
+			unlink(name);
+	}
+	if (fd < 0 || ftruncate(fd, (off_t)size))
+		fz_die("making a file for IOAS memory: %s", strerror(errno));
+	for (off = 0; off < size; off += PG) {
+		for (i = 0; i < (int)PG; i++)
+			page[i] = file_byte(f, off + (uint64_t)i);
+		if (pwrite(fd, page, PG, (off_t)off) != (ssize_t)PG)
+			fz_die("filling a file: %s", strerror(errno));
+	}
+	x->ro = false;
+	if (kind == 1) {
+		if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW))
+			fz_die("sealing a memfd: %s", strerror(errno));
+		x->ro = true;
+	} else if (kind == 3) {
+		char path[64];
+		int ro;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ro = open(path, O_RDONLY | O_CLOEXEC);
+		if (ro < 0)
+			fz_die("reopening a file read-only: %s", strerror(errno));
+		close(fd);
+		fd = ro;
+		x->ro = true;
+	}
+	x->fd = fd;
+	x->size = size;
+	x->memfd = fcntl(fd, F_GET_SEALS) >= 0;
+}
+
+static void file_close(int f)
+{
+	int i;
+	unsigned int k;
+
+	if (!W.file[f].size)
+		return;
+	close(W.file[f].fd);
+	memset(&W.file[f], 0, sizeof(W.file[f]));
+	for (i = 0; i < N_IOAS; i++)
+		for (k = 0; k < W.ioas[i].nar; k++)
+			if (W.ioas[i].ar[k].file == f + 1)
+				W.ioas[i].ar[k].file = 0;
+}
+
+/*
+ * The file bytes behind host address @h (an area of file memory the model
+ * still holds the descriptor of) must be @buf: the mapping is MAP_SHARED.
+ */
+static void file_check(const uint8_t *h, const uint8_t *buf, size_t len, const char *what)
+{
+	static uint8_t back[8 * PG];
+	int i;
+	unsigned int k;
+
+	for (i = 0; i < N_IOAS; i++)
+		for (k = 0; k < W.ioas[i].nar; k++) {
+			struct w_area *ar = &W.ioas[i].ar[k];
+
+			if (!ar->file || !ar->host || h < ar->host || h + len > ar->host + ar->len ||
+			    len > sizeof(back))
+				continue;
+			if (pread(W.file[ar->file - 1].fd, back, len,
+				  (off_t)(ar->foff + (uint64_t)(h - ar->host))) != (ssize_t)len)
+				fz_die("reading a file back: %s", strerror(errno));
+			FZ_CHECK(!memcmp(back, buf, len), "%s: the file holds other bytes", what);
+			return;
+		}
+}
+
+/* Is [h, h + len) host memory of an IOAS area (the arena or a file's mapping)? */
+static bool host_of_area(uint64_t h, uint64_t len)
+{
+	int i;
+	unsigned int k;
+
+	for (i = 0; i < N_IOAS; i++)
+		for (k = 0; k < W.ioas[i].nar; k++) {
+			struct w_area *ar = &W.ioas[i].ar[k];
+			uint64_t b = (uint64_t)(uintptr_t)ar->host;
+
+			if (ar->host && h >= b && h + len <= b + ar->len)
+				return true;
+		}
+	return false;
+}
+
+/*
+ * siommu_ioas_map() of MEMFD and FILE memory: a file slot of the model
+ * (made on first use), at an offset, and the bad cases: a bad descriptor,
+ * a descriptor that is no regular file, a misaligned or wrapping offset,
+ * a range beyond the file's end, a non-memfd as MEMFD, WRITE of a
+ * read-only descriptor or a write-sealed memfd.  On success the area's
+ * bytes are the file's (read with pread()), the area is in the model with
+ * its host address (the IOAS's mapping, from siommu_ioas_area_find()), so
+ * pins, access rw and DMA check against it, and writes through it must
+ * reach the file.  c & 0x40: the model closes its descriptor at once (the
+ * IOAS holds its own).
+ */
+static void op_ioas_map_fd(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_IOAS;
+	uint8_t c = fz_u8(in), f8 = fz_u8(in), bo = fz_u8(in), bl = fz_u8(in), bi = fz_u8(in);
+	int f = f8 % N_FILE, variant = (c >> 3) & 7, other = -1, ret;
+	struct w_ioas *a = &W.ioas[s];
+	struct w_file *x = &W.file[f];
+	struct siommu_ioas_mem mem = { 0 };
+	uint64_t len = (uint64_t)(bl % 8 + 1) * PG, iova = 0, hole = 0, ias;
+	unsigned int flags = (c & 3) ? (c & 3) : SIOMMU_IOAS_MAP_READ;
+	bool fixed = c & 4, good_fd = true;
+	struct fz_exp e = { 0 };
+
+	if (!a->a || a->nar >= N_AREA)
+		return;
+	if (!x->size)
+		file_make(f, f8 >> 2);
+	mem.type = (c & 0x80) ? SIOMMU_IOAS_MEM_FILE : SIOMMU_IOAS_MEM_MEMFD;
+	mem.fd = x->fd;
+	mem.offset = (uint64_t)(bo % 12) * PG;
+	switch (variant) {
+	case 5:			/* no descriptor */
+		mem.fd = (bo & 1) ? -1 : 1 << 20;
+		good_fd = false;
+		fz_exp_add(&e, -EBADF);
+		break;
+	case 6:
+		mem.offset += 0x200;
+		fz_exp_add(&e, -EINVAL);
+		break;
+	case 7:
+		if (bo & 1) {
+			mem.offset = UINT64_MAX & ~(PG - 1);
+			fz_exp_add(&e, -EOVERFLOW);
+		} else {
+			other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			if (other < 0)
+				fz_die("/dev/null: %s", strerror(errno));
+			mem.fd = other;
+			good_fd = false;
+			fz_exp_add(&e, -EINVAL);	/* not a regular file */
+		}
+		break;
+	default:
+		break;
+	}
+	if (good_fd) {
+		if (mem.type == SIOMMU_IOAS_MEM_MEMFD && !x->memfd)
+			fz_exp_add(&e, -EINVAL);
+		if (variant != 7 && mem.offset + len > x->size)
+			fz_exp_add(&e, -EINVAL);
+		if ((flags & SIOMMU_IOAS_MAP_WRITE) && x->ro)
+			fz_exp_add(&e, -EPERM);
+	}
+	if (fixed) {
+		flags |= SIOMMU_IOAS_MAP_FIXED_IOVA;
+		iova = iova_of(bi);
+		if (ioas_overlaps(a, iova, len))
+			fz_exp_add(&e, -EEXIST);
+		ias = ioas_aperture(s);
+		if (ioas_reserved(a, iova, len) || !ioas_allowed(a, iova, len) ||
+		    (ias < 64 && iova + len > (1ull << ias)))
+			fz_exp_add(&e, -EINVAL);
+	} else if (!model_hole(s, len, &hole)) {
+		fz_exp_add(&e, -ENOSPC);
+	}
+	if (!e.n && ioas_pool_short(s, fixed ? iova : UINT64_MAX, len))
+		fz_exp_add(&e, -ENOMEM);	/* or 0 */
+	ret = FZ(siommu_ioas_map, a->a, &mem, len, flags, &iova);
+	if (other >= 0)
+		close(other);
+	if (!ret && e.n == 1 && e.e[0] == -ENOMEM)
+		e.n = 0;
+	fz_exp_check(&e, ret);
+	if (ret) {
+		ioas_check_info(s);	/* nothing changed */
+		return;
+	}
+	if (!fixed)
+		FZ_CHECK(iova == hole, "a map of %llu bytes went to %#llx, the lowest hole is %#llx",
+			 (unsigned long long)len, (unsigned long long)iova, (unsigned long long)hole);
+	FZ_CHECK(!ioas_overlaps(a, iova, len), "the new area at %#llx", (unsigned long long)iova);
+	{
+		struct siommu_ioas_area_info info;
+		struct w_area *ar = &a->ar[a->nar++];
+		uint64_t o;
+
+		FZ_WANT(FZ(siommu_ioas_area_find, a->a, iova, &info), 0);
+		FZ_CHECK(info.iova == iova && info.length == len && info.host &&
+			 info.pa == (uint64_t)(uintptr_t)info.host && info.type == mem.type &&
+			 info.flags == (flags & 3) && !info.revoked, "area info of a file area");
+		*ar = (struct w_area){
+			.iova = iova, .len = len, .flags = flags & 3, .reg = -1,
+			.host = info.host, .pa = info.pa,
+			.file = f + 1, .foff = mem.offset,
+		};
+		/* the bytes the IOAS maps are the file's */
+		for (o = 0; o < len; o += PG) {
+			uint8_t want[PG];
+
+			if (pread(x->fd, want, PG, (off_t)(mem.offset + o)) != (ssize_t)PG)
+				fz_die("reading a file: %s", strerror(errno));
+			FZ_CHECK(!memcmp(ar->host + o, want, PG),
+				 "the area at %#llx maps other bytes than the file's at %#llx",
+				 (unsigned long long)(iova + o), (unsigned long long)(mem.offset + o));
+		}
+	}
+	ioas_check_info(s);
+	if (c & 0x40)
+		file_close(f);
+}
+
+/* ------------------------------------------------------------------ direct page tables */
+
+/*
+ * Tables of the fuzzer's own (siommu_pt_*, no domain): a fuzzed format,
+ * levels and pool, 4 KiB pages only (every leaf is one page, so the
+ * dirty state of each is the model's), and a shadow of what they map.
+ */
+
+static struct w_ptm *pt_find(struct w_pt *t, uint64_t iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nm; i++)
+		if (iova >= t->m[i].iova && iova - t->m[i].iova < t->m[i].size)
+			return &t->m[i];
+	return NULL;
+}
+
+/* The mapping's dirty bit of page @iova. */
+static bool *pt_dirty(struct w_ptm *x, uint64_t iova)
+{
+	return &x->dirty[(iova - x->iova) / PG];
+}
+
+/*
+ * Create (empty slot), or hold, unhold, destroy (-EBUSY while held,
+ * nothing changed; then unhold is -EINVAL with no user).
+ */
+static void op_pt_life(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_PT;
+	uint8_t c = fz_u8(in), b = fz_u8(in);
+	struct w_pt *t = &W.pt[s];
+	int ret;
+
+	if (!t->pt) {
+		static const unsigned int lv[4] = { 0, 3, 4, 5 };
+		struct siommu_pt_cfg cfg = { .pgsize_bitmap = SIOMMU_PT_SZ_4K };
+		enum siommu_pt_fmt fmt = (enum siommu_pt_fmt)(c % 3 + 1);
+		unsigned int levels = lv[(c >> 2) & 3], want_levels, min, max, def;
+		struct siommu_pt_info pi;
+		int want = 0;
+
+		cfg.fmt = fmt;
+		cfg.levels = levels;
+		cfg.max_table_pages = pool_of(b);
+		if (c & 0x10)
+			cfg.flags = SIOMMU_PT_F_DIRTY;
+		if (c & 0x20) {
+			cfg.pgsize_bitmap = SIOMMU_PT_SZ_2M;	/* no 4 KiB: refused */
+			want = -EINVAL;
+		}
+		min = fmt == SIOMMU_PT_FMT_VTD_SS ? 3 : 4;
+		max = fmt == SIOMMU_PT_FMT_ARM_LPAE_S1 ? 4 : 5;
+		def = fmt == SIOMMU_PT_FMT_VTD_SS ? 3 : 4;
+		want_levels = levels ? levels : def;
+		if (want_levels < min || want_levels > max)
+			want = -EINVAL;
+		ret = FZ(siommu_pt_create, W.ctx, &cfg, &t->pt);
+		FZ_WANT(ret, want);
+		if (ret) {
+			t->pt = NULL;
+			return;
+		}
+		FZ_WANT(FZ(siommu_pt_get_info, t->pt, &pi), 0);
+		FZ_CHECK(pi.fmt == fmt && pi.levels == want_levels &&
+			 pi.pgsize_bitmap == SIOMMU_PT_SZ_4K &&
+			 pi.max_table_pages == cfg.max_table_pages && pi.table_pages == 1,
+			 "a new table's info");
+		if (fmt == SIOMMU_PT_FMT_VTD_SS)
+			FZ_CHECK(pi.ias_lg2 == 39 + 9 * (want_levels - 3), "VT-d ias %u", pi.ias_lg2);
+		else if (fmt == SIOMMU_PT_FMT_ARM_LPAE_S1)
+			FZ_CHECK(pi.ias_lg2 == 48, "Arm ias %u", pi.ias_lg2);
+		else
+			FZ_CHECK(pi.ias_lg2 >= 47 + 9 * (want_levels - 4) &&
+				 pi.ias_lg2 <= 48 + 9 * (want_levels - 4), "x86-64 ias %u", pi.ias_lg2);
+		t->levels = want_levels;
+		t->ias = pi.ias_lg2;
+		t->dirty_hw = fmt == SIOMMU_PT_FMT_X86_64 || (c & 0x10);
+		return;
+	}
+	switch (c & 3) {
+	case 0:
+		FZ_WANT(FZ(siommu_pt_hold, t->pt), 0);
+		t->holds++;
+		break;
+	case 1:
+		FZ_WANT(FZ(siommu_pt_unhold, t->pt), t->holds ? 0 : -EINVAL);
+		if (t->holds)
+			t->holds--;
+		break;
+	default:
+		ret = FZ(siommu_pt_destroy, t->pt);
+		FZ_WANT(ret, t->holds ? -EBUSY : 0);
+		if (!ret) {
+			memset(t, 0, sizeof(*t));
+		} else if (t->nm) {
+			uint64_t pa;
+
+			/* nothing changed */
+			FZ_WANT(FZ(siommu_pt_iova_to_phys, t->pt, t->m[0].iova, &pa), 0);
+			FZ_CHECK(pa == t->m[0].pa, "a held table after its refused destroy");
+		}
+		break;
+	}
+}
+
+/* Sync a gather of table @t (no IOTLB caches its translations). */
+static void pt_sync(struct siommu_pt_gather *g)
+{
+	FZ_WANT(FZ(siommu_pt_gather_sync, g, NULL, NULL, 0), 0);
+}
+
+/*
+ * map, unmap, iova_to_phys, translate (a write sets the page dirty on a
+ * table with hardware A/D), walk, lookup_level, read (and clear) dirty.
+ */
+static void op_pt_op(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_PT;
+	uint8_t c = fz_u8(in), bi = fz_u8(in), bl = fz_u8(in);
+	struct w_pt *t = &W.pt[s];
+	uint64_t iova = iova_of(bi), size = (uint64_t)(bl % 16 + 1) * PG, top;
+	struct siommu_pt_gather g;
+	struct w_ptm *x;
+	struct fz_exp e = { 0 };
+	bool beyond;
+	int ret;
+
+	if (!t->pt)
+		return;
+	top = t->ias >= 64 ? UINT64_MAX : (1ull << t->ias);
+	if ((bl & 0x80) && t->nm) {
+		x = &t->m[bi % t->nm];
+		iova = x->iova + (uint64_t)(((bl >> 4) & 7) % (x->size / PG)) * PG;
+	}
+	beyond = iova + size > top;
+	siommu_pt_gather_init(&g);
+	switch ((c >> 1) & 7) {
+	case 0:
+	case 1: {		/* map */
+		uint64_t pa = SZ_1G + (uint64_t)(c >> 4) * 16 * PG + (uint64_t)(bl & 0x70) * PG;
+		unsigned int prot = (c & 1) ? SIOMMU_PT_READ | SIOMMU_PT_WRITE : SIOMMU_PT_READ;
+		uint64_t i;
+
+		if (t->nm >= N_PTM)
+			return;
+		if ((bl & 0x40) && !(bl & 0x80)) {
+			iova += 0x800;
+			fz_exp_add(&e, -EINVAL);
+		}
+		if (beyond)
+			fz_exp_add(&e, -ERANGE);
+		else
+			for (i = 0; i < t->nm; i++)
+				if (overlaps(iova, size, t->m[i].iova, t->m[i].size))
+					fz_exp_add(&e, -EEXIST);
+		if (!e.n && pool_short(t->pt, iova, size))
+			fz_exp_add(&e, -ENOMEM);	/* or 0 */
+		ret = FZ(siommu_pt_map, t->pt, iova, pa, size, prot);
+		if (!ret && e.n == 1 && e.e[0] == -ENOMEM)
+			e.n = 0;
+		fz_exp_check(&e, ret);
+		if (ret) {
+			uint64_t got;
+
+			if (!beyond && !(iova & (PG - 1)) && !pt_find(t, iova))
+				FZ_WANT(FZ(siommu_pt_iova_to_phys, t->pt, iova, &got), -ENOENT);
+			return;
+		}
+		t->m[t->nm] = (struct w_ptm){ .iova = iova, .pa = pa, .size = size, .prot = prot };
+		t->nm++;
+		return;
+	}
+	case 2: {		/* unmap */
+		uint64_t want = 0;
+		int64_t r;
+		unsigned int k;
+
+		if (t->nm >= N_PTM)
+			return;		/* a split adds a piece */
+		for (k = 0; k < t->nm; k++)
+			if (overlaps(iova, size, t->m[k].iova, t->m[k].size))
+				want += (t->m[k].iova + t->m[k].size < iova + size ?
+					 t->m[k].iova + t->m[k].size : iova + size) -
+					(t->m[k].iova > iova ? t->m[k].iova : iova);
+		r = FZ64(siommu_pt_unmap, t->pt, iova, size, &g);
+		if (beyond && r == -ERANGE)
+			return;
+		FZ_CHECK(r == (int64_t)want, "pt unmap of [%#llx, +%#llx): %lld, the model %llu",
+			 (unsigned long long)iova, (unsigned long long)size, (long long)r,
+			 (unsigned long long)want);
+		pt_sync(&g);
+		/* the shadow: cut [iova, iova + size) out (pieces keep their dirty bits) */
+		k = 0;
+		while (k < t->nm) {
+			struct w_ptm m = t->m[k];
+			uint64_t me = m.iova + m.size, end = iova + size;
+
+			if (!overlaps(iova, size, m.iova, m.size)) {
+				k++;
+				continue;
+			}
+			t->m[k] = t->m[--t->nm];
+			if (m.iova < iova) {
+				struct w_ptm l = m;
+
+				l.size = iova - m.iova;
+				t->m[t->nm++] = l;
+			}
+			if (me > end) {
+				struct w_ptm rt = m;
+				uint64_t cut = (end - m.iova) / PG;
+
+				rt.iova = end;
+				rt.pa = m.pa + (end - m.iova);
+				rt.size = me - end;
+				memset(rt.dirty, 0, sizeof(rt.dirty));
+				memcpy(rt.dirty, m.dirty + cut, (16 - cut) * sizeof(bool));
+				t->m[t->nm++] = rt;
+			}
+		}
+		return;
+	}
+	case 3: {		/* iova_to_phys, walk, lookup_level */
+		struct siommu_pt_walk w;
+		uint64_t pa = 0;
+
+		x = pt_find(t, iova);
+		ret = FZ(siommu_pt_iova_to_phys, t->pt, iova, &pa);
+		if (iova >= top) {
+			FZ_WANT(ret, -ERANGE);
+			return;
+		}
+		FZ_WANT(ret, x ? 0 : -ENOENT);
+		if (x)
+			FZ_CHECK(pa == x->pa + (iova - x->iova), "iova_to_phys %#llx: %#llx",
+				 (unsigned long long)iova, (unsigned long long)pa);
+		FZ_WANT(FZ(siommu_pt_walk, t->pt, iova, &w), 0);
+		FZ_CHECK(w.levels == t->levels && w.leaf_level == (x ? 0 : -1),
+			 "walk of %#llx: %u levels, leaf at %d", (unsigned long long)iova, w.levels,
+			 w.leaf_level);
+		FZ_WANT(FZ(siommu_pt_lookup_level, t->pt, iova), x ? 12 : 0);
+		return;
+	}
+	case 4:
+	case 5: {		/* translate, as a device would (a write sets dirty) */
+		struct siommu_pt_xlate xl;
+		unsigned int acc = (c & 1) ? SIOMMU_PT_ACC_WRITE : SIOMMU_PT_ACC_READ;
+		int want;
+
+		x = pt_find(t, iova);
+		siommu_read_lock();
+		ret = siommu_pt_translate_rcu(t->pt, iova, acc, &xl);
+		siommu_read_unlock();
+		ret = (int)fz_ret("siommu_pt_translate_rcu", ret);
+		want = iova >= top ? -ERANGE : !x ? -ENOENT :
+		       (acc & SIOMMU_PT_ACC_WRITE) && !(x->prot & SIOMMU_PT_WRITE) ? -EACCES : 0;
+		FZ_WANT(ret, want);
+		if (ret)
+			return;
+		FZ_CHECK(xl.pa == x->pa + (iova - x->iova) && xl.pgsize_lg2 == 12,
+			 "translate %#llx: %#llx at 2^%u", (unsigned long long)iova,
+			 (unsigned long long)xl.pa, xl.pgsize_lg2);
+		if ((acc & SIOMMU_PT_ACC_WRITE) && t->dirty_hw)
+			*pt_dirty(x, iova) = true;
+		return;
+	}
+	default: {		/* read_and_clear_dirty over up to 64 pages */
+		uint64_t bm = 0, want_bm = 0, len = (uint64_t)(bl % 64 + 1) * PG, p;
+		unsigned int flags = (c & 1) ? SIOMMU_PT_DIRTY_NO_CLEAR : 0;
+		int64_t r, want = 0;
+
+		r = FZ64(siommu_pt_read_and_clear_dirty, t->pt, iova, len, flags, &bm, 12, &g);
+		if (iova + len > top) {
+			FZ_CHECK(r == -ERANGE || (!t->dirty_hw && r == -EOPNOTSUPP),
+				 "dirty beyond the input width: %lld", (long long)r);
+			pt_sync(&g);
+			return;
+		}
+		if (!t->dirty_hw) {
+			FZ_CHECK(r == -EOPNOTSUPP, "dirty without A/D: %lld", (long long)r);
+			return;
+		}
+		for (p = 0; p < len; p += PG) {
+			x = pt_find(t, iova + p);
+			if (x && *pt_dirty(x, iova + p)) {
+				want++;
+				want_bm |= 1ull << (p / PG);
+				if (!flags)
+					*pt_dirty(x, iova + p) = false;
+			}
+		}
+		FZ_CHECK(r == want && bm == want_bm,
+			 "dirty of [%#llx, +%#llx): %lld leaves, bitmap %#llx; the model %lld, %#llx",
+			 (unsigned long long)iova, (unsigned long long)len, (long long)r,
+			 (unsigned long long)bm, (long long)want, (unsigned long long)want_bm);
+		pt_sync(&g);
+		return;
+	}
+	}
 }
 
 static void op_ioas_domain(struct fz_in *in)
@@ -2585,12 +3576,22 @@ static void op_acc_rw(struct fz_in *in)
 		{
 			uint8_t *h = ioas_host(a, iova);
 
-			if (h && ioas_host(a, iova + len - 1) == h + len - 1)
+			if (h && ioas_host(a, iova + len - 1) == h + len - 1) {
 				FZ_CHECK(!memcmp(h, buf, len), "access write reaches the host memory");
+				file_check(h, buf, len, "access write");
+			}
 		}
 	} else {
 		ret = FZ(siommu_ioas_access_rw, x->a, iova, back, len, 0);
 		fz_exp_check(&e, ret);
+		if (!ret) {
+			uint8_t *h = ioas_host(a, iova);
+
+			if (h && ioas_host(a, iova + len - 1) == h + len - 1) {
+				FZ_CHECK(!memcmp(h, back, len), "access read gives the host memory");
+				file_check(h, back, len, "access read");
+			}
+		}
 	}
 }
 
@@ -2886,6 +3887,107 @@ static void op_mm_touch(struct fz_in *in)
 	FZ_CHECK(!memcmp(buf, back, sizeof(buf)), "the mm reads back what it wrote");
 }
 
+/* ------------------------------------------------------------------ mm notifiers */
+
+static struct w_mmn *mmn_of(void *opaque, struct siommu_mm *mm)
+{
+	struct w_mmn *x = opaque;
+
+	FZ_CHECK(x->n, "an mm notifier called after its unregister");
+	FZ_CHECK(W.mm[x->mm].mm == mm, "an mm notifier called for another mm");
+	return x;
+}
+
+static void mmn_start(void *opaque, struct siommu_mm *mm, const struct siommu_mm_range *r)
+{
+	struct w_mmn *x = mmn_of(opaque, mm);
+
+	FZ_CHECK(r->start <= r->last, "invalidate_start of [%#llx, %#llx]",
+		 (unsigned long long)r->start, (unsigned long long)r->last);
+	x->starts++;
+	x->depth++;
+}
+
+static void mmn_tlbs(void *opaque, struct siommu_mm *mm, const struct siommu_mm_range *r)
+{
+	struct w_mmn *x = mmn_of(opaque, mm);
+
+	FZ_CHECK(x->depth > 0, "invalidate_tlbs outside a start/end");
+	x->tlbs++;
+}
+
+static void mmn_end(void *opaque, struct siommu_mm *mm, const struct siommu_mm_range *r)
+{
+	struct w_mmn *x = mmn_of(opaque, mm);
+
+	FZ_CHECK(x->depth > 0, "invalidate_end without a start");
+	x->ends++;
+	x->depth--;
+}
+
+static void mmn_release(void *opaque, struct siommu_mm *mm)
+{
+	struct w_mmn *x = mmn_of(opaque, mm);
+
+	FZ_CHECK(x->depth == 0, "release inside an invalidation");
+	x->releases++;
+}
+
+static const struct siommu_mm_notifier_ops mmn_ops = {
+	.invalidate_start = mmn_start, .invalidate_tlbs = mmn_tlbs,
+	.invalidate_end = mmn_end, .release = mmn_release,
+};
+
+/* After every call: no invalidation is left open, release ran once iff the mm was destroyed. */
+static void mmn_check(void)
+{
+	int i;
+
+	for (i = 0; i < N_MMN; i++) {
+		struct w_mmn *x = &W.mmn[i];
+
+		if (!x->n)
+			continue;
+		FZ_CHECK(x->depth == 0 && x->starts == x->ends,
+			 "mm notifier %d: %lu starts, %lu ends after the call", i, x->starts, x->ends);
+		FZ_CHECK(x->releases == (W.mm[x->mm].dead ? 1u : 0u),
+			 "mm notifier %d: %lu releases, the mm is %s", i, x->releases,
+			 W.mm[x->mm].dead ? "destroyed" : "live");
+	}
+}
+
+/*
+ * Register a notifier on an mm (-ENODEV once it was destroyed while a
+ * mirror, binding or notifier keeps the object), or unregister one (it
+ * keeps the object: an mm destroyed meanwhile goes with the last).
+ */
+static void op_mm_notifier(struct fz_in *in)
+{
+	int s = fz_u8(in) % N_MMN, mi = fz_u8(in) % N_MM;
+	struct w_mmn *x = &W.mmn[s];
+	struct siommu_mm_notifier *n = NULL;
+	struct w_mm *m;
+	int ret;
+
+	if (x->n) {
+		m = &W.mm[x->mm];
+		FZ_WANT(FZ(siommu_mm_notifier_unregister, x->n), 0);
+		memset(x, 0, sizeof(*x));
+		if (!--m->refs && m->dead)
+			memset(m, 0, sizeof(*m));
+		return;
+	}
+	m = &W.mm[mi];
+	if (!m->mm)
+		return;
+	ret = FZ(siommu_mm_notifier_register, m->mm, &mmn_ops, x, &n);
+	FZ_WANT(ret, m->dead ? -ENODEV : 0);
+	if (ret)
+		return;
+	*x = (struct w_mmn){ .n = n, .mm = mi };
+	m->refs++;
+}
+
 static void op_mirror_create(struct fz_in *in)
 {
 	int s = fz_u8(in) % N_DOM, mi = fz_u8(in) % N_MM, io = fz_u8(in) % N_IOMMU;
@@ -3088,9 +4190,26 @@ static void teardown(void)
 	for (i = 0; i < N_IOAS; i++)
 		if (W.ioas[i].a)
 			FZ_WANT(FZ(siommu_ioas_destroy, W.ioas[i].a), 0);
+	for (i = 0; i < N_FILE; i++)
+		file_close(i);
+	for (i = 0; i < N_PT; i++) {
+		struct w_pt *t = &W.pt[i];
+
+		if (!t->pt)
+			continue;
+		for (; t->holds; t->holds--)
+			FZ_WANT(FZ(siommu_pt_unhold, t->pt), 0);
+		FZ_WANT(FZ(siommu_pt_destroy, t->pt), 0);
+	}
 	for (i = 0; i < N_MM; i++)
-		if (W.mm[i].mm && !W.mm[i].dead)
+		if (W.mm[i].mm && !W.mm[i].dead) {
 			siommu_mm_destroy(W.mm[i].mm);
+			W.mm[i].dead = true;
+		}
+	mmn_check();		/* every notifier's release ran */
+	for (i = 0; i < N_MMN; i++)
+		if (W.mmn[i].n)
+			FZ_WANT(FZ(siommu_mm_notifier_unregister, W.mmn[i].n), 0);
 	for (i = 0; i < N_DEV; i++)
 		if (W.dev[i].d)
 			FZ_WANT(FZ(siommu_device_destroy, W.dev[i].d), 0);
@@ -3103,8 +4222,16 @@ static void teardown(void)
 			kept_park(i);		/* kept for the next input (K) */
 	}
 	for (i = 0; i < N_REG; i++)
-		if (W.reg[i].r)
+		if (W.reg[i].r) {
+			W.mn_cur = W.reg[i].r;
 			FZ_WANT(FZ(siommu_mem_region_destroy, W.reg[i].r), 0);
+			if (!W.reg[i].revoked)
+				W.mn_revokes++;
+			mn_check();
+		}
+	for (i = 0; i < N_MN; i++)
+		if (W.mn[i].n)
+			FZ_WANT(FZ(siommu_mem_notifier_unregister, W.mn[i].n), 0);
 	{
 		struct siommu_mem_stats ms;
 
@@ -3131,6 +4258,9 @@ static op_fn *const ops[] = {
 	op_mirror_create, op_mirror_fault, op_sva_bind,
 	/* the common ones again, so that random inputs reach deep states */
 	op_attach, op_map, op_translate, op_dma, op_report, op_ioas_map, op_pin,
+	/* added later: op bytes < 64 keep their meaning (see the top comment) */
+	op_ioas_map_fd, op_ioas_allow, op_pt_life, op_pt_op, op_pt_op, op_mem_notifier,
+	op_mm_notifier,
 };
 
 #define NR_OPS	(sizeof(ops) / sizeof(ops[0]))
@@ -3163,6 +4293,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		fz_opno++;
 		ops[op % NR_OPS](&in);
+		mmn_check();
 	}
 	fz_opno++;
 	teardown();

@@ -418,6 +418,41 @@ static void test_ioas_allow_iovas(void **state)
 	assert_int_equal(r[0].start, 0x1000);
 }
 
+/*
+ * Adjacent allowed ranges allow what they cover together ("an area would
+ * fall outside the set", "a not allowed IOVA range"): a map across their
+ * boundary, fixed or chosen, is allowed, and iova_ranges lists one range.
+ * (They were kept apart: a fixed map across the boundary was -EINVAL, a
+ * chosen one that fits only across it -ENOSPC, and a set whose boundary an
+ * area crosses -EADDRINUSE.)
+ */
+static void test_ioas_allow_iovas_adjacent(void **state)
+{
+	struct fixture *f = *state;
+	struct siommu_ioas_range set[2] = { { 0x20000, 0x2ffff }, { 0x10000, 0x1ffff } };
+	struct siommu_ioas_range r[4];
+	struct siommu_ioas_mem m = host_mem(f->buf);
+	unsigned int n = 4;
+	uint64_t iova = 0, bytes = 0;
+
+	assert_int_equal(siommu_ioas_allow_iovas(f->ioas, set, 2), 0);
+	assert_int_equal(siommu_ioas_iova_ranges(f->ioas, r, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(r[0].start, 0x10000);
+	assert_int_equal(r[0].last, 0x2ffff);
+	/* a map the IOAS places: fits only across the boundary */
+	assert_int_equal(siommu_ioas_map(f->ioas, &m, 0x18000, RW, &iova), 0);
+	assert_int_equal(iova, 0x10000);
+	assert_int_equal(siommu_ioas_unmap(f->ioas, iova, 0x18000, &bytes), 0);
+	/* a fixed map across the boundary */
+	assert_int_equal(map_fixed(f, 0x1f000, f->buf, 2 * PG, RW), 0);
+	/* the same set again, with that area across its boundary */
+	assert_int_equal(siommu_ioas_allow_iovas(f->ioas, set, 2), 0);
+	n = 4;
+	assert_int_equal(siommu_ioas_iova_ranges(f->ioas, r, &n), 0);
+	assert_int_equal(n, 1);
+}
+
 /* ------------------------------------------------------------------ memfd, file */
 
 static int mkmemfd(uint64_t len)
@@ -863,6 +898,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ioas_copy_spans_areas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_iova_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_allow_iovas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ioas_allow_iovas_adjacent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_memfd_and_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_domain_filled_on_attach, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ioas_domain_table_pool_size, setup, teardown),

@@ -330,6 +330,31 @@ static void test_mm_notifier_sequence(void **state)
 	assert_int_equal(c.releases, 0);
 }
 
+/*
+ * A notifier outlives siommu_mm_destroy() of an mm nothing else holds: its
+ * release runs once, and the unregister after it is valid (it was a
+ * use-after-free of the mm's lock, and the notifier leaked, when the
+ * destroy freed the mm under its registered notifiers).
+ */
+static void test_mm_notifier_unregister_after_destroy(void **state)
+{
+	struct fx *f = *state;
+	struct siommu_mm_notifier *n;
+	struct siommu_mm *mm;
+	struct rec c = { 0 };
+	uint64_t a;
+
+	assert_int_equal(siommu_mm_create(f->ctx, NULL, &mm), 0);
+	assert_int_equal(siommu_mm_notifier_register(mm, &rec_ops, &c, &n), 0);
+	assert_int_equal(siommu_mm_mmap(mm, 0, 0x2000, RW, ANON, -1, 0, &a), 0);
+	siommu_mm_destroy(mm);
+	assert_int_equal(c.releases, 1);
+	assert_int_equal(c.starts, c.ends);
+	assert_int_equal(siommu_mm_notifier_unregister(n), 0);
+	assert_int_equal(c.releases, 1);
+	/* the teardown's siommu_ctx_destroy() == 0: the mm went with that reference */
+}
+
 struct ivl {
 	pthread_mutex_t lock;
 	int calls;
@@ -655,6 +680,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mm_cpu_access_discard_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_file_backed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_notifier_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mm_notifier_unregister_after_destroy, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_mm_interval_notifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_mirror_basic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_mirror_table_pool_size, setup, teardown),
