@@ -63,8 +63,6 @@
 #include "base/ctx.h"
 #include "pgtable/pt_internal.h"
 
-static void pt_reclaim_drain(struct siommu_pt *pt);
-
 #define PT_ALL_SIZES	(SIOMMU_PT_SZ_4K | SIOMMU_PT_SZ_2M | SIOMMU_PT_SZ_1G)
 #define PT_MIN_OAS	32
 
